@@ -1,0 +1,70 @@
+"""The catalogue: what we know about each document that its text does not say.
+
+A UN document's symbol (A/68/…) is often not printed in the extracted text, and guessing it
+from footnotes is how wrong citations happen (the seed's footnote "A/68/150" is the agenda,
+not the document). So the symbol comes only from ``catalogue.json`` beside the documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["CATALOGUE_FILE", "Catalogue", "CatalogueError", "DocumentMeta", "derive_doc_id", "load_catalogue"]
+
+CATALOGUE_FILE = "catalogue.json"
+
+
+class CatalogueError(ValueError):
+    """The catalogue file exists but cannot be used."""
+
+
+class DocumentMeta(BaseModel):
+    """Metadata of one document; ``symbol`` is None when unknown and is then never cited."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str
+    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    symbol: str | None = None
+    title: str | None = None
+    title_en: str | None = None
+    language: str | None = None
+    session: int | None = None
+    agenda_items: tuple[str, ...] = ()
+    notes: str | None = None
+    catalogued: bool = True
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    documents: tuple[DocumentMeta, ...] = ()
+
+    def for_file(self, name: str) -> DocumentMeta | None:
+        return next((d for d in self.documents if d.file == name), None)
+
+
+def derive_doc_id(path: Path) -> str:
+    """A document id from a file name: its stem, with anything outside [A-Za-z0-9_.-] replaced."""
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", path.stem).strip("_") or "document"
+
+
+def load_catalogue(directory: Path) -> Catalogue:
+    """Read ``catalogue.json`` from a documents folder; an absent file is an empty catalogue."""
+    path = directory / CATALOGUE_FILE
+    if not path.exists():
+        return Catalogue()
+    try:
+        catalogue = Catalogue.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CatalogueError(f"{path}: not valid UTF-8 JSON: {error}") from error
+    except ValidationError as error:
+        raise CatalogueError(f"{path}: {error}") from error
+    ids = [d.id for d in catalogue.documents]
+    if len(ids) != len(set(ids)):
+        raise CatalogueError(f"{path}: duplicate document ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    return catalogue
