@@ -67,3 +67,119 @@ def paragraphs(
             section = " › ".join(s[:12] for s in unit.section)
             table.add_row(unit.id, str(unit.para or ""), unit.sub or "", section, unit.text[:60].replace("\n", " "))
     Console().print(table)
+
+
+IndexDirOption = Annotated[Path | None, typer.Option("--index-dir", help="index directory (default: RAG_INDEX_DIR or ~/.cache/un-rag/index)")]
+
+
+@app.command()
+def build(
+    seeds: SeedsOption = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="a BEIR corpus.jsonl instead of a documents folder")] = None,
+    index_dir: IndexDirOption = None,
+    force: Annotated[bool, typer.Option("--force", help="rebuild even if the index is up to date")] = False,
+) -> None:
+    """Build the search index from a documents folder or a BEIR corpus file."""
+    import time
+
+    from rag.engine import build_from_corpus_file, build_from_documents, load_seed_corpus
+    from rag.evaluation.datasets import DatasetError
+
+    if seeds is not None and corpus is not None:
+        raise _fail("give either --seeds or --corpus, not both")
+    settings = Settings()
+    target = index_dir or settings.resolved_index_dir
+    started = time.perf_counter()
+    try:
+        if corpus is not None:
+            report = build_from_corpus_file(settings, corpus, index_dir=target, show_progress=True)
+        else:
+            documents = load_seed_corpus(settings, seeds)
+            for message in documents.warnings:
+                typer.secho(f"warning: {message}", err=True, fg=typer.colors.YELLOW)
+            for message in documents.errors:
+                typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+            if not documents.documents:
+                raise _fail(f"no readable documents in {seeds or settings.seeds_dir}")
+            report = build_from_documents(settings, documents, index_dir=target, show_progress=True, force=force)
+    except (FileNotFoundError, DatasetError, ValueError) as error:
+        raise _fail(str(error)) from None
+    m = report.manifest
+    state = "up to date, nothing rebuilt" if report.unchanged else f"embedded {report.embedded}, reused {report.reused}"
+    typer.echo(
+        f"index {report.path}: {m.documents} documents, {m.units} units, {m.chunks} chunks "
+        f"({m.dense_index}, {m.model_id}, dim {m.dimension}); {state}; {time.perf_counter() - started:.1f} s"
+    )
+
+
+class ModeChoice(StrEnum):
+    hybrid = "hybrid"
+    dense = "dense"
+    lexical = "lexical"
+
+
+@app.command()
+def search(
+    question: Annotated[str | None, typer.Argument(help="the question (omit with --batch)")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="number of hits")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    batch: Annotated[Path | None, typer.Option("--batch", help="JSONL file of {id, question} lines")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="only this document")] = None,
+    mode: Annotated[ModeChoice, typer.Option("--mode", help="hybrid, dense or lexical")] = ModeChoice.hybrid,
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Rank the paragraphs (and sub-units) that best match a question."""
+    from index.store import IndexUnavailableError
+    from rag.engine import open_retriever
+    from rag.retriever import RetrievalMode
+
+    if (question is None) == (batch is None):
+        raise _fail("give a question or --batch FILE, not both and not neither")
+    if question is not None and not question.strip():
+        raise _fail("the question is empty")
+    questions = _read_batch(batch) if batch is not None else [("q", question or "")]
+    settings = Settings()
+    try:
+        retriever = open_retriever(settings, index_dir=index_dir, with_model=mode is not ModeChoice.lexical)
+        results = retriever.search_many([q for _, q in questions], k, doc=doc, mode=RetrievalMode(mode.value))
+    except IndexUnavailableError as error:
+        raise _fail(str(error)) from None
+    except KeyError:
+        raise _fail(f"unknown document {doc!r}") from None
+    if as_json or batch is not None:
+        for (qid, _), result in zip(questions, results, strict=True):
+            record = {"id": qid, "hits": [h.to_record() for h in result.hits]}
+            if batch is None:
+                record = {"question": result.query, "language": result.language, **record}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    result = results[0]
+    for hit in result.hits:
+        where = f"para {hit.unit.para}" if hit.unit.para is not None else hit.unit.label or hit.unit.id
+        if hit.unit.sub:
+            where += f" ({hit.unit.sub})"
+        typer.echo(f"{hit.rank:>3}. {hit.score:.3f}  {hit.unit.doc}  {where}: {hit.unit.text[:70].replace(chr(10), ' ')}")
+
+
+def _read_batch(path: Path) -> list[tuple[str, str]]:
+    if not path.is_file():
+        raise _fail(f"{path}: no such file")
+    questions: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            qid, text = str(record["id"]), record["question"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise _fail(f"{path}:{number}: expected a JSON object with 'id' and 'question'") from None
+        if not isinstance(text, str) or not text.strip():
+            raise _fail(f"{path}:{number}: empty question")
+        if qid in seen:
+            raise _fail(f"{path}:{number}: duplicate id {qid!r} (first on line {seen[qid]})")
+        seen[qid] = number
+        questions.append((qid, text))
+    if not questions:
+        raise _fail(f"{path}: no questions")
+    return questions

