@@ -10,11 +10,14 @@ Layout of ``<index dir>``::
         chunks.jsonl        chunk id, unit id, offsets, content hash; row i = FAISS row i
         vectors.npy         float32 [chunks, dim], L2-normalised
         dense.faiss         FAISS index over vectors.npy
+        sentences.jsonl     unit id and offsets of each sentence (evidence for answers)
+        sentence_vectors.npy float32 [sentences, dim]
         lexical/            bm25s files
 
 A build is written into a fresh ``builds/`` folder and only then made live by replacing the
 ``CURRENT`` pointer, so a build killed midway leaves the previous index untouched and usable.
-Embeddings are keyed by (model id, chunk text hash): a rebuild embeds only new text.
+Embeddings are keyed by (model id, text hash), shared by chunks and sentences: a rebuild
+embeds only text it has not seen, and a sentence identical to a chunk is embedded once.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from index.dense import DEFAULT_EXACT_MAX, build_dense_index, dense_index_kind, 
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk, ChunkingParams, chunk_units
 from rag.lexical import ANALYZER_VERSION, LexicalIndex
+from rag.sentences import split_sentences
 from rag.units import ParsedDocument, SourceSpan, Unit, UnitKind
 
 __all__ = [
@@ -86,6 +90,7 @@ class IndexManifest(BaseModel):
     documents: int
     units: int
     chunks: int
+    sentences: int
     dense_index: str
 
 
@@ -101,6 +106,13 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: object  # faiss.Index
     lexical: LexicalIndex
+    sentences: list[Chunk]  # sentence spans of retrievable units, same shape as chunks
+    sentence_vectors: np.ndarray
+    sentence_rows: dict[str, range]  # unit id -> rows of its sentences
+
+    def unit_sentences(self, unit_id: str) -> list[tuple[Chunk, np.ndarray]]:
+        rows = self.sentence_rows.get(unit_id, range(0))
+        return [(self.sentences[i], self.sentence_vectors[i]) for i in rows]
 
 
 @dataclass(frozen=True)
@@ -173,11 +185,15 @@ def _reusable_vectors(index_dir: Path, model_id: str, dimension: int | None) -> 
         manifest = _read_manifest(build)
         if manifest.model_id != model_id or (dimension is not None and manifest.dimension != dimension):
             return {}
-        vectors = np.load(build / "vectors.npy")
-        hashes = [json.loads(line)["hash"] for line in (build / "chunks.jsonl").open(encoding="utf-8")]
+        reuse: dict[str, np.ndarray] = {}
+        for table, array in (("chunks.jsonl", "vectors.npy"), ("sentences.jsonl", "sentence_vectors.npy")):
+            vectors = np.load(build / array)
+            hashes = [json.loads(line)["hash"] for line in (build / table).open(encoding="utf-8")]
+            if len(hashes) == len(vectors):
+                reuse.update(zip(hashes, vectors, strict=True))
     except (OSError, ValueError, KeyError):
         return {}  # an unreadable old build is simply not reused
-    return dict(zip(hashes, vectors, strict=False)) if len(hashes) == len(vectors) else {}
+    return reuse
 
 
 class EmbedderLike(Protocol):
@@ -200,6 +216,7 @@ def build_index(
     exact_max: int = DEFAULT_EXACT_MAX,
     show_progress: bool = False,
     force: bool = False,
+    with_sentences: bool = True,
 ) -> BuildReport:
     """Build (or confirm) the index for ``documents`` in ``index_dir``.
 
@@ -227,17 +244,19 @@ def build_index(
         except (OSError, ValueError):
             pass
 
+    sentences = sentence_spans(units) if with_sentences else []
     reuse = _reusable_vectors(index_dir, model_id, None)
-    missing = [i for i, c in enumerate(chunks) if c.content_hash not in reuse]
-    dimension = len(next(iter(reuse.values()))) if reuse else None
-    fresh: dict[int, np.ndarray] = {}
-    if missing:
+    texts = {c.content_hash: c.text for c in (*chunks, *sentences) if c.content_hash not in reuse}
+    if texts:
         embedder = load_embedder()
-        dimension = embedder.dimension
-        encoded = embedder.encode_passages([chunks[i].text for i in missing], show_progress=show_progress)
-        fresh = dict(zip(missing, encoded, strict=True))
-    assert dimension is not None
-    vectors = np.stack([fresh[i] if i in fresh else reuse[c.content_hash] for i, c in enumerate(chunks)]).astype(np.float32)
+        encoded = embedder.encode_passages(list(texts.values()), show_progress=show_progress)
+        reuse.update(zip(texts.keys(), encoded, strict=True))
+    dimension = len(next(iter(reuse.values())))
+    vectors = np.stack([reuse[c.content_hash] for c in chunks]).astype(np.float32)
+    sentence_vectors = (
+        np.stack([reuse[c.content_hash] for c in sentences]).astype(np.float32) if sentences else np.zeros((0, dimension), np.float32)
+    )
+    missing = texts
 
     index_dir.mkdir(parents=True, exist_ok=True)
     build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -257,9 +276,12 @@ def build_index(
             documents=len(documents),
             units=len(units),
             chunks=len(chunks),
+            sentences=len(sentences),
             dense_index=dense_index_kind(dense),
         )
         _write_build(staging, manifest, documents, metadata, units, chunks, vectors, dense)
+        _write_spans(staging / "sentences.jsonl", sentences)
+        np.save(staging / "sentence_vectors.npy", sentence_vectors)
         final = index_dir / _BUILDS / build_id
         staging.rename(final)
         _point_current(index_dir, build_id)
@@ -267,7 +289,34 @@ def build_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _remove_old_builds(index_dir, keep=build_id)
-    return BuildReport(final, manifest, len(missing), len(chunks) - len(missing), False, time.perf_counter() - started)
+    embedded = len(missing)
+    return BuildReport(final, manifest, embedded, len(chunks) + len(sentences) - embedded, False, time.perf_counter() - started)
+
+
+def sentence_spans(units: Sequence[Unit]) -> list[Chunk]:
+    """Every sentence of every retrievable unit, as chunk-shaped records (id ``<unit>$<n>``)."""
+    spans: list[Chunk] = []
+    for unit in units:
+        if unit.kind.retrievable:
+            for n, (start, end) in enumerate(split_sentences(unit.text)):
+                spans.append(Chunk(f"{unit.id}${n}", unit.id, unit.text[start:end], start, end))
+    return spans
+
+
+def _write_spans(path: Path, spans: Sequence[Chunk]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for span in spans:
+            record = {"id": span.id, "unit": span.unit_id, "start": span.start, "end": span.end, "hash": span.content_hash}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _read_spans(path: Path, units: dict[str, Unit]) -> list[Chunk]:
+    spans = []
+    for line in path.open(encoding="utf-8"):
+        record = json.loads(line)
+        unit = units[record["unit"]]
+        spans.append(Chunk(record["id"], record["unit"], unit.text[record["start"] : record["end"]], record["start"], record["end"]))
+    return spans
 
 
 def _write_build(
@@ -288,10 +337,7 @@ def _write_build(
     with (directory / "units.jsonl").open("w", encoding="utf-8") as out:
         for unit in units:
             out.write(json.dumps(_unit_record(unit), ensure_ascii=False) + "\n")
-    with (directory / "chunks.jsonl").open("w", encoding="utf-8") as out:
-        for chunk in chunks:
-            record = {"id": chunk.id, "unit": chunk.unit_id, "start": chunk.start, "end": chunk.end, "hash": chunk.content_hash}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    _write_spans(directory / "chunks.jsonl", chunks)
     np.save(directory / "vectors.npy", vectors)
     save_dense_index(dense, directory / "dense.faiss")
     LexicalIndex.build([c.text for c in chunks]).save(directory / "lexical")
@@ -352,16 +398,20 @@ def load_index(
         for line in (build / "units.jsonl").open(encoding="utf-8"):
             unit = _unit_from_record(json.loads(line))
             units[unit.id] = unit
-        chunks = []
-        for line in (build / "chunks.jsonl").open(encoding="utf-8"):
-            record = json.loads(line)
-            unit = units[record["unit"]]
-            chunks.append(Chunk(record["id"], record["unit"], unit.text[record["start"] : record["end"]], record["start"], record["end"]))
+        chunks = _read_spans(build / "chunks.jsonl", units)
+        sentences = _read_spans(build / "sentences.jsonl", units)
+        sentence_vectors = np.load(build / "sentence_vectors.npy")
         vectors = np.load(build / "vectors.npy")
         dense = load_dense_index(build / "dense.faiss")
         lexical = LexicalIndex.load(build / "lexical")
     except (OSError, ValueError, KeyError) as error:
         raise IndexUnavailableError(f"the index in {build} is damaged ({error}); {rebuild}") from error
-    if not (len(chunks) == len(vectors) == dense.ntotal == len(lexical) == manifest.chunks):
+    if not (len(chunks) == len(vectors) == dense.ntotal == len(lexical) == manifest.chunks) or len(sentences) != len(
+        sentence_vectors
+    ):
         raise IndexUnavailableError(f"the index in {build} is inconsistent (chunk and vector counts differ); {rebuild}")
-    return LoadedIndex(build, manifest, documents, units, chunks, vectors, dense, lexical)
+    rows: dict[str, range] = {}
+    for row, sentence in enumerate(sentences):
+        first = rows.get(sentence.unit_id)
+        rows[sentence.unit_id] = range(first.start if first else row, row + 1)
+    return LoadedIndex(build, manifest, documents, units, chunks, vectors, dense, lexical, sentences, sentence_vectors, rows)

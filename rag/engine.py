@@ -67,6 +67,7 @@ def build_from_documents(
         chunking=settings.chunking,
         show_progress=show_progress,
         force=force,
+        with_sentences=settings.index_sentences,
     )
 
 
