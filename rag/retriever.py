@@ -71,6 +71,7 @@ class SearchResult:
     lexical_weight: float
     hits: tuple[Hit, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    query_vector: np.ndarray | None = None  # reused by the answer composer to score sentences
 
 
 class Retriever:
@@ -115,7 +116,7 @@ class Retriever:
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight)
         hits = self._group(fused, dense, lexical, k)
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
-        return SearchResult(query, detect_language(query), mode, weight, tuple(hits), timings)
+        return SearchResult(query, detect_language(query), mode, weight, tuple(hits), timings, vector)
 
     def _dense_candidates(self, vector: np.ndarray, depth: int, doc: str | None) -> dict[str, float]:
         scores, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32)[None, :], depth)
