@@ -158,6 +158,15 @@ class Embedder:
         return f"Embedder(model_id={self.model_id!r}, dimension={self.dimension})"
 
 
+def _is_default_model(name_or_path: str | None, source: str) -> bool:
+    """True for DEFAULT_MODEL however it was reached: by name, as the bundled conversion, or as a
+    snapshot directory in the HF cache (``.../models--intfloat--multilingual-e5-small/...``)."""
+    if name_or_path in (None, "", DEFAULT_MODEL):
+        return True
+    path = Path(source)
+    return path.name == BUNDLED_DIR_NAME or "models--" + DEFAULT_MODEL.replace("/", "--") in path.parts
+
+
 def load_embedder(name_or_path: str | None, cache_dir: Path, *, progress: bool = False) -> Embedder:
     """Resolve (see :func:`resolve_model`) and load the embedding model on the CPU, offline."""
     source = resolve_model(name_or_path, cache_dir)
@@ -166,7 +175,7 @@ def load_embedder(name_or_path: str | None, cache_dir: Path, *, progress: bool =
     with _no_progress_bars(progress):
         model = SentenceTransformer(source, device="cpu", local_files_only=True)
     model.eval()
-    is_e5 = name_or_path in (None, "", DEFAULT_MODEL) or Path(source).name == BUNDLED_DIR_NAME
+    is_e5 = _is_default_model(name_or_path, source)
     if is_e5:
         # the original hub snapshot may predate prompts in its config; E5 needs the prefixes
         prompts = dict(getattr(model, "prompts", None) or {})

@@ -42,9 +42,14 @@ looks a whole grapheme cluster up by its first code point (and would drop e.g.
 a combining mark that follows a mapped character), so a ``Replace`` rule first
 inserts U+0001 -- which the map deletes -- after every mapped character; a
 control character always ends a grapheme cluster, so every mapped character is
-then transformed on its own, exactly like the engine does.
+then transformed on its own, exactly like the engine does.  After ``Metaspace``,
+a ``Split`` isolates every character that has no piece of its own, so a run of
+unknown characters gives one ``<unk>`` per character as in the engine (the
+``Unigram`` model of ``tokenizers`` would fuse them into one).  The remaining
+theoretical difference: exact score ties are broken by the engine in float32
+and by ``tokenizers`` in float64 (seen only on contrived input such as "===").
 
-Weights are written as fp16 safetensors (~241 MB); the config asks for float32
+Weights are written as fp16 safetensors (~235 MB); the config asks for float32
 at load time.  The engine windows inputs longer than 512 tokens while
 sentence-transformers truncates at 512 -- callers keep chunks short.
 """
