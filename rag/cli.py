@@ -183,3 +183,124 @@ def _read_batch(path: Path) -> list[tuple[str, str]]:
     if not questions:
         raise _fail(f"{path}: no questions")
     return questions
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port")] = 8000,
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Serve the HTTP API and the web page (builds the index from the seeds if there is none)."""
+    import logging
+
+    import uvicorn
+
+    from api.app import StartupError, create_app, prepare_answerer
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    try:
+        answerer = prepare_answerer(settings, index_dir=index_dir)
+    except StartupError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"serving on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(create_app(settings, answerer=answerer), host=host, port=port, log_level="info")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question, in Chinese or English")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="hits to consider")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    doc: Annotated[str | None, typer.Option("--doc", help="only this document")] = None,
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Answer a question with citations and the quoted paragraph text."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from index.store import IndexUnavailableError
+    from rag.engine import open_retriever
+    from rag.qa import QuestionAnswerer
+
+    if not question.strip():
+        raise _fail("the question is empty")
+    settings = Settings()
+    try:
+        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir))
+        result = answerer.ask(question, k=k, doc=doc)
+    except IndexUnavailableError as error:
+        raise _fail(str(error)) from None
+    except KeyError:
+        raise _fail(f"unknown document {doc!r}") from None
+    answer = result.answer
+    if as_json:
+        record = {
+            "answer": answer.answer,
+            "language": answer.language,
+            "refused": answer.refused,
+            "citations": [c.to_record() for c in answer.citations],
+            "see_also": [c.to_record() for c in answer.see_also],
+            "notes": list(answer.notes),
+            "timings_ms": result.timings_ms,
+        }
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return
+    console = Console(highlight=False)
+    console.print(Text(answer.answer, style="bold yellow" if answer.refused else "bold"))
+    shown = answer.citations or answer.see_also
+    if answer.see_also:
+        console.print(Text("\nClosest paragraphs:" if answer.language == "en" else "\n最接近的段落：", style="dim"))
+    for citation in shown:
+        console.print(Text(f"\n[{citation.reference}] " + " › ".join(citation.section), style="cyan"))
+        body = Text(citation.text)
+        for start, end in citation.spans:
+            body.stylize("bold green", start, end)
+        console.print(body)
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", "-d", help="seed, xquad-zh, xquad-en-zh, xquad-en, or a path (.jsonl questions, SQuAD .json, BEIR folder); repeatable"),
+    ] = None,
+    config: Annotated[str, typer.Option("--config", help="comma-separated: hybrid,dense,lexical")] = "hybrid,dense,lexical",
+    out: Annotated[Path | None, typer.Option("--out", help="write results.json, report.md, TREC runs and plots here")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print all figures as one JSON object")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions of each set")] = None,
+    xquad_dir: Annotated[Path | None, typer.Option("--xquad-dir", help="folder with xquad.zh.json / xquad.en.json")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="document id the .jsonl questions are about")] = None,
+) -> None:
+    """Score retrieval (and answers, where questions can be unanswerable) on labelled datasets."""
+    import shlex
+
+    from rag.evaluation.datasets import DatasetError
+    from rag.evaluation.report import markdown_tables, results_json, write_results
+    from rag.evaluation.runner import DEFAULT_XQUAD_DIR, resolve_sets, run_evaluation
+    from rag.retriever import RetrievalMode
+
+    settings = Settings()
+    try:
+        modes = [RetrievalMode(name.strip()) for name in config.split(",") if name.strip()]
+    except ValueError:
+        raise _fail(f"unknown configuration in {config!r}; use hybrid, dense, lexical") from None
+    if not modes:
+        raise _fail("no configuration given")
+    try:
+        sets = resolve_sets(settings, dataset or ["seed"], xquad_dir=xquad_dir or DEFAULT_XQUAD_DIR, doc=doc)
+        results = run_evaluation(settings, sets, modes, cache_dir=settings.home / "eval-indexes", limit=limit, show_progress=not as_json)
+    except DatasetError as error:
+        raise _fail(str(error)) from None
+    from rag.engine import choose_model
+
+    command = "rag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    model = choose_model(settings).id
+    data = write_results(results, out, command=command, model=model) if out else results_json(results, command=command, model=model)
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    else:
+        typer.echo(markdown_tables(results))
+        if out:
+            typer.echo(f"\nwritten to {out}/ (report.md, results.json, runs/, recall_at_k.png)")

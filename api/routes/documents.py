@@ -1,0 +1,59 @@
+"""GET /documents and /documents/{doc}/paragraphs/{para}: the catalogue and the text itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import Answerer
+from api.errors import ApiError
+from api.schemas import DocumentOut, ErrorOut, ParagraphOut, UnitOut
+from index.store import LoadedIndex
+from rag.units import Unit, UnitKind
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+def _paragraph_numbers(index: LoadedIndex, doc: str) -> list[int]:
+    return sorted({u.para for u in index.units.values() if u.doc == doc and u.kind is UnitKind.PARAGRAPH and u.para is not None})
+
+
+def _document_out(index: LoadedIndex, doc: str) -> DocumentOut:
+    meta = index.documents[doc]
+    return DocumentOut(
+        id=doc, symbol=meta.symbol, title=meta.title, title_en=meta.title_en, language=meta.language,
+        session=meta.session, agenda_items=list(meta.agenda_items), paragraphs=len(_paragraph_numbers(index, doc)),
+    )
+
+
+def _unit_out(unit: Unit) -> UnitOut:
+    return UnitOut.model_validate(unit.to_record())
+
+
+@router.get("", response_model=list[DocumentOut])
+def list_documents(answerer: Answerer) -> list[DocumentOut]:
+    index = answerer.retriever.index
+    return [_document_out(index, doc) for doc in sorted(index.documents)]
+
+
+@router.get("/{doc}/paragraphs/{para}", response_model=ParagraphOut, responses={404: {"model": ErrorOut}})
+def get_paragraph(doc: str, para: int, answerer: Answerer) -> ParagraphOut:
+    index = answerer.retriever.index
+    if doc not in index.documents:
+        raise ApiError(404, f"unknown document '{doc}'")
+    paragraph = next(
+        (u for u in index.units.values() if u.doc == doc and u.para == para and u.kind is UnitKind.PARAGRAPH), None
+    )
+    if paragraph is None:
+        numbers = _paragraph_numbers(index, doc)
+        span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+        raise ApiError(404, f"document '{doc}' has no paragraph {para} (paragraphs: {span})")
+    numbers = _paragraph_numbers(index, doc)
+    position = numbers.index(para)
+    subs = [u for u in index.units.values() if u.parent == paragraph.id]
+    return ParagraphOut(
+        document=_document_out(index, doc),
+        paragraph=_unit_out(paragraph),
+        sub_units=[_unit_out(u) for u in subs],
+        previous=numbers[position - 1] if position > 0 else None,
+        next=numbers[position + 1] if position + 1 < len(numbers) else None,
+    )

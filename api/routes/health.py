@@ -1,0 +1,25 @@
+"""GET /health: is the index loaded, with which model, and what is in it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter
+
+from api.deps import Answerer
+from api.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut)
+def health(answerer: Answerer) -> HealthOut:
+    index = answerer.retriever.index
+    counts = Counter(u.kind.value for u in index.units.values())
+    return HealthOut(
+        status="ok",
+        index_loaded=True,
+        model=index.manifest.model_id,
+        units={"total": len(index.units), "chunks": len(index.chunks), **counts},
+        manifest={**index.manifest.model_dump(), "path": str(index.path)},
+    )

@@ -1,0 +1,105 @@
+"""Request and response schemas of the HTTP API (separate request and response models)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_QUESTION_CHARS = 2000
+MAX_K = 50
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="the question, in Chinese or English")
+    k: int = Field(default=5, description=f"number of hits to consider, 1..{MAX_K}")
+    doc: str | None = Field(default=None, description="restrict to one document id")
+
+
+class CitationOut(BaseModel):
+    id: str
+    doc: str
+    symbol: str | None
+    para: int | None
+    sub: str | None
+    section: list[str]
+    text: str
+    spans: list[tuple[int, int]] = Field(description="character offsets of the quoted evidence within text")
+    reference: str = Field(description='formatted reference, e.g. "第26段" or "para. 85, target 11"')
+
+
+class AskResponse(BaseModel):
+    answer: str
+    language: Literal["zh", "en"]
+    refused: bool
+    citations: list[CitationOut]
+    see_also: list[CitationOut]
+    notes: list[str]
+    timings_ms: dict[str, float]
+
+
+class HitOut(BaseModel):
+    rank: int
+    id: str
+    doc: str
+    para: int | None
+    sub: str | None
+    section: list[str]
+    text: str
+    score: float
+    dense: float | None
+    lexical: float | None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    language: Literal["zh", "en"]
+    mode: str
+    hits: list[HitOut]
+    timings_ms: dict[str, float]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    symbol: str | None
+    title: str | None
+    title_en: str | None
+    language: str | None
+    session: int | None
+    agenda_items: list[str]
+    paragraphs: int
+
+
+class UnitOut(BaseModel):
+    id: str
+    doc: str
+    kind: str
+    para: int | None
+    sub: str | None
+    label: str | None
+    section: list[str]
+    text: str
+    start: int
+    end: int
+
+
+class ParagraphOut(BaseModel):
+    document: DocumentOut
+    paragraph: UnitOut
+    sub_units: list[UnitOut]
+    previous: int | None
+    next: int | None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    index_loaded: bool
+    model: str
+    units: dict[str, int]
+    manifest: dict[str, object]
+
+
+class ErrorOut(BaseModel):
+    detail: str

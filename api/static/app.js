@@ -1,0 +1,1018 @@
+/* The web page of the UN documents question answerer.
+ *
+ * Plain JavaScript, no build step, no network calls other than to this service's own API
+ * (POST /ask, GET /documents, GET /documents/{doc}/paragraphs/{n}).
+ *
+ * Views are chosen by the URL hash:  ""            the question and its answer
+ *                                    "#documents"  the catalogue
+ *                                    "#doc/<id>/para/<n>"  one paragraph of one document
+ * Character offsets from the API (spans) count Unicode code points (Python str indices), so
+ * texts are split with Array.from before slicing: correct even outside the BMP.
+ */
+"use strict";
+
+(() => {
+  const STORAGE_KEY = "un-rag.ui-language";
+
+  const STRINGS = {
+    zh: {
+      "doc.title": "联合国文件问答",
+      skip: "跳到主要内容",
+      brand: "联合国文件问答",
+      tagline: "用中文或英文提问；每个答案都注明出自哪一段。",
+      "nav.label": "主导航",
+      "nav.ask": "提问",
+      "nav.documents": "文件",
+      "lang.label": "界面语言",
+      "ask.label": "向文件提问",
+      "ask.placeholder": "例如：多哈会议有多少名政府代表参加？",
+      "ask.button": "提问",
+      "ask.busy": "查找中",
+      "ask.hint": "按 Enter 提问，Shift+Enter 换行。中文或英文均可。",
+      "ask.examples": "示例：",
+      "ask.scope": "范围",
+      "ask.allDocs": "全部文件",
+      "ask.empty": "请先输入问题。",
+      "loading.answer": "正在文件中查找答案……",
+      "loading.paragraph": "正在载入段落……",
+      "loading.documents": "正在载入文件列表……",
+      "answer.heading": "答案",
+      "answer.sources": "引用来源",
+      "answer.sourcesHint": "点击出处，查看原段落并核对引文。",
+      "answer.timing": "用时 {ms} 毫秒",
+      "answer.question": "问题",
+      "refusal.heading": "文件中没有答案",
+      "refusal.body": "已检索的文件中没有能回答此问题的段落。以下是最接近的段落，仅供参考：",
+      "refusal.closest": "最接近的段落",
+      "note.crossLingual": "引文为文件原文语言，未经翻译。",
+      "panel.close": "关闭",
+      "panel.closeHint": "关闭（Esc）",
+      "panel.section": "所属章节",
+      "panel.text": "段落原文",
+      "panel.noSection": "（无章节标题）",
+      "panel.evidence": "高亮部分即答案所引用的原文。",
+      "panel.noEvidence": "此段落未被答案引用，仅供参考。",
+      "copy.button": "复制引文及出处",
+      "copy.paragraph": "复制段落及出处",
+      "copy.sub": "复制",
+      "copy.subLabel": "复制{ref}及出处",
+      "copy.done": "已复制：",
+      "copy.failed": "无法访问剪贴板，请手动选择并复制文本。",
+      "open.inDocument": "在文件中阅读",
+      "reader.crumbs": "位置",
+      "reader.paragraph": "第{n}段",
+      "reader.previous": "上一段",
+      "reader.next": "下一段",
+      "reader.goto": "跳至段落",
+      "reader.go": "前往",
+      "reader.count": "共 {n} 段",
+      "reader.subUnits": "分项",
+      "reader.backToAnswer": "返回答案",
+      "reader.symbol": "文号",
+      "reader.symbolUnknown": "文本中未载明",
+      "reader.session": "届会",
+      "reader.sessionValue": "第{n}届会议",
+      "reader.agenda": "议程项目",
+      "reader.language": "语文",
+      "documents.heading": "文件",
+      "documents.paragraphs": "{n} 段",
+      "documents.read": "从第一段开始阅读",
+      "documents.empty": "索引中没有文件。",
+      "error.heading": "出错了",
+      "error.network": "无法连接到服务。请确认服务正在运行，然后重试。",
+      "error.http": "服务返回了错误（HTTP {status}）。",
+      "error.route": "无法识别此链接：{hash}",
+      "language.zh": "中文",
+      "language.en": "英文",
+      footer: "离线运行：答案只引用文件原文，不生成、不翻译。",
+    },
+    en: {
+      "doc.title": "UN Documents Q&A",
+      skip: "Skip to main content",
+      brand: "UN Documents Q&A",
+      tagline: "Ask in Chinese or English; every answer cites the paragraph it comes from.",
+      "nav.label": "Main navigation",
+      "nav.ask": "Ask",
+      "nav.documents": "Documents",
+      "lang.label": "Interface language",
+      "ask.label": "Ask the documents",
+      "ask.placeholder": "e.g. When does the second commitment period of the Kyoto Protocol end?",
+      "ask.button": "Ask",
+      "ask.busy": "Searching",
+      "ask.hint": "Press Enter to ask, Shift+Enter for a new line. Chinese or English.",
+      "ask.examples": "Examples:",
+      "ask.scope": "Search in",
+      "ask.allDocs": "All documents",
+      "ask.empty": "Type a question first.",
+      "loading.answer": "Searching the documents for an answer…",
+      "loading.paragraph": "Loading the paragraph…",
+      "loading.documents": "Loading the documents…",
+      "answer.heading": "Answer",
+      "answer.sources": "Sources",
+      "answer.sourcesHint": "Select a reference to read the paragraph and check the quotation.",
+      "answer.timing": "{ms} ms",
+      "answer.question": "Question",
+      "refusal.heading": "No answer in the documents",
+      "refusal.body": "No paragraph of the documents searched answers this question. The closest paragraphs are listed for reference:",
+      "refusal.closest": "Closest paragraphs",
+      "note.crossLingual": "Quoted in the document's own language, not translated.",
+      "panel.close": "Close",
+      "panel.closeHint": "Close (Esc)",
+      "panel.section": "Section",
+      "panel.text": "Paragraph text",
+      "panel.noSection": "(no section heading)",
+      "panel.evidence": "The highlighted text is what the answer quotes.",
+      "panel.noEvidence": "This paragraph is not quoted by the answer; shown for reference.",
+      "copy.button": "Copy with reference",
+      "copy.paragraph": "Copy paragraph with reference",
+      "copy.sub": "Copy",
+      "copy.subLabel": "Copy {ref} with its reference",
+      "copy.done": "Copied: ",
+      "copy.failed": "The clipboard is not available; select the text and copy it by hand.",
+      "open.inDocument": "Read in the document",
+      "reader.crumbs": "Breadcrumb",
+      "reader.paragraph": "Paragraph {n}",
+      "reader.previous": "Previous",
+      "reader.next": "Next",
+      "reader.goto": "Go to paragraph",
+      "reader.go": "Go",
+      "reader.count": "of {n}",
+      "reader.subUnits": "Sub-items",
+      "reader.backToAnswer": "Back to the answer",
+      "reader.symbol": "Symbol",
+      "reader.symbolUnknown": "not printed in the text",
+      "reader.session": "Session",
+      "reader.sessionValue": "{n}th session",
+      "reader.agenda": "Agenda items",
+      "reader.language": "Language",
+      "documents.heading": "Documents",
+      "documents.paragraphs": "{n} paragraphs",
+      "documents.read": "Read from the first paragraph",
+      "documents.empty": "The index holds no documents.",
+      "error.heading": "Something went wrong",
+      "error.network": "Could not reach the service. Check that it is running, then try again.",
+      "error.http": "The service answered with an error (HTTP {status}).",
+      "error.route": "This link is not recognised: {hash}",
+      "language.zh": "Chinese",
+      "language.en": "English",
+      footer: "Works offline: answers only quote the documents; nothing is generated or translated.",
+    },
+  };
+
+  // ---------------------------------------------------------------- state
+
+  const state = {
+    lang: initialLanguage(),
+    documents: null, // [{id, symbol, title, title_en, language, ...}] once loaded
+    result: null, // {question, data} of the last answer
+    askToken: 0,
+    reader: null, // last /documents/{doc}/paragraphs/{n} response
+    readerToken: 0,
+    panel: null, // {unit, reference, spans, lang, opener, cited}
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function initialLanguage() {
+    let stored = null;
+    try {
+      stored = window.localStorage.getItem(STORAGE_KEY);
+    } catch (_) {
+      stored = null;
+    }
+    if (stored === "zh" || stored === "en") return stored;
+    const preferred = (navigator.languages && navigator.languages[0]) || navigator.language || "zh";
+    return /^zh/i.test(preferred) ? "zh" : "en";
+  }
+
+  function t(key, vars) {
+    const table = STRINGS[state.lang] || STRINGS.zh;
+    let text = key in table ? table[key] : STRINGS.en[key] || key;
+    if (vars) {
+      for (const [name, value] of Object.entries(vars)) text = text.split(`{${name}}`).join(String(value));
+    }
+    return text;
+  }
+
+  // ---------------------------------------------------------------- small DOM helpers
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    if (attrs) {
+      for (const [name, value] of Object.entries(attrs)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (name === "className") node.className = value;
+        else if (name === "text") node.textContent = value;
+        else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+        else node.setAttribute(name, value === true ? "" : String(value));
+      }
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  /** "zh-CN" for text that contains Han characters, "en" otherwise: picks the right font and quotes. */
+  function textLang(text) {
+    return /[\u3400-\u9fff\uf900-\ufaff]/.test(text || "") ? "zh-CN" : "en";
+  }
+
+  function showError(box, message) {
+    clear(box);
+    box.append(el("strong", { className: "error-heading" }, t("error.heading")), el("span", { className: "error-detail" }, message));
+    box.hidden = false;
+  }
+
+  function hideError(box) {
+    clear(box);
+    box.hidden = true;
+  }
+
+  function setStatus(box, message, busy) {
+    clear(box);
+    if (message) {
+      box.append(el("span", { className: "spinner", "aria-hidden": "true" }), el("span", null, message));
+    }
+    box.classList.toggle("is-busy", Boolean(busy));
+  }
+
+  // ---------------------------------------------------------------- API
+
+  class ApiError extends Error {}
+
+  /** Fetch JSON from the API; failures become an ApiError whose message is a readable sentence. */
+  async function api(path, options) {
+    let response;
+    try {
+      response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+    } catch (_) {
+      throw new ApiError(t("error.network"));
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {
+      body = null;
+    }
+    if (!response.ok) {
+      throw new ApiError(describeError(body, response.status));
+    }
+    if (body === null) throw new ApiError(t("error.http", { status: response.status }));
+    return body;
+  }
+
+  function describeError(body, status) {
+    const detail = body && body.detail;
+    if (typeof detail === "string" && detail.trim()) return detail;
+    if (Array.isArray(detail)) {
+      const messages = detail.map((d) => (d && typeof d.msg === "string" ? d.msg : "")).filter(Boolean);
+      if (messages.length) return messages.join("; ");
+    }
+    return t("error.http", { status });
+  }
+
+  async function loadDocuments() {
+    if (state.documents) return state.documents;
+    state.documents = await api("/documents");
+    return state.documents;
+  }
+
+  function documentById(id) {
+    return (state.documents || []).find((d) => d.id === id) || null;
+  }
+
+  function documentTitle(doc) {
+    if (!doc) return "";
+    if (state.lang === "en") return doc.title_en || doc.title || doc.id;
+    return doc.title || doc.title_en || doc.id;
+  }
+
+  // ---------------------------------------------------------------- references and quotations
+
+  /** Same rules as rag.answer.format_reference: "第26段" / "para. 26", prefixed by the symbol. */
+  function formatReference(unit, symbol, lang) {
+    const zh = lang === "zh";
+    let body;
+    if (unit.para !== null && unit.para !== undefined && (unit.kind === "paragraph" || unit.kind === "sub")) {
+      const sub = unit.sub;
+      if (sub === null || sub === undefined) body = zh ? `第${unit.para}段` : `para. ${unit.para}`;
+      else if (sub.startsWith("target ")) {
+        const number = sub.split(" ").slice(1).join(" ");
+        body = zh ? `第${unit.para}段，目标${number}` : `para. ${unit.para}, target ${number}`;
+      } else body = zh ? `第${unit.para}(${sub})段` : `para. ${unit.para} (${sub})`;
+    } else if (unit.kind === "footnote") body = zh ? "脚注" : "footnote";
+    else if (unit.kind === "front") body = zh ? "文件首页" : "front matter";
+    else body = unit.id;
+    if (symbol) return zh ? `${symbol}，${body}` : `${symbol}, ${body}`;
+    return body;
+  }
+
+  function withReference(quote, reference, lang) {
+    return lang === "zh" ? `“${quote}”（${reference}）` : `“${quote}” (${reference})`;
+  }
+
+  /** Merged, sorted, clamped [start, end) spans in code points. */
+  function normaliseSpans(spans, length) {
+    const clean = (spans || [])
+      .map(([a, b]) => [Math.max(0, Math.min(length, a | 0)), Math.max(0, Math.min(length, b | 0))])
+      .filter(([a, b]) => b > a)
+      .sort((x, y) => x[0] - y[0]);
+    const merged = [];
+    for (const span of clean) {
+      const last = merged[merged.length - 1];
+      if (last && span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+      else merged.push(span.slice());
+    }
+    return merged;
+  }
+
+  function quotedText(text, spans, lang) {
+    const chars = Array.from(text);
+    const merged = normaliseSpans(spans, chars.length);
+    if (!merged.length) return text.trim();
+    return merged.map(([a, b]) => chars.slice(a, b).join("").trim()).join(lang === "zh" ? "……" : " … ");
+  }
+
+  /** Fill node with text, the spans wrapped in <mark>. */
+  function renderHighlighted(node, text, spans) {
+    clear(node);
+    const chars = Array.from(text);
+    const merged = normaliseSpans(spans, chars.length);
+    let cursor = 0;
+    for (const [a, b] of merged) {
+      if (a > cursor) node.append(chars.slice(cursor, a).join(""));
+      node.append(el("mark", { className: "evidence" }, chars.slice(a, b).join("")));
+      cursor = b;
+    }
+    if (cursor < chars.length) node.append(chars.slice(cursor).join(""));
+  }
+
+  // ---------------------------------------------------------------- clipboard
+
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(text);
+        return true;
+      } catch (_) {
+        /* fall through to the textarea */
+      }
+    }
+    const area = el("textarea", { readonly: true, "aria-hidden": "true", className: "clipboard-helper" });
+    area.value = text;
+    document.body.append(area);
+    const active = document.activeElement;
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (_) {
+      ok = false;
+    }
+    area.remove();
+    if (active && typeof active.focus === "function") active.focus();
+    return ok;
+  }
+
+  async function copyAndReport(text, statusNode) {
+    const ok = await copyText(text);
+    clear(statusNode);
+    if (ok) {
+      statusNode.append(el("span", { className: "copy-ok" }, t("copy.done")), el("q", { className: "copied-text" }, text));
+    } else {
+      statusNode.append(el("span", { className: "copy-failed" }, t("copy.failed")));
+    }
+    statusNode.dataset.copied = ok ? text : "";
+  }
+
+  // ---------------------------------------------------------------- interface language
+
+  function applyLanguage() {
+    const lang = state.lang;
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.title = `${t("doc.title")} · ${lang === "zh" ? "UN Documents Q&A" : "联合国文件问答"}`;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-attr]")) {
+      for (const pair of node.dataset.i18nAttr.split(";")) {
+        const [attr, key] = pair.split(":");
+        if (attr && key) node.setAttribute(attr.trim(), t(key.trim()));
+      }
+    }
+    for (const button of document.querySelectorAll(".lang-button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
+    }
+    // re-render what is on screen, in the new language
+    if (state.result) renderResult();
+    if (state.reader) renderReader();
+    if (state.documents && !$("view-documents").hidden) renderDocuments();
+    if (state.panel) renderPanel();
+    renderScope();
+  }
+
+  function setLanguage(lang) {
+    if (lang !== "zh" && lang !== "en") return;
+    state.lang = lang;
+    try {
+      window.localStorage.setItem(STORAGE_KEY, lang);
+    } catch (_) {
+      /* private mode: the choice lasts for this page only */
+    }
+    applyLanguage();
+  }
+
+  // ---------------------------------------------------------------- asking
+
+  async function ask(question) {
+    const box = $("ask-error");
+    hideError(box);
+    if (!question.trim()) {
+      showError(box, t("ask.empty"));
+      $("question").focus();
+      return;
+    }
+    const token = ++state.askToken;
+    const form = $("ask-form");
+    const result = $("result");
+    form.classList.add("is-busy");
+    form.setAttribute("aria-busy", "true");
+    $("ask-button").disabled = true;
+    result.setAttribute("aria-busy", "true");
+    result.classList.add("is-stale");
+    setStatus($("ask-status"), t("loading.answer"), true);
+    closePanel(false);
+    const body = { question, k: 5 };
+    const scope = $("scope-select").value;
+    if (scope) body.doc = scope;
+    try {
+      const data = await api("/ask", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (token !== state.askToken) return;
+      state.result = { question, data };
+      renderResult();
+      const heading = result.querySelector(".result-heading");
+      if (heading) heading.focus({ preventScroll: true });
+    } catch (error) {
+      if (token !== state.askToken) return;
+      showError(box, error instanceof ApiError ? error.message : String(error));
+    } finally {
+      if (token === state.askToken) {
+        form.classList.remove("is-busy");
+        form.removeAttribute("aria-busy");
+        $("ask-button").disabled = false;
+        result.removeAttribute("aria-busy");
+        result.classList.remove("is-stale");
+        setStatus($("ask-status"), "", false);
+      }
+    }
+  }
+
+  function chip(citation, index, extraClass) {
+    return el(
+      "button",
+      {
+        type: "button",
+        className: `chip${extraClass ? ` ${extraClass}` : ""}`,
+        "data-citation": index,
+        title: t("answer.sourcesHint"),
+        lang: state.result.data.language === "zh" ? "zh-CN" : "en",
+      },
+      citation.reference,
+    );
+  }
+
+  /** The answer text, with each bracketed reference "（第3段）" / " (para. 3)" turned into a chip. */
+  function renderAnswerText(node, data) {
+    const text = data.answer;
+    const forms = data.citations.map((c, index) => ({
+      index,
+      needle: data.language === "zh" ? `（${c.reference}）` : ` (${c.reference})`,
+    }));
+    const placed = new Set();
+    let cursor = 0;
+    while (cursor < text.length) {
+      let best = null;
+      for (const form of forms) {
+        const at = text.indexOf(form.needle, cursor);
+        if (at >= 0 && (best === null || at < best.at)) best = { at, form };
+      }
+      if (best === null) {
+        node.append(text.slice(cursor));
+        break;
+      }
+      node.append(text.slice(cursor, best.at));
+      node.append(" ", chip(data.citations[best.form.index], best.form.index, "chip-inline"));
+      placed.add(best.form.index);
+      cursor = best.at + best.form.needle.length;
+    }
+    // a citation whose reference is not in the text still gets its chip
+    data.citations.forEach((c, i) => {
+      if (!placed.has(i)) node.append(" ", chip(c, i, "chip-inline"));
+    });
+  }
+
+  function sourceItem(citation, index, kind) {
+    const lastHeading = citation.section.length ? citation.section[citation.section.length - 1] : "";
+    const doc = documentById(citation.doc);
+    const excerpt = citation.spans.length ? quotedText(citation.text, citation.spans, "zh") : citation.text;
+    return el(
+      "li",
+      null,
+      el(
+        "button",
+        { type: "button", className: `source source-${kind}`, "data-citation": index, "data-kind": kind },
+        el("span", { className: "chip chip-static", lang: state.result.data.language === "zh" ? "zh-CN" : "en" }, citation.reference),
+        el(
+          "span",
+          { className: "source-body" },
+          lastHeading ? el("span", { className: "source-section", lang: textLang(lastHeading) }, lastHeading) : null,
+          el("span", { className: "source-excerpt", lang: textLang(excerpt) }, excerpt),
+          doc && (state.documents || []).length > 1 ? el("span", { className: "source-doc" }, documentTitle(doc)) : null,
+        ),
+      ),
+    );
+  }
+
+  function renderResult() {
+    const node = $("result");
+    clear(node);
+    if (!state.result) {
+      node.hidden = true;
+      return;
+    }
+    const { question, data } = state.result;
+    node.hidden = false;
+    node.classList.toggle("is-refused", data.refused);
+    node.dataset.state = data.refused ? "refused" : "answered";
+    const asked = el("p", { className: "result-question" }, el("span", { className: "result-question-label" }, t("answer.question")), el("span", { lang: textLang(question) }, question));
+    const timing = data.timings_ms && typeof data.timings_ms.total === "number" ? el("span", { className: "timing" }, t("answer.timing", { ms: Math.round(data.timings_ms.total) })) : null;
+
+    if (data.refused) {
+      node.append(
+        el(
+          "div",
+          { className: "refusal" },
+          el("h2", { className: "result-heading refusal-heading", tabindex: "-1" }, el("span", { className: "refusal-icon", "aria-hidden": "true" }, "∅"), t("refusal.heading")),
+          asked,
+          el("p", { className: "refusal-answer", lang: data.language === "zh" ? "zh-CN" : "en" }, data.answer),
+          el("p", { className: "refusal-body" }, t("refusal.body")),
+        ),
+      );
+      if (data.see_also.length) {
+        node.append(
+          el("h3", { className: "sources-heading" }, t("refusal.closest")),
+          el("ol", { className: "sources closest" }, ...data.see_also.map((c, i) => sourceItem(c, i, "see_also"))),
+        );
+      }
+      if (timing) node.append(el("p", { className: "result-meta" }, timing));
+      return;
+    }
+
+    const answerText = el("p", { className: "answer-text", lang: data.language === "zh" ? "zh-CN" : "en" });
+    renderAnswerText(answerText, data);
+    const header = el("div", { className: "result-head" }, el("h2", { className: "result-heading", tabindex: "-1" }, t("answer.heading")), timing);
+    node.append(header, asked, answerText);
+    const notes = data.notes.map((n) => (/not translated/i.test(n) ? t("note.crossLingual") : n));
+    if (notes.length) node.append(el("ul", { className: "notes" }, ...notes.map((n) => el("li", null, n))));
+    node.append(
+      el("h3", { className: "sources-heading" }, t("answer.sources")),
+      el("p", { className: "sources-hint" }, t("answer.sourcesHint")),
+      el("ol", { className: "sources" }, ...data.citations.map((c, i) => sourceItem(c, i, "citation"))),
+    );
+  }
+
+  function onResultClick(event) {
+    const target = event.target.closest("button[data-citation]");
+    if (!target || !state.result) return;
+    const { data } = state.result;
+    const index = Number(target.dataset.citation);
+    const list = target.dataset.kind === "see_also" ? data.see_also : data.citations;
+    const citation = list[index];
+    if (!citation) return;
+    openPanel({
+      unit: citation,
+      reference: citation.reference,
+      spans: citation.spans,
+      lang: data.language,
+      cited: target.dataset.kind !== "see_also",
+      opener: target,
+    });
+  }
+
+  // ---------------------------------------------------------------- the paragraph panel
+
+  function openPanel(panelState) {
+    state.panel = panelState;
+    renderPanel();
+    const panel = $("panel");
+    panel.hidden = false;
+    document.body.classList.add("panel-open");
+    for (const node of document.querySelectorAll(".chip.is-active, .source.is-active")) node.classList.remove("is-active");
+    if (panelState.opener) panelState.opener.classList.add("is-active");
+    $("panel-title").focus({ preventScroll: true });
+    const mark = $("panel-text").querySelector("mark");
+    if (mark) mark.scrollIntoView({ block: "nearest" });
+  }
+
+  function renderPanel() {
+    const p = state.panel;
+    if (!p) return;
+    const unit = p.unit;
+    const doc = documentById(unit.doc);
+    $("panel-doc").textContent = doc ? documentTitle(doc) : unit.doc;
+    const title = $("panel-title");
+    title.textContent = p.reference;
+    title.lang = p.lang === "zh" ? "zh-CN" : "en";
+    renderSection($("panel-section"), unit.section);
+    const text = $("panel-text");
+    text.lang = textLang(unit.text);
+    renderHighlighted(text, unit.text, p.spans);
+    $("panel-note").textContent = p.spans && p.spans.length ? t("panel.evidence") : p.cited ? "" : t("panel.noEvidence");
+    const open = $("panel-open");
+    if (unit.para !== null && unit.para !== undefined) {
+      open.hidden = false;
+      open.href = `#doc/${encodeURIComponent(unit.doc)}/para/${unit.para}`;
+    } else {
+      open.hidden = true;
+    }
+    clear($("panel-copy-status"));
+  }
+
+  function closePanel(restoreFocus = true) {
+    const panel = $("panel");
+    if (panel.hidden) return;
+    const opener = state.panel && state.panel.opener;
+    panel.hidden = true;
+    document.body.classList.remove("panel-open");
+    state.panel = null;
+    if (opener) opener.classList.remove("is-active");
+    if (restoreFocus && opener && document.body.contains(opener)) opener.focus();
+  }
+
+  function renderSection(list, section) {
+    clear(list);
+    if (!section || !section.length) {
+      list.append(el("li", { className: "section-none" }, t("panel.noSection")));
+      return;
+    }
+    section.forEach((heading, depth) => list.append(el("li", { lang: textLang(heading), "data-depth": depth }, heading)));
+  }
+
+  // ---------------------------------------------------------------- documents and the reader
+
+  function renderScope() {
+    const select = $("scope-select");
+    const docs = state.documents || [];
+    const current = select.value;
+    clear(select);
+    select.append(el("option", { value: "" }, t("ask.allDocs")));
+    for (const doc of docs) select.append(el("option", { value: doc.id }, documentTitle(doc)));
+    select.value = docs.some((d) => d.id === current) ? current : "";
+    $("scope").hidden = docs.length < 2;
+  }
+
+  async function showDocuments() {
+    const status = $("documents-status");
+    hideError($("documents-error"));
+    if (!state.documents) setStatus(status, t("loading.documents"), true);
+    try {
+      await loadDocuments();
+      renderDocuments();
+    } catch (error) {
+      showError($("documents-error"), error.message);
+    } finally {
+      setStatus(status, "", false);
+    }
+  }
+
+  function renderDocuments() {
+    const list = $("documents-list");
+    clear(list);
+    const docs = state.documents || [];
+    if (!docs.length) {
+      list.append(el("li", { className: "documents-empty" }, t("documents.empty")));
+      return;
+    }
+    for (const doc of docs) {
+      const other = state.lang === "en" ? doc.title : doc.title_en;
+      list.append(
+        el(
+          "li",
+          { className: "document-card" },
+          el("h2", { className: "document-title" }, el("a", { href: `#doc/${encodeURIComponent(doc.id)}/para/1`, lang: textLang(documentTitle(doc)) }, documentTitle(doc))),
+          other ? el("p", { className: "document-subtitle", lang: textLang(other) }, other) : null,
+          el("p", { className: "document-meta" }, metaLine(doc)),
+        ),
+      );
+    }
+  }
+
+  function metaLine(doc) {
+    const parts = [];
+    parts.push(doc.symbol || `${t("reader.symbol")}: ${t("reader.symbolUnknown")}`);
+    if (doc.session) parts.push(t("reader.sessionValue", { n: doc.session }));
+    if (doc.agenda_items && doc.agenda_items.length) parts.push(`${t("reader.agenda")} ${doc.agenda_items.join(", ")}`);
+    parts.push(t("documents.paragraphs", { n: doc.paragraphs }));
+    return parts.join(" · ");
+  }
+
+  async function showParagraph(docId, para) {
+    const token = ++state.readerToken;
+    const status = $("reader-status");
+    const box = $("reader-error");
+    hideError(box);
+    setStatus(status, t("loading.paragraph"), true);
+    $("view-doc").setAttribute("aria-busy", "true");
+    try {
+      const [data] = await Promise.all([
+        api(`/documents/${encodeURIComponent(docId)}/paragraphs/${encodeURIComponent(para)}`),
+        loadDocuments().catch(() => null),
+      ]);
+      if (token !== state.readerToken) return;
+      state.reader = data;
+      renderReader();
+      const active = document.activeElement;
+      const keepFocus = active && ($("reader-nav").contains(active) || active === $("reader-goto-input"));
+      if (keepFocus && !active.disabled) active.focus();
+      else $("reader-para-heading").focus({ preventScroll: false });
+    } catch (error) {
+      if (token !== state.readerToken) return;
+      state.reader = null;
+      $("reader-paragraph").hidden = true;
+      showError(box, error.message);
+    } finally {
+      if (token === state.readerToken) {
+        setStatus(status, "", false);
+        $("view-doc").removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  function subLabel(unit) {
+    if (unit.label) return unit.label;
+    const sub = unit.sub || "";
+    if (sub.startsWith("target ")) {
+      const n = sub.split(" ").slice(1).join(" ");
+      return state.lang === "zh" ? `目标 ${n}` : `Target ${n}`;
+    }
+    return `(${sub})`;
+  }
+
+  const MARKER_ONLY = /^[\s\u3000]*(?:\([a-z]{1,5}\)|\(?[ivxlc]{1,6}\)|目标\s*\d+\s*[.．、]?|target\s*\d+\s*[.:]?|\d+\s*[.．])?[\s\u3000]*$/i;
+  const TRAILING_MARKER = /[\s\u3000]*(?:\([a-z]{1,5}\)|\(?[ivxlc]{1,6}\)|目标\s*\d+\s*[.．、]?|target\s*\d+\s*[.:]?)[\s\u3000]*$/i;
+
+  /** Split a paragraph's text around its sub-units (located by their text), or null if they cannot be found. */
+  function splitParagraph(text, subs) {
+    const pieces = [];
+    let cursor = 0;
+    for (const sub of subs) {
+      const at = sub.text ? text.indexOf(sub.text, cursor) : -1;
+      if (at < 0) return null;
+      pieces.push({ text: text.slice(cursor, at) }, { sub });
+      cursor = at + sub.text.length;
+    }
+    pieces.push({ text: text.slice(cursor) });
+    return pieces;
+  }
+
+  function renderReader() {
+    const data = state.reader;
+    if (!data) return;
+    const { document: doc, paragraph, sub_units: subUnits } = data;
+    const lang = state.lang;
+    const docTitle = documentTitle(doc);
+    $("reader-crumb-doc").textContent = docTitle;
+    const title = $("reader-doc-title");
+    title.textContent = docTitle;
+    title.lang = textLang(docTitle);
+    const other = lang === "en" ? doc.title : doc.title_en;
+    const subtitle = $("reader-doc-subtitle");
+    subtitle.textContent = other && other !== docTitle ? other : "";
+    subtitle.lang = textLang(other || "");
+    const meta = $("reader-meta");
+    clear(meta);
+    const rows = [
+      [t("reader.symbol"), doc.symbol || t("reader.symbolUnknown")],
+      doc.session ? [t("reader.session"), t("reader.sessionValue", { n: doc.session })] : null,
+      doc.agenda_items && doc.agenda_items.length ? [t("reader.agenda"), doc.agenda_items.join(", ")] : null,
+      doc.language ? [t("reader.language"), t(`language.${doc.language}`)] : null,
+    ];
+    for (const row of rows) if (row) meta.append(el("div", null, el("dt", null, row[0]), el("dd", null, row[1])));
+
+    $("reader-back").hidden = !state.result;
+    const prev = $("reader-prev");
+    const next = $("reader-next");
+    prev.disabled = data.previous === null || data.previous === undefined;
+    next.disabled = data.next === null || data.next === undefined;
+    prev.dataset.target = prev.disabled ? "" : String(data.previous);
+    next.dataset.target = next.disabled ? "" : String(data.next);
+    const input = $("reader-goto-input");
+    input.value = String(paragraph.para);
+    input.max = String(doc.paragraphs || "");
+    $("reader-count").textContent = doc.paragraphs ? t("reader.count", { n: doc.paragraphs }) : "";
+
+    const card = $("reader-paragraph");
+    card.hidden = false;
+    card.dataset.para = String(paragraph.para);
+    renderSection($("reader-section"), paragraph.section);
+    $("reader-para-heading").textContent = t("reader.paragraph", { n: paragraph.para });
+    $("reader-para-heading").setAttribute("tabindex", "-1");
+
+    const textNode = $("reader-text");
+    clear(textNode);
+    textNode.lang = textLang(paragraph.text);
+    const subs = subUnits.slice().sort((a, b) => a.start - b.start);
+    const pieces = subs.length ? splitParagraph(paragraph.text, subs) : null;
+    const subsBlock = $("reader-subs-block");
+    const subsList = $("reader-subs");
+    clear(subsList);
+    if (pieces) {
+      // lead text, then the sub-units as a list with their labels, then any closing text
+      const lead = pieces[0].text.replace(TRAILING_MARKER, "").trim();
+      if (lead) textNode.append(el("p", null, lead));
+      const list = el("ol", { className: "subs subs-inline" });
+      for (const piece of pieces.slice(1)) {
+        if (piece.sub) list.append(subItem(piece.sub, doc));
+        else if (!MARKER_ONLY.test(piece.text)) {
+          const rest = piece.text.replace(TRAILING_MARKER, "").trim();
+          if (rest) list.append(el("li", { className: "sub-gap" }, rest));
+        }
+      }
+      textNode.append(list);
+      subsBlock.hidden = true;
+    } else {
+      textNode.append(el("p", null, paragraph.text));
+      for (const sub of subs) subsList.append(subItem(sub, doc));
+      subsBlock.hidden = subs.length === 0;
+    }
+    clear($("reader-copy-status"));
+  }
+
+  function subItem(sub, doc) {
+    const reference = formatReference(sub, doc.symbol, state.lang);
+    return el(
+      "li",
+      { className: "sub-unit", "data-sub": sub.sub || "" },
+      el("span", { className: "sub-label" }, subLabel(sub)),
+      el("span", { className: "sub-text", lang: textLang(sub.text) }, sub.text),
+      el(
+        "button",
+        {
+          type: "button",
+          className: "button button-quiet button-small sub-copy",
+          "data-copy-sub": sub.id,
+          "aria-label": t("copy.subLabel", { ref: reference }),
+        },
+        t("copy.sub"),
+      ),
+    );
+  }
+
+  function readerCopy(event) {
+    const data = state.reader;
+    if (!data) return;
+    const button = event.target.closest("button");
+    if (!button) return;
+    let unit = null;
+    if (button.id === "reader-copy") unit = data.paragraph;
+    else if (button.dataset.copySub) unit = data.sub_units.find((u) => u.id === button.dataset.copySub) || null;
+    if (!unit) return;
+    const reference = formatReference(unit, data.document.symbol, state.lang);
+    copyAndReport(withReference(unit.text.trim(), reference, state.lang), $("reader-copy-status"));
+  }
+
+  function goToParagraph(n) {
+    if (!state.reader) return;
+    const doc = state.reader.document.id;
+    location.hash = `#doc/${encodeURIComponent(doc)}/para/${n}`;
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  function showView(name) {
+    for (const view of ["ask", "documents", "doc"]) $(`view-${view}`).hidden = view !== name;
+    for (const link of document.querySelectorAll(".nav-link")) {
+      const current = (link.dataset.nav === "ask" && name === "ask") || (link.dataset.nav === "documents" && (name === "documents" || name === "doc"));
+      if (current) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+
+  function route() {
+    closePanel(false);
+    const hash = decodeURIComponentSafe(location.hash.replace(/^#\/?/, ""));
+    if (hash === "" || hash === "ask") {
+      showView("ask");
+      return;
+    }
+    if (hash === "documents") {
+      showView("documents");
+      showDocuments();
+      return;
+    }
+    const match = /^doc\/([^/]+)(?:\/para\/(\d+))?\/?$/.exec(hash);
+    if (match) {
+      showView("doc");
+      showParagraph(match[1], match[2] ? Number(match[2]) : 1);
+      return;
+    }
+    showView("ask");
+    showError($("ask-error"), t("error.route", { hash: location.hash }));
+  }
+
+  function decodeURIComponentSafe(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (_) {
+      return text;
+    }
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  function init() {
+    applyLanguage();
+
+    const question = $("question");
+    $("ask-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      ask(question.value);
+    });
+    question.addEventListener("keydown", (event) => {
+      // Enter asks; Shift+Enter is a new line; Enter that confirms an IME composition does nothing
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        $("ask-form").requestSubmit();
+      }
+    });
+    for (const example of document.querySelectorAll(".example")) {
+      example.addEventListener("click", () => {
+        question.value = example.textContent;
+        ask(question.value);
+      });
+    }
+
+    $("result").addEventListener("click", onResultClick);
+    $("panel-close").addEventListener("click", () => closePanel(true));
+    $("panel-copy").addEventListener("click", () => {
+      const p = state.panel;
+      if (!p) return;
+      const quote = quotedText(p.unit.text, p.spans, p.lang);
+      copyAndReport(withReference(quote, p.reference, p.lang), $("panel-copy-status"));
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !$("panel").hidden) {
+        event.preventDefault();
+        closePanel(true);
+      }
+    });
+
+    for (const button of document.querySelectorAll(".lang-button")) {
+      button.addEventListener("click", () => setLanguage(button.dataset.lang));
+    }
+
+    $("reader-prev").addEventListener("click", (event) => {
+      const target = event.currentTarget.dataset.target;
+      if (target) goToParagraph(target);
+    });
+    $("reader-next").addEventListener("click", (event) => {
+      const target = event.currentTarget.dataset.target;
+      if (target) goToParagraph(target);
+    });
+    $("reader-goto").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const n = parseInt($("reader-goto-input").value, 10);
+      if (Number.isFinite(n) && n > 0) goToParagraph(n);
+    });
+    $("reader-paragraph").addEventListener("click", readerCopy);
+    $("reader-back").addEventListener("click", (event) => {
+      event.preventDefault();
+      location.hash = "";
+    });
+    $("brand-link").addEventListener("click", () => setTimeout(() => question.focus(), 0));
+
+    window.addEventListener("hashchange", route);
+    loadDocuments()
+      .then(() => {
+        renderScope();
+        if (state.result) renderResult();
+        if (state.panel) renderPanel();
+      })
+      .catch(() => {
+        /* the catalogue only adds titles; its failure shows where it is needed */
+      });
+    route();
+    if ($("view-ask").hidden === false && !location.hash) question.focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

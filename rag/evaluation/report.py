@@ -1,0 +1,118 @@
+"""Writing evaluation results: JSON figures, a markdown report, TREC runs and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rag.evaluation.datasets import write_trec_run
+from rag.evaluation.runner import SetResult
+
+__all__ = ["results_json", "write_results"]
+
+_TABLE_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+
+
+def results_json(results: Sequence[SetResult], *, command: str, model: str) -> dict[str, object]:
+    return {
+        "command": command,
+        "model": model,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sets": {
+            r.name: {
+                "queries": r.queries,
+                "answerable": r.answerable,
+                "seconds": r.seconds,
+                "configs": r.configs,
+                "answers": r.answers,
+            }
+            for r in results
+        },
+    }
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else ("–" if value is None else str(value))
+
+
+def markdown_tables(results: Sequence[SetResult]) -> str:
+    """The summary table (set × configuration) and the answer-level figures."""
+    lines = ["| set | config | " + " | ".join(m.replace("recall", "R") for m in _TABLE_METRICS) + " |"]
+    lines.append("|---|---|" + "---|" * len(_TABLE_METRICS))
+    for result in results:
+        for config, figures in result.configs.items():
+            values = figures["all"]
+            lines.append(f"| {result.name} | {config} | " + " | ".join(_fmt(values.get(m)) for m in _TABLE_METRICS) + " |")
+    answer_rows = [r for r in results if r.answers]
+    if answer_rows:
+        lines += ["", "| set | questions | first-citation accuracy | refusal precision | refusal recall | false refusals |", "|---|---|---|---|---|---|"]
+        for result in answer_rows:
+            for group, figures in result.answers.items():
+                lines.append(
+                    f"| {result.name} ({group}) | {figures['answerable']}+{figures['unanswerable']} unanswerable | "
+                    f"{_fmt(figures['first_citation_accuracy'])} | {_fmt(figures['refusal_precision'])} | "
+                    f"{_fmt(figures['refusal_recall'])} | {figures['false_refusals']} |"
+                )
+    return "\n".join(lines)
+
+
+def _breakdown_tables(result: SetResult) -> list[str]:
+    lines: list[str] = []
+    for kind in ("by_lang", "by_type"):
+        rows = [(config, group, figures) for config, data in result.configs.items() for group, figures in data[kind].items()]
+        if not rows or (kind == "by_lang" and len({g for _, g, _ in rows}) < 2):
+            continue
+        lines += ["", f"{result.name}, {kind.replace('_', ' ')}:", "", "| config | group | n | R@1 | R@5 | MRR@10 |", "|---|---|---|---|---|---|"]
+        for config, group, figures in rows:
+            lines.append(f"| {config} | {group} | {figures['n']} | {_fmt(figures['recall@1'])} | {_fmt(figures['recall@5'])} | {_fmt(figures['mrr@10'])} |")
+    return lines
+
+
+def _plot(results: Sequence[SetResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rag.evaluation.metrics import retrieval_metrics
+
+    ks = list(range(1, 11))
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
+    for axis, result in zip(axes[0], results, strict=True):
+        for config, run in result.runs.items():
+            qrels = result.qrels
+            curve = retrieval_metrics(qrels, run, [f"recall@{k}" for k in ks])
+            axis.plot(ks, [curve[f"recall@{k}"] for k in ks], marker="o", markersize=3, label=config)
+        axis.set_title(result.name)
+        axis.set_xlabel("k")
+        axis.set_ylim(0, 1.01)
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("Recall@k")
+    axes[0][-1].legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, model: str) -> dict[str, object]:
+    """Write results.json, report.md, runs/<set>.<config>.trec and recall_at_k.png under ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = results_json(results, command=command, model=model)
+    (out_dir / "results.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    runs_dir = out_dir / "runs"
+    runs_dir.mkdir(exist_ok=True)
+    for result in results:
+        for config, run in result.runs.items():
+            if any(run.values()):
+                write_trec_run({q: s for q, s in run.items() if s}, runs_dir / f"{result.name}.{config}.trec", tag=config)
+    report = [f"# Retrieval evaluation", "", f"Command: `{command}`", "", f"Model: `{model}`, created {data['created']}", "", markdown_tables(results)]
+    for result in results:
+        report += _breakdown_tables(result)
+        if result.comparison:
+            report += ["", f"Significance ({result.name}, paired t-test, p < 0.05; superscripts mark configurations this one beats):", "", "```", result.comparison, "```"]
+    report += ["", "![Recall@k](recall_at_k.png)", ""]
+    (out_dir / "report.md").write_text("\n".join(report), encoding="utf-8")
+    _plot(results, out_dir / "recall_at_k.png")
+    return data

@@ -1,0 +1,211 @@
+"""Evaluation runs: retriever configurations × labelled datasets → figures, runs, comparisons.
+
+A dataset is searched against an index of its own corpus (built once into the evaluation
+cache and reused), every configuration ranks every question, and ranx scores the runs. Hits
+on sub-units count for their paragraph: gold labels are paragraphs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag.config import PROJECT_ROOT, Settings
+from rag.evaluation.datasets import Dataset, DatasetError, load_beir, load_question_jsonl, load_squad, validate_against_corpus
+from rag.evaluation.metrics import DEFAULT_METRICS, answer_figures, compare_runs, ranked_run, retrieval_metrics
+from rag.retriever import RetrievalMode, Retriever
+
+__all__ = ["BUILTIN_SETS", "DEFAULT_METRICS", "EvalSet", "SetResult", "resolve_sets", "run_evaluation"]
+
+SEED_QUESTIONS = PROJECT_ROOT / "eval" / "seed_questions.jsonl"
+DEFAULT_XQUAD_DIR = PROJECT_ROOT.parent / "shared" / "data" / "xquad"
+BUILTIN_SETS = ("seed", "xquad-zh", "xquad-en-zh", "xquad-en")
+DEPTH = 10
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A dataset and how to get the index it is searched against."""
+
+    name: str
+    dataset: Dataset
+    index_name: str
+    build: Callable[[Path], None]  # builds the index into the given directory
+    answers: bool = False  # also measure answers (citations, refusals)
+
+
+@dataclass
+class SetResult:
+    name: str
+    queries: int
+    answerable: int
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+    configs: dict[str, dict[str, object]] = field(default_factory=dict)
+    runs: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    comparison: str = ""
+    answers: dict[str, object] | None = None
+    seconds: float = 0.0
+
+
+class _CachedEncoder:
+    """Encodes each distinct query once, however many configurations ask for it."""
+
+    def __init__(self, encoder: object) -> None:
+        self._encoder = encoder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            self._cache.update(zip(missing, self._encoder.encode_queries(missing, batch_size=batch_size), strict=True))
+        return np.stack([self._cache[t] for t in texts])
+
+
+def _seed_set(settings: Settings, path: Path, name: str, doc: str | None) -> EvalSet:
+    from rag.engine import build_from_documents, load_seed_corpus
+
+    corpus = load_seed_corpus(settings)
+    if doc is None:
+        if len(corpus.documents) != 1:
+            raise DatasetError("questions file needs --doc when the seeds folder holds several documents", path=path)
+        doc = corpus.documents[0].doc
+    dataset = load_question_jsonl(path, doc=doc, name=name)
+    validate_against_corpus(dataset, {u.id for d in corpus.documents for u in d.units})
+    return EvalSet(name, dataset, "seeds", lambda target: build_from_documents(settings, corpus, index_dir=target), answers=True)
+
+
+def _corpus_set(settings: Settings, dataset: Dataset, index_name: str) -> EvalSet:
+    from rag.engine import build_from_documents, corpus_from_beir
+
+    assert dataset.corpus is not None
+    docs = [(d.id, "", d.text) for d in dataset.corpus]  # titles are not part of the evidence
+    unanswerable = bool(dataset.unanswerable_ids)
+
+    def build(target: Path) -> None:
+        no_sentences = settings.model_copy(update={"index_sentences": unanswerable})
+        build_from_documents(no_sentences, corpus_from_beir(docs, dataset.name), index_dir=target)
+
+    return EvalSet(dataset.name, dataset, index_name, build, answers=unanswerable)
+
+
+def resolve_sets(settings: Settings, names: Sequence[str], *, xquad_dir: Path = DEFAULT_XQUAD_DIR, doc: str | None = None) -> list[EvalSet]:
+    """Built-in names (seed, xquad-zh, xquad-en-zh, xquad-en) or paths (.jsonl questions, SQuAD .json, BEIR folder)."""
+    sets: list[EvalSet] = []
+    for name in names:
+        if name == "seed":
+            sets.append(_seed_set(settings, SEED_QUESTIONS, "seed", doc))
+        elif name in ("xquad-zh", "xquad-en-zh", "xquad-en"):
+            question_lang = "zh" if name == "xquad-zh" else "en"
+            corpus_lang = "en" if name == "xquad-en" else "zh"
+            questions = load_squad(xquad_dir / f"xquad.{question_lang}.json", lang=question_lang, name=name)
+            corpus = load_squad(xquad_dir / f"xquad.{corpus_lang}.json", lang=corpus_lang)
+            dataset = Dataset(name, questions.queries, questions.qrels, corpus.corpus)
+            sets.append(_corpus_set(settings, dataset, f"xquad-{corpus_lang}"))
+        else:
+            path = Path(name)
+            if path.is_dir():
+                dataset = load_beir(path)
+                sets.append(_corpus_set(settings, dataset, f"beir-{path.resolve().name}"))
+            elif path.suffix == ".jsonl":
+                sets.append(_seed_set(settings, path, path.stem, doc))
+            elif path.suffix == ".json":
+                dataset = load_squad(path)
+                sets.append(_corpus_set(settings, dataset, f"squad-{path.stem}"))
+            else:
+                raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(BUILTIN_SETS)}, a questions .jsonl, a SQuAD .json or a BEIR folder", path=path)
+    return sets
+
+
+def _limit(dataset: Dataset, limit: int | None) -> Dataset:
+    if limit is None:
+        return dataset
+    keep = set(dataset.query_ids[:limit])
+    return dataset.select(where=lambda q: q.id in keep)
+
+
+def _breakdown(dataset: Dataset, run: dict[str, dict[str, float]], attribute: str) -> dict[str, dict[str, float]]:
+    groups: dict[str, set[str]] = {}
+    for query in dataset.queries:
+        value = getattr(query, attribute)
+        if value is not None:
+            groups.setdefault(value, set()).add(query.id)
+    out = {}
+    for value, ids in sorted(groups.items()):
+        qrels = {q: r for q, r in dataset.qrels.items() if q in ids}
+        figures = retrieval_metrics(qrels, run)
+        if figures:
+            out[value] = {**figures, "n": sum(1 for r in qrels.values() if r)}
+    return out
+
+
+def run_evaluation(
+    settings: Settings,
+    sets: Sequence[EvalSet],
+    modes: Sequence[RetrievalMode],
+    *,
+    cache_dir: Path,
+    limit: int | None = None,
+    show_progress: bool = True,
+) -> list[SetResult]:
+    """Run every configuration on every set; indexes are built into ``cache_dir`` when missing or stale."""
+    from index.store import load_index
+    from rag.engine import choose_model, load_embedder_for
+    from rag.qa import QuestionAnswerer
+
+    choice = choose_model(settings)
+    encoder = _CachedEncoder(load_embedder_for(choice, settings)) if any(m is not RetrievalMode.LEXICAL for m in modes) else None
+    results: list[SetResult] = []
+    progress = tqdm(total=len(sets) * len(modes), desc="evaluating", disable=not show_progress, unit="run")
+    for eval_set in sets:
+        started = time.perf_counter()
+        dataset = _limit(eval_set.dataset, limit)
+        index_dir = cache_dir / eval_set.index_name
+        eval_set.build(index_dir)
+        index = load_index(index_dir, model_id=choice.id, chunking=settings.chunking)
+        retriever = Retriever(index, encoder, fusion=settings.fusion)
+        texts = [q.text for q in dataset.queries]
+        result = SetResult(eval_set.name, len(dataset.queries), len(dataset.answerable_ids), dataset.qrels)
+        for mode in modes:
+            progress.set_postfix_str(f"{eval_set.name}/{mode.value}")
+            searches = retriever.search_many(texts, DEPTH, mode=mode)
+            rankings = {q.id: [h.group_id for h in s.hits] for q, s in zip(dataset.queries, searches, strict=True)}
+            run = ranked_run(rankings)
+            result.runs[mode.value] = run
+            result.configs[mode.value] = {
+                "all": retrieval_metrics(dataset.qrels, run),
+                "by_lang": _breakdown(dataset, run, "lang"),
+                "by_type": _breakdown(dataset, run, "type"),
+            }
+            progress.update(1)
+        result.comparison = compare_runs(dataset.qrels, result.runs)
+        if eval_set.answers and RetrievalMode.HYBRID in modes:
+            result.answers = _answer_figures(QuestionAnswerer(retriever), dataset)
+        result.seconds = round(time.perf_counter() - started, 1)
+        results.append(result)
+    progress.close()
+    return results
+
+
+def _answer_figures(answerer: object, dataset: Dataset) -> dict[str, object]:
+    """First-citation accuracy and refusal precision/recall of the default answerer."""
+    gold = {q: set(r) for q, r in dataset.qrels.items()}
+    first: dict[str, str | None] = {}
+    refused: dict[str, bool] = {}
+    for query in dataset.queries:
+        answer = answerer.ask(query.text, k=5).answer
+        refused[query.id] = answer.refused
+        citation = answer.citations[0] if answer.citations else None
+        if citation is None:
+            first[query.id] = None
+        else:
+            first[query.id] = f"{citation.doc}/{citation.para}" if citation.para is not None else citation.id
+    figures = {"all": asdict(answer_figures(gold, first, refused))}
+    for lang in sorted({q.lang for q in dataset.queries if q.lang}):
+        ids = {q.id for q in dataset.queries if q.lang == lang}
+        figures[lang] = asdict(answer_figures({q: gold[q] for q in ids}, first, refused))
+    return figures

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real model and an index of the real seed, built once per session.
+
+All user state (converted model, index) lives in a session temp dir, so tests never touch
+~/.cache and never depend on a previous run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def rag_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("rag-home")
+
+
+@pytest.fixture(scope="session")
+def settings(rag_home: Path) -> Settings:
+    return Settings(_env_file=None, home=rag_home, seeds_dir=SEEDS, index_dir=rag_home / "index", model=None)
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(settings: Settings) -> Path:
+    """An index of the seed document, built with the default (bundled) model."""
+    from rag.engine import build_from_documents, load_seed_corpus
+
+    build_from_documents(settings, load_seed_corpus(settings), index_dir=settings.resolved_index_dir)
+    return settings.resolved_index_dir
+
+
+@pytest.fixture(scope="session")
+def retriever(settings: Settings, seed_index_dir: Path):  # noqa: ANN201 - rag.retriever.Retriever
+    from rag.engine import open_retriever
+
+    return open_retriever(settings, index_dir=seed_index_dir)
+
+
+@pytest.fixture(scope="session")
+def answerer(retriever):  # noqa: ANN001, ANN201 - rag.qa.QuestionAnswerer
+    from rag.qa import QuestionAnswerer
+
+    return QuestionAnswerer(retriever)

@@ -1,0 +1,111 @@
+"""The real FastAPI app with the real model and an index of the seed: answers and every bad input."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+
+pytestmark = pytest.mark.slow
+
+SEED = "000_75fc5355e1129b16"
+
+
+@pytest.fixture(scope="module")
+def client(settings, answerer):  # noqa: ANN001, ANN201
+    with TestClient(create_app(settings, answerer=answerer), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_chinese_question_gets_a_cited_chinese_answer(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "多哈会议有多少名政府代表参加？"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["language"] == "zh" and not body["refused"]
+    first = body["citations"][0]
+    assert first["para"] == 3 and first["doc"] == SEED and first["symbol"] is None
+    assert "（第3段）" in body["answer"]
+    start, end = first["spans"][0]
+    assert "4 300" in first["text"][start:end]
+    assert first["section"][0].startswith("一.")
+
+
+def test_english_question_quotes_chinese_evidence_and_says_so(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "How many government representatives attended the Doha conference?"}).json()
+    assert body["language"] == "en"
+    if not body["refused"]:
+        assert "(para." in body["answer"] and "not translated" in body["answer"]
+        assert body["notes"]
+
+
+def test_every_cited_id_is_among_the_retrieved_units(client: TestClient) -> None:
+    for question in ["爱知目标11 保护区", "What did the Secretary-General urge regarding drought?", "名古屋议定书批准情况"]:
+        body = client.post("/ask", json={"question": question, "k": 5}).json()
+        hits = client.get("/search", params={"q": question, "k": 5}).json()["hits"]
+        retrieved = {h["id"] for h in hits}
+        for citation in body["citations"] + body["see_also"]:
+            assert citation["id"] in retrieved
+
+
+def test_sub_unit_citation_style(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "保护区的扩大表明保护多少陆地的目标可以实现？"}).json()
+    assert body["citations"][0]["sub"] == "target 11"
+    assert "（第85段，目标11）" in body["answer"]
+
+
+def test_search_documents_paragraph_and_health(client: TestClient) -> None:
+    hits = client.get("/search", params={"q": "绿色气候基金 东道国", "k": 3}).json()["hits"]
+    assert len(hits) == 3 and hits[0]["para"] == 15
+    documents = client.get("/documents").json()
+    assert documents == [{
+        "id": SEED, "symbol": None, "title": "联合国各项环境公约的执行情况：秘书长的说明",
+        "title_en": "Implementation of United Nations environmental conventions: Note by the Secretary-General",
+        "language": "zh", "session": 68, "agenda_items": ["19(d)", "19(e)", "19(f)"], "paragraphs": 90,
+    }]
+    paragraph = client.get(f"/documents/{SEED}/paragraphs/85").json()
+    assert [s["sub"] for s in paragraph["sub_units"]] == [f"target {n}" for n in range(1, 21)]
+    assert paragraph["previous"] == 84 and paragraph["next"] == 86
+    assert paragraph["paragraph"]["section"][1].startswith("D.")
+    health = client.get("/health").json()
+    assert health["index_loaded"] and health["units"]["paragraph"] == 90 and health["manifest"]["dimension"] == 384
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "message"),
+    [
+        ("post", "/ask", {"json": {"question": ""}}, 422, "empty"),
+        ("post", "/ask", {"json": {"question": "   \n "}}, 422, "empty"),
+        ("post", "/ask", {"json": {"question": "问" * 2001}}, 422, "问题过长"),
+        ("post", "/ask", {"json": {"question": "why " * 600}}, 422, "too long"),
+        ("post", "/ask", {"json": {"question": "绿色气候基金", "k": 0}}, 422, "k 必须在 1 到 50 之间"),
+        ("post", "/ask", {"json": {"question": "Green Climate Fund", "k": 51}}, 422, "between 1 and 50"),
+        ("post", "/ask", {"json": {"question": "Green Climate Fund", "k": "many"}}, 422, "'k' must be an integer"),
+        ("post", "/ask", {"json": {"question": "Green Climate Fund", "doc": "A-nope"}}, 404, "Unknown document"),
+        ("post", "/ask", {"json": {"question": "x", "colour": "red"}}, 422, "unknown field 'colour'"),
+        ("post", "/ask", {"json": {"k": 3}}, 422, "'question' is required"),
+        ("post", "/ask", {"json": ["not", "an", "object"]}, 422, "JSON object"),
+        ("post", "/ask", {"content": b'{"question": "oops', "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
+        ("post", "/ask", {"content": b"question=hello", "headers": {"content-type": "application/x-www-form-urlencoded"}}, 415, "JSON"),
+        ("post", "/ask", {"content": b"", "headers": {"content-type": "application/json"}}, 422, "required"),
+        ("get", "/search", {"params": {"q": ""}}, 422, "empty"),
+        ("get", "/search", {}, 422, "'q' is required"),
+        ("get", "/search", {"params": {"q": "基金", "k": 500}}, 422, "k"),
+        ("get", "/search", {"params": {"q": "fund", "mode": "magic"}}, 422, "mode"),
+        ("get", f"/documents/{SEED}/paragraphs/91", {}, 404, "no paragraph 91"),
+        ("get", f"/documents/{SEED}/paragraphs/abc", {}, 422, "'para' must be an integer"),
+        ("get", "/documents/nope/paragraphs/1", {}, 404, "unknown document"),
+        ("get", "/nowhere", {}, 404, "no such endpoint"),
+        ("delete", "/ask", {}, 405, "not allowed"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(client: TestClient, method: str, path: str, kwargs: dict, status: int, message: str) -> None:
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and message in detail
+
+
+def test_openapi_schema_is_served(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/ask", "/search", "/documents", "/health"} <= set(schema["paths"])
