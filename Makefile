@@ -21,9 +21,12 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/rag paragraphs --format table
+	$(VENV)/bin/rag build
+	$(VENV)/bin/rag serve --host $(HOST) --port $(PORT)
 
+# The browser tests need Debian's chromium (no browser download); the script installs it if missing.
 test: install
+	bash scripts/install-browser.sh
 	$(PY) -m pytest --durations=15
 
 test-fast: install
