@@ -37,7 +37,7 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
 
     target = index_dir or settings.resolved_index_dir
     try:
-        return QuestionAnswerer(open_retriever(settings, index_dir=target))
+        return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params)
     except IndexMismatchError as error:
         raise StartupError(str(error)) from None
     except IndexUnavailableError:
@@ -46,7 +46,7 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
     if not corpus.documents:
         raise StartupError(f"no index in {target} and no readable documents in {settings.seeds_dir}: add documents, then run rag build")
     build_from_documents(settings, corpus, index_dir=target)
-    return QuestionAnswerer(open_retriever(settings, index_dir=target))
+    return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params)
 
 
 def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer | None = None, index_dir: Path | None = None) -> FastAPI:

@@ -29,13 +29,19 @@ REFUSALS: dict[str, str] = {"en": "The documents do not answer this.", "zh": "æ–
 
 @dataclass(frozen=True, slots=True)
 class AnswerParams:
-    """How evidence is chosen; ``refuse_below`` is the calibrated cosine threshold."""
+    """How evidence is chosen and when to refuse (best sentence cosine below a threshold)."""
 
     hits_considered: int = 3
     max_sentences: int = 2
     rank_penalty: float = 0.015  # per rank below the top hit: keeps the answer on the best paragraph
     second_sentence_margin: float = 0.02  # a second sentence must score within this of the first
-    refuse_below: float = 0.80
+    # Cosine thresholds, calibrated on labelled unanswerable questions (rag eval prints them).
+    # Cross-lingual pairs score lower with e5 for the same relevance, hence two thresholds.
+    refuse_below_same_language: float = 0.0
+    refuse_below_cross_language: float = 0.0
+
+    def threshold(self, cross_lingual: bool) -> float:
+        return self.refuse_below_cross_language if cross_lingual else self.refuse_below_same_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,7 @@ class Answer:
     citations: tuple[Citation, ...]
     see_also: tuple[Citation, ...]
     evidence_score: float
+    cross_lingual: bool
     notes: tuple[str, ...] = field(default=())
 
 
@@ -175,9 +182,10 @@ def compose_answer(
     language = detect_language(question)
     candidates = _candidate_sentences(result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
     best = candidates[0].score if candidates else 0.0
-    if not candidates or best < params.refuse_below:
+    cross = bool(candidates) and detect_language(candidates[0].text) != language
+    if not candidates or best < params.threshold(cross):
         see_also = tuple(_citation(h.unit, index, language, ()) for h in result.hits[: params.hits_considered])
-        return Answer(question, language, refusal_text(language), True, (), see_also, best)
+        return Answer(question, language, refusal_text(language), True, (), see_also, best, cross)
     evidence = _select(candidates, params)
     citations: dict[str, Citation] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
@@ -202,4 +210,4 @@ def compose_answer(
         text = lead + " ".join(parts)
     else:
         text = ("" if language == "zh" else " ").join(parts)
-    return Answer(question, language, text, False, tuple(citations.values()), (), best, tuple(notes))
+    return Answer(question, language, text, False, tuple(citations.values()), (), best, cross, tuple(notes))

@@ -228,7 +228,7 @@ def ask(
         raise _fail("the question is empty")
     settings = Settings()
     try:
-        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir))
+        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params)
         result = answerer.ask(question, k=k, doc=doc)
     except IndexUnavailableError as error:
         raise _fail(str(error)) from None

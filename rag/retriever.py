@@ -4,6 +4,11 @@ Chunks are scored, a unit takes the best score of its chunks (max-pooling), and 
 and its sub-units compete for one slot in the ranking: the hit reports whichever of them
 matched best, so "Aichi target 11" comes back as para 85, target 11, and the top k stays
 k different paragraphs.
+
+Three kinds of evidence are fused (:mod:`rag.fusion`): dense similarity (the unit's best chunk
+mixed with its best sentence, since a question usually targets one sentence), BM25 over the
+question, and -- for an English question -- BM25 over its dictionary translation into Chinese
+(:mod:`rag.crosslingual`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Protocol
 import numpy as np
 
 from index.store import LoadedIndex
-from rag.fusion import FusionParams, fuse_scores, lexical_weight
+from rag.crosslingual import BilingualLexicon, shared_lexicon, translated_scores
+from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
 from rag.units import Unit
 
@@ -44,8 +50,9 @@ class Hit:
     paragraph: Unit | None
     rank: int
     score: float
-    dense: float | None  # cosine similarity of the best chunk, None if not a dense candidate
+    dense: float | None  # (1 - λ) · best chunk cosine + λ · best sentence cosine; None if not a dense candidate
     lexical: float | None  # BM25 score of the best chunk, None if no shared term
+    translated: float | None = None  # BM25 score of the translated question (English over Chinese)
 
     @property
     def group_id(self) -> str:
@@ -72,15 +79,36 @@ class SearchResult:
     hits: tuple[Hit, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     query_vector: np.ndarray | None = None  # reused by the answer composer to score sentences
+    translation_weight: float = 0.0  # weight of the translated-question channel (0: not used)
 
 
 class Retriever:
-    """Runs queries against a loaded index; the query encoder is needed for dense and hybrid."""
+    """Runs queries against a loaded index; the query encoder is needed for dense and hybrid.
 
-    def __init__(self, index: LoadedIndex, encoder: QueryEncoder | None, *, fusion: FusionParams | None = None) -> None:
+    ``lexicon`` translates English questions for the lexical channel (:mod:`rag.crosslingual`);
+    by default a process-wide lexicon built in memory on the first English question. Pass one
+    with a cache directory to skip the ~1.5 s build, or set ``fusion.translation_alpha = 0`` to
+    turn translation off.
+    """
+
+    def __init__(
+        self,
+        index: LoadedIndex,
+        encoder: QueryEncoder | None,
+        *,
+        fusion: FusionParams | None = None,
+        lexicon: BilingualLexicon | None = None,
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.fusion = fusion or FusionParams()
+        self._lexicon = lexicon
+
+    @property
+    def lexicon(self) -> BilingualLexicon:
+        if self._lexicon is None:
+            self._lexicon = shared_lexicon()
+        return self._lexicon
 
     def search(self, query: str, k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID) -> SearchResult:
         return self.search_many([query], k, doc=doc, mode=mode)[0]
@@ -109,22 +137,68 @@ class Retriever:
         depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
         dense = self._dense_candidates(vector, depth, doc) if vector is not None else {}
         lexical = self._lexical_candidates(query, depth, doc) if mode is not RetrievalMode.DENSE else {}
+        language = detect_language(query)
+        translated: dict[str, float] = {}
+        t_weight = 0.0
+        if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
+            translated, share = self._translated_candidates(query, depth, doc)
+            t_weight = translation_weight(share, self.fusion) if translated else 0.0
         if mode is RetrievalMode.HYBRID:
             weight = lexical_weight(self.index.lexical.coverage(query), self.fusion)
         else:
             weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
-        fused = fuse_scores(dense, lexical if weight > 0 else {}, weight)
-        hits = self._group(fused, dense, lexical, k)
+        if mode is RetrievalMode.LEXICAL and translated:
+            t_weight = 0.5 * (1.0 - self.index.lexical.coverage(query))  # lexical only: share the budget
+        weight = min(weight, 1.0 - t_weight)
+        fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
+        hits = self._group(fused, dense, lexical, k, translated)
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
-        return SearchResult(query, detect_language(query), mode, weight, tuple(hits), timings, vector)
+        return SearchResult(query, language, mode, weight, tuple(hits), timings, vector, t_weight)
 
     def _dense_candidates(self, vector: np.ndarray, depth: int, doc: str | None) -> dict[str, float]:
-        scores, rows = self.index.dense.search(np.asarray(vector, dtype=np.float32)[None, :], depth)
-        return self._pool(rows[0], scores[0], doc)
+        query = np.asarray(vector, dtype=np.float32)
+        scores, rows = self.index.dense.search(query[None, :], depth)
+        pooled = self._pool(rows[0], scores[0], doc)
+        weight = self.fusion.sentence_weight
+        if weight > 0 and pooled:
+            pooled = self._with_sentences(pooled, query, weight)
+        return pooled
+
+    def _with_sentences(self, pooled: dict[str, float], query: np.ndarray, weight: float) -> dict[str, float]:
+        """Multi-granularity dense score: ``(1 - λ) · best chunk + λ · best sentence`` of each unit.
+
+        A question usually targets one sentence; a 400-character chunk's embedding averages it
+        with its neighbours. Scoring passages by their best sentence as well as by the whole is
+        the passage-level evidence combination of Callan (1994, "Passage-level evidence in
+        document retrieval", SIGIR), here with the index's stored sentence embeddings.
+        """
+        rows_of = self.index.sentence_rows
+        vectors = self.index.sentence_vectors
+        out: dict[str, float] = {}
+        for unit_id, score in pooled.items():
+            rows = rows_of.get(unit_id)
+            if rows is None or len(rows) == 0:
+                out[unit_id] = score
+                continue
+            best = float(np.max(vectors[rows.start : rows.stop] @ query))
+            out[unit_id] = (1 - weight) * score + weight * best
+        return out
 
     def _lexical_candidates(self, query: str, depth: int, doc: str | None) -> dict[str, float]:
         rows, scores = self.index.lexical.search(query, depth)
         return self._pool(rows, scores, doc)
+
+    def _translated_candidates(self, query: str, depth: int, doc: str | None) -> tuple[dict[str, float], float]:
+        """BM25 over the dictionary translation of an English question, pooled per unit."""
+        lexical = self.index.lexical
+        concepts = self.lexicon.translate(query, known=lambda term: lexical.coverage(term) >= 1.0)
+        scores, share = translated_scores(lexical, concepts, max_translations=self.fusion.max_translations)
+        if scores is None:
+            return {}, 0.0
+        rows = np.flatnonzero(scores > 0)
+        if rows.size > depth:
+            rows = rows[np.argsort(-scores[rows], kind="stable")[:depth]]
+        return self._pool(rows, scores[rows], doc), share
 
     def _pool(self, rows: np.ndarray, scores: np.ndarray, doc: str | None) -> dict[str, float]:
         """Max-pool chunk scores into unit scores."""
@@ -139,7 +213,14 @@ class Retriever:
                 pooled[unit_id] = score
         return pooled
 
-    def _group(self, fused: dict[str, float], dense: dict[str, float], lexical: dict[str, float], k: int) -> list[Hit]:
+    def _group(
+        self,
+        fused: dict[str, float],
+        dense: dict[str, float],
+        lexical: dict[str, float],
+        k: int,
+        translated: dict[str, float] | None = None,
+    ) -> list[Hit]:
         """One slot per paragraph: the best of the paragraph and its sub-units takes it."""
         units = self.index.units
         best: dict[str, tuple[float, str]] = {}
@@ -156,6 +237,7 @@ class Retriever:
                 score=score,
                 dense=dense.get(unit_id),
                 lexical=lexical.get(unit_id),
+                translated=None if translated is None else translated.get(unit_id),
             )
             for rank, (score, unit_id) in enumerate(ranked, start=1)
         ]

@@ -43,7 +43,7 @@ def retriever(settings: Settings, seed_index_dir: Path):  # noqa: ANN201 - rag.r
 
 
 @pytest.fixture(scope="session")
-def answerer(retriever):  # noqa: ANN001, ANN201 - rag.qa.QuestionAnswerer
+def answerer(settings: Settings, retriever):  # noqa: ANN001, ANN201 - rag.qa.QuestionAnswerer
     from rag.qa import QuestionAnswerer
 
-    return QuestionAnswerer(retriever)
+    return QuestionAnswerer(retriever, settings.answer_params)

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.config import PROJECT_ROOT, Settings
+from rag.evaluation.calibration import calibrate_refusal
 from rag.evaluation.datasets import Dataset, DatasetError, load_beir, load_question_jsonl, load_squad, validate_against_corpus
 from rag.evaluation.metrics import DEFAULT_METRICS, answer_figures, compare_runs, ranked_run, retrieval_metrics
 from rag.retriever import RetrievalMode, Retriever
@@ -84,13 +85,11 @@ def _corpus_set(settings: Settings, dataset: Dataset, index_name: str) -> EvalSe
 
     assert dataset.corpus is not None
     docs = [(d.id, "", d.text) for d in dataset.corpus]  # titles are not part of the evidence
-    unanswerable = bool(dataset.unanswerable_ids)
 
     def build(target: Path) -> None:
-        no_sentences = settings.model_copy(update={"index_sentences": unanswerable})
-        build_from_documents(no_sentences, corpus_from_beir(docs, dataset.name), index_dir=target)
+        build_from_documents(settings, corpus_from_beir(docs, dataset.name), index_dir=target)
 
-    return EvalSet(dataset.name, dataset, index_name, build, answers=unanswerable)
+    return EvalSet(dataset.name, dataset, index_name, build, answers=bool(dataset.unanswerable_ids))
 
 
 def resolve_sets(settings: Settings, names: Sequence[str], *, xquad_dir: Path = DEFAULT_XQUAD_DIR, doc: str | None = None) -> list[EvalSet]:
@@ -154,11 +153,12 @@ def run_evaluation(
 ) -> list[SetResult]:
     """Run every configuration on every set; indexes are built into ``cache_dir`` when missing or stale."""
     from index.store import load_index
-    from rag.engine import choose_model, load_embedder_for
+    from rag.engine import choose_model, load_embedder_for, make_lexicon
     from rag.qa import QuestionAnswerer
 
     choice = choose_model(settings)
     encoder = _CachedEncoder(load_embedder_for(choice, settings)) if any(m is not RetrievalMode.LEXICAL for m in modes) else None
+    lexicon = make_lexicon(settings)
     results: list[SetResult] = []
     progress = tqdm(total=len(sets) * len(modes), desc="evaluating", disable=not show_progress, unit="run")
     for eval_set in sets:
@@ -167,7 +167,7 @@ def run_evaluation(
         index_dir = cache_dir / eval_set.index_name
         eval_set.build(index_dir)
         index = load_index(index_dir, model_id=choice.id, chunking=settings.chunking)
-        retriever = Retriever(index, encoder, fusion=settings.fusion)
+        retriever = Retriever(index, encoder, fusion=settings.fusion, lexicon=lexicon)
         texts = [q.text for q in dataset.queries]
         result = SetResult(eval_set.name, len(dataset.queries), len(dataset.answerable_ids), dataset.qrels)
         for mode in modes:
@@ -184,7 +184,7 @@ def run_evaluation(
             progress.update(1)
         result.comparison = compare_runs(dataset.qrels, result.runs)
         if eval_set.answers and RetrievalMode.HYBRID in modes:
-            result.answers = _answer_figures(QuestionAnswerer(retriever), dataset)
+            result.answers = _answer_figures(QuestionAnswerer(retriever, settings.answer_params), dataset)
         result.seconds = round(time.perf_counter() - started, 1)
         results.append(result)
     progress.close()
@@ -196,9 +196,12 @@ def _answer_figures(answerer: object, dataset: Dataset) -> dict[str, object]:
     gold = {q: set(r) for q, r in dataset.qrels.items()}
     first: dict[str, str | None] = {}
     refused: dict[str, bool] = {}
+    scores: dict[str, tuple[list[float], list[float]]] = {"same-language": ([], []), "cross-language": ([], [])}
     for query in dataset.queries:
         answer = answerer.ask(query.text, k=5).answer
         refused[query.id] = answer.refused
+        group = scores["cross-language" if answer.cross_lingual else "same-language"]
+        group[0 if gold[query.id] else 1].append(answer.evidence_score)
         citation = answer.citations[0] if answer.citations else None
         if citation is None:
             first[query.id] = None
@@ -208,4 +211,9 @@ def _answer_figures(answerer: object, dataset: Dataset) -> dict[str, object]:
     for lang in sorted({q.lang for q in dataset.queries if q.lang}):
         ids = {q.id for q in dataset.queries if q.lang == lang}
         figures[lang] = asdict(answer_figures({q: gold[q] for q in ids}, first, refused))
+    figures["suggested_thresholds"] = {
+        group: asdict(calibrate_refusal(answerable, unanswerable))
+        for group, (answerable, unanswerable) in scores.items()
+        if answerable and unanswerable
+    }
     return figures

@@ -1,0 +1,194 @@
+"""Cross-lingual lexical retrieval: the CC-CEDICT lexicon, the UN glossary, structured scoring,
+three-channel fusion, and (slow) the XQuAD English -> Chinese gain."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.crosslingual import BilingualLexicon, Concept, invert_cedict, load_glossary, translated_scores
+from rag.fusion import FusionParams, fuse_scores, translation_weight
+from rag.lexical import LexicalIndex
+
+XQUAD = Path("/work/shared/data/xquad")
+_HAN = re.compile("[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def lexicon(tmp_path_factory: pytest.TempPathFactory) -> BilingualLexicon:
+    return BilingualLexicon(tmp_path_factory.mktemp("lexicon"))
+
+
+def _first(lexicon: BilingualLexicon, phrase: str) -> str:
+    translations = lexicon.lookup(phrase)
+    assert translations, phrase
+    return translations[0][0]
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+def test_dictionary_and_glossary_translations(lexicon: BilingualLexicon) -> None:
+    assert _first(lexicon, "desertification") == "荒漠化"  # glossary outranks CEDICT's 沙漠化
+    assert "沙漠化" in dict(lexicon.lookup("desertification"))  # the dictionary's is kept, lower
+    assert _first(lexicon, "Kyoto Protocol") == "京都议定书"
+    assert _first(lexicon, "Green Climate Fund") == "绿色气候基金"
+    assert "政府" in dict(lexicon.lookup("government"))  # plain CC-CEDICT
+    assert "华沙" in dict(lexicon.lookup("Warsaw"))
+
+
+def test_inflected_forms_find_their_base(lexicon: BilingualLexicon) -> None:
+    assert "政府" in dict(lexicon.lookup("governments"))
+    assert "批评" in dict(lexicon.lookup("criticised")) | dict(lexicon.lookup("criticized"))
+    assert "祖先" in dict(lexicon.lookup("ancestors"))
+
+
+def test_translate_matches_phrases_and_keeps_numbers(lexicon: BilingualLexicon) -> None:
+    concepts = lexicon.translate("When did the Conference of the Parties adopt decision 1/CP.18 in 2012?")
+    sources = [c.source for c in concepts]
+    assert "Conference of the Parties" in sources  # one concept, stop words inside kept
+    cop = next(c for c in concepts if c.source == "Conference of the Parties")
+    assert cop.translations[0][0] == "缔约方大会"
+    numbers = [c for c in concepts if c.verbatim]
+    assert [c.translations[0][0] for c in numbers] == ["1/cp.18", "2012"]
+    assert not any(c.source.lower() in ("when", "did", "the", "in") for c in concepts)
+
+
+def test_known_filter_drops_unknown_phrases(lexicon: BilingualLexicon) -> None:
+    concepts = lexicon.translate("Kyoto Protocol", known=lambda term: term in {"京都", "议定书"})
+    # no translation of the phrase is known: its words are translated one by one
+    assert [c.source for c in concepts] == ["Kyoto", "Protocol"]
+    assert all(all(t in {"京都", "议定书"} for t, _ in c.translations) for c in concepts)
+
+
+def test_cache_is_written_and_reused(tmp_path: Path) -> None:
+    first = BilingualLexicon(tmp_path)
+    expected = first.lookup("biodiversity")
+    caches = list(tmp_path.glob("cedict-en-zh-*.json.gz"))
+    assert len(caches) == 1
+    again = BilingualLexicon(tmp_path)
+    assert again.lookup("biodiversity") == expected
+
+
+def test_invert_cedict_weights_and_skips() -> None:
+    lines = [
+        "# comment",
+        "荒漠化 荒漠化 [huang1 mo4 hua4] /desertification/",
+        "打 打 [da3] /to beat/to strike/to hit/to break/to fight/",
+        "擊 击 [ji1] /to hit/to strike/",
+        "乾 干 [gan1] /variant of 幹|干[gan4]/surname Gan/dry/",
+        "會議 会议 [hui4 yi4] /meeting/conference/CL:場|场[chang3]/",
+    ]
+    inverted = invert_cedict(lines)
+    assert inverted["desertification"] == [("荒漠化", 1.0)]
+    # fewer senses -> more specific translation, ranked first
+    assert [t for t, _ in inverted["hit"]] == ["击", "打"]
+    assert inverted["dry"] == [("干", 1.0)]  # "variant of" and "surname" glosses not counted
+    assert "variant" not in " ".join(inverted)
+    assert "会议" in dict(inverted["conference"])
+
+
+def test_glossary_is_well_formed() -> None:
+    glossary = load_glossary()
+    assert len(glossary) >= 150
+    for english, targets in glossary.items():
+        assert english == english.lower() and targets
+        assert all(_HAN.search(t) or t.isascii() for t in targets), english
+    assert glossary["conference of the parties"] == ["缔约方大会"]
+    assert glossary["land degradation neutrality"][0] == "土地退化零增长"
+
+
+# ---------------------------------------------------------------- scoring and fusion
+
+
+@pytest.fixture(scope="module")
+def tiny_index() -> LexicalIndex:
+    return LexicalIndex.build(
+        [
+            "缔约方大会通过了关于荒漠化的决定。",
+            "政府在2012年提交了国家报告。",
+            "会议讨论了森林和生物多样性。",
+            "这是一段不相关的文字，谈论天气。",
+        ]
+    )
+
+
+def test_translated_scores_rank_the_right_chunk(lexicon: BilingualLexicon, tiny_index: LexicalIndex) -> None:
+    known = lambda term: tiny_index.coverage(term) >= 1.0  # noqa: E731
+    scores, share = translated_scores(tiny_index, lexicon.translate("What did the Conference of the Parties decide on desertification?", known))
+    assert scores is not None and int(np.argmax(scores)) == 0
+    assert share > 0.5
+    scores, _ = translated_scores(tiny_index, lexicon.translate("Which report did the government submit in 2012?", known))
+    assert int(np.argmax(scores)) == 1
+    scores, share = translated_scores(tiny_index, lexicon.translate("Xylophone quux", known))
+    assert scores is None and share == 0.0
+
+
+def test_structured_pooling_counts_a_concept_once(tiny_index: LexicalIndex) -> None:
+    # chunk 2 matches two translations of one concept, chunk 0 one translation of each of two
+    many = Concept("meeting", (("会议", 1.0), ("森林", 1.0), ("生物", 1.0)))
+    a = Concept("x", (("缔约方", 1.0),))
+    b = Concept("y", (("荒漠化", 1.0),))
+    structured, share = translated_scores(tiny_index, [many, a, b], pooling="max")
+    flat, _ = translated_scores(tiny_index, [many, a, b], pooling="sum")
+    assert share == 1.0
+    assert structured[0] > structured[2]
+    assert flat[2] > structured[2]  # the unstructured sum rewards the many-translation chunk
+
+
+def test_fusion_with_translated_channel() -> None:
+    dense = {"a": 0.9, "b": 0.8, "c": 0.7}
+    translated = {"b": 10.0, "c": 2.0}
+    fused = fuse_scores(dense, {}, 0.0, translated, 0.35)
+    assert max(fused, key=fused.get) == "b"
+    assert fuse_scores(dense, {}, 0.0, {}, 0.35) == fuse_scores(dense, {}, 0.0)  # nothing translated: dense only
+    params = FusionParams()
+    assert translation_weight(1.0, params) == params.translation_alpha
+    assert translation_weight(0.0, params) == 0.0
+
+
+# ---------------------------------------------------------------- slow: XQuAD en -> zh
+
+
+def _xquad(lang: str, contexts: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    data = json.loads((XQUAD / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+    docs: list[tuple[str, str, str]] = []
+    questions: list[tuple[str, str]] = []
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            cid = f"c{len(docs)}"
+            docs.append((cid, "", paragraph["context"]))
+            questions += [(qa["question"], cid) for qa in paragraph["qas"]]
+    keep = {d[0] for d in docs[:contexts]}
+    return docs[:contexts], [q for q in questions if q[1] in keep]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (XQUAD / "xquad.zh.json").is_file(), reason="XQuAD data not present")
+def test_xquad_english_questions_over_chinese_contexts(settings, lexicon: BilingualLexicon) -> None:  # noqa: ANN001
+    from index.store import load_index
+    from rag.engine import build_from_documents, choose_model, corpus_from_beir, load_embedder_for
+    from rag.retriever import RetrievalMode, Retriever
+
+    contexts, _ = _xquad("zh", 60)
+    _, questions = _xquad("en", 60)  # contexts align across XQuAD languages
+    index_dir = settings.home / "xquad-zh-60"
+    build_from_documents(settings, corpus_from_beir(contexts, "xquad.zh"), index_dir=index_dir)
+    index = load_index(index_dir)
+    encoder = load_embedder_for(choose_model(settings), settings)
+
+    def recall_at_1(mode: RetrievalMode, fusion: FusionParams) -> float:
+        retriever = Retriever(index, encoder, fusion=fusion, lexicon=lexicon)
+        results = retriever.search_many([q for q, _ in questions], 5, mode=mode)
+        return float(np.mean([bool(r.hits) and r.hits[0].unit.id == gold for r, (_, gold) in zip(results, questions)]))
+
+    chunk_dense = recall_at_1(RetrievalMode.DENSE, FusionParams(sentence_weight=0.0))
+    dense = recall_at_1(RetrievalMode.DENSE, FusionParams())
+    untranslated = recall_at_1(RetrievalMode.HYBRID, FusionParams(translation_alpha=0.0))
+    hybrid = recall_at_1(RetrievalMode.HYBRID, FusionParams())
+    assert dense > chunk_dense  # sentence evidence helps the dense channel
+    assert hybrid > dense and hybrid > untranslated  # the translated lexical channel adds on top
