@@ -50,10 +50,19 @@ def markdown_tables(results: Sequence[SetResult]) -> str:
         lines += ["", "| set | questions | first-citation accuracy | refusal precision | refusal recall | false refusals |", "|---|---|---|---|---|---|"]
         for result in answer_rows:
             for group, figures in result.answers.items():
+                if group == "suggested_thresholds":
+                    continue
                 lines.append(
                     f"| {result.name} ({group}) | {figures['answerable']}+{figures['unanswerable']} unanswerable | "
                     f"{_fmt(figures['first_citation_accuracy'])} | {_fmt(figures['refusal_precision'])} | "
                     f"{_fmt(figures['refusal_recall'])} | {figures['false_refusals']} |"
+                )
+        lines += ["", "Refusal thresholds calibrated on these questions (best-sentence cosine; false refusals capped at 10%):", ""]
+        lines += ["| set | pairing | threshold | refusal precision | refusal recall | false refusal rate |", "|---|---|---|---|---|---|"]
+        for result in answer_rows:
+            for group, cal in result.answers.get("suggested_thresholds", {}).items():
+                lines.append(
+                    f"| {result.name} | {group} | {cal['threshold']:.3f} | {_fmt(cal['precision'])} | {_fmt(cal['recall'])} | {_fmt(cal['false_refusal_rate'])} |"
                 )
     return "\n".join(lines)
 

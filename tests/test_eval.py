@@ -1,0 +1,73 @@
+"""Evaluation: metric wiring against hand-computed values, calibration, and reproducing the committed runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.evaluation.calibration import calibrate_refusal
+from rag.evaluation.datasets import read_trec_run
+from rag.evaluation.metrics import answer_figures, ranked_run, retrieval_metrics
+from rag.retriever import RetrievalMode
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "eval" / "results" / "default"
+
+
+def test_metrics_match_a_hand_computed_example() -> None:
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 1, "d3": 1}, "q3": {}}  # q3 unanswerable: not scored
+    run = ranked_run({"q1": ["d2", "d1", "d3"], "q2": ["d2", "d4", "d3"], "q3": ["d1"]})
+    figures = retrieval_metrics(qrels, run)
+    # q1: gold at rank 2; q2: golds at ranks 1 and 3
+    assert figures["recall@1"] == pytest.approx((0 + 0.5) / 2)
+    assert figures["recall@5"] == pytest.approx(1.0)
+    assert figures["mrr@10"] == pytest.approx((0.5 + 1.0) / 2)
+    ndcg_q1 = (1 / math.log2(3)) / 1
+    ndcg_q2 = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    assert figures["ndcg@10"] == pytest.approx((ndcg_q1 + ndcg_q2) / 2)
+
+
+def test_ranked_run_keeps_the_first_occurrence_of_a_paragraph() -> None:
+    assert ranked_run({"q": ["p1", "p2", "p1"]}) == {"q": {"p1": 1.0, "p2": 0.5}}
+
+
+def test_answer_figures_by_hand() -> None:
+    gold = {"a": {"p1"}, "b": {"p2"}, "c": set(), "d": set()}
+    first = {"a": "p1", "b": "p3", "c": None, "d": "p9"}
+    refused = {"a": False, "b": False, "c": True, "d": False}
+    figures = answer_figures(gold, first, refused)
+    assert figures.first_citation_accuracy == 0.5
+    assert figures.refusal_precision == 1.0 and figures.refusal_recall == 0.5 and figures.false_refusals == 0
+
+
+def test_refusal_calibration_respects_the_false_refusal_cap() -> None:
+    answerable = [0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.85]
+    unanswerable = [0.80, 0.82, 0.88, 0.95]
+    result = calibrate_refusal(answerable, unanswerable, max_false_refusal=0.1)
+    assert result.false_refusal_rate <= 0.1
+    assert result.recall == 0.75 and result.precision == pytest.approx(0.75)
+    assert 0.88 < result.threshold <= 0.900001
+
+
+@pytest.mark.slow
+def test_rag_eval_reproduces_the_committed_seed_run(settings, seed_index_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from rag.evaluation.runner import resolve_sets, run_evaluation
+
+    committed = read_trec_run(COMMITTED / "runs" / "seed.hybrid.trec")
+    cache = tmp_path / "eval-indexes"
+    shutil.copytree(seed_index_dir, cache / "seeds")  # same corpus and model: reused, not rebuilt
+    sets = resolve_sets(settings, ["seed"])
+    results = run_evaluation(settings, sets, [RetrievalMode.HYBRID], cache_dir=cache, limit=20, show_progress=False)
+    fresh = results[0].runs["hybrid"]
+    assert len(fresh) == 20
+    for query_id, scores in fresh.items():
+        assert list(scores) == sorted(committed[query_id], key=lambda d: -committed[query_id][d]), query_id
+    sliced = {q: committed[q] for q in fresh}
+    qrels = {q: r for q, r in results[0].qrels.items() if q in fresh}
+    assert retrieval_metrics(qrels, fresh) == pytest.approx(retrieval_metrics(qrels, sliced))
+    table = json.loads((COMMITTED / "results.json").read_text(encoding="utf-8"))
+    assert table["sets"]["seed"]["queries"] == len(sets[0].dataset.queries)
