@@ -33,10 +33,9 @@ def test_chinese_question_gets_a_cited_chinese_answer(client: TestClient) -> Non
 
 def test_english_question_quotes_chinese_evidence_and_says_so(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "How many government representatives attended the Doha conference?"}).json()
-    assert body["language"] == "en"
-    if not body["refused"]:
-        assert "(para." in body["answer"] and "not translated" in body["answer"]
-        assert body["notes"]
+    assert body["language"] == "en" and not body["refused"]
+    assert "(para. 3)" in body["answer"] and "not translated" in body["answer"]
+    assert "4 300" in body["answer"] and body["notes"]
 
 
 def test_every_cited_id_is_among_the_retrieved_units(client: TestClient) -> None:
@@ -104,6 +103,14 @@ def test_bad_input_gets_a_clear_4xx(client: TestClient, method: str, path: str, 
     assert response.status_code == status, response.text
     detail = response.json()["detail"]
     assert isinstance(detail, str) and message in detail
+
+
+def test_unanswerable_question_is_refused_with_closest_paragraphs(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "What is the capital of Australia?"}).json()
+    assert body["refused"] and body["answer"] == "The documents do not answer this."
+    assert body["citations"] == [] and len(body["see_also"]) == 3
+    body = client.post("/ask", json={"question": "2022年世界杯足球赛的冠军是哪个国家？"}).json()
+    assert body["refused"] and body["answer"] == "文件中没有找到答案。"
 
 
 def test_openapi_schema_is_served(client: TestClient) -> None:
