@@ -41,6 +41,8 @@
       "answer.sourcesHint": "点击出处，查看原段落并核对引文。",
       "answer.timing": "用时 {ms} 毫秒",
       "answer.question": "问题",
+      "announce.answered": "已找到答案，引用 {n} 处。",
+      "announce.refused": "文件中没有答案；列出了 {n} 个最接近的段落。",
       "refusal.heading": "文件中没有答案",
       "refusal.body": "已检索的文件中没有能回答此问题的段落。以下是最接近的段落，仅供参考：",
       "refusal.closest": "最接近的段落",
@@ -72,6 +74,7 @@
       "reader.symbolUnknown": "文本中未载明",
       "reader.session": "届会",
       "reader.sessionValue": "第{n}届会议",
+      "documents.session": "第{n}届会议",
       "reader.agenda": "议程项目",
       "reader.language": "语文",
       "documents.heading": "文件",
@@ -112,6 +115,8 @@
       "answer.sourcesHint": "Select a reference to read the paragraph and check the quotation.",
       "answer.timing": "{ms} ms",
       "answer.question": "Question",
+      "announce.answered": "Answer found, citing {n} paragraph(s).",
+      "announce.refused": "No answer in the documents; {n} closest paragraph(s) listed.",
       "refusal.heading": "No answer in the documents",
       "refusal.body": "No paragraph of the documents searched answers this question. The closest paragraphs are listed for reference:",
       "refusal.closest": "Closest paragraphs",
@@ -142,7 +147,8 @@
       "reader.symbol": "Symbol",
       "reader.symbolUnknown": "not printed in the text",
       "reader.session": "Session",
-      "reader.sessionValue": "{n}th session",
+      "reader.sessionValue": "{n}{ordinal}",
+      "documents.session": "{n}{ordinal} session",
       "reader.agenda": "Agenda items",
       "reader.language": "Language",
       "documents.heading": "Documents",
@@ -185,6 +191,12 @@
     return /^zh/i.test(preferred) ? "zh" : "en";
   }
 
+  function ordinal(n) {
+    const tens = n % 100;
+    if (tens >= 11 && tens <= 13) return "th";
+    return { 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th";
+  }
+
   function t(key, vars) {
     const table = STRINGS[state.lang] || STRINGS.zh;
     let text = key in table ? table[key] : STRINGS.en[key] || key;
@@ -218,9 +230,14 @@
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
-  /** "zh-CN" for text that contains Han characters, "en" otherwise: picks the right font and quotes. */
+  /** "zh" for text that contains Han characters, "en" otherwise. */
+  function textLanguage(text) {
+    return /[\u3400-\u9fff\uf900-\ufaff]/.test(text || "") ? "zh" : "en";
+  }
+
+  /** The lang attribute for a text: picks the right font and punctuation glyphs. */
   function textLang(text) {
-    return /[\u3400-\u9fff\uf900-\ufaff]/.test(text || "") ? "zh-CN" : "en";
+    return textLanguage(text) === "zh" ? "zh-CN" : "en";
   }
 
   function showError(box, message) {
@@ -437,6 +454,7 @@
       return;
     }
     const token = ++state.askToken;
+    $("ask-announce").textContent = "";
     const form = $("ask-form");
     const result = $("result");
     form.classList.add("is-busy");
@@ -458,8 +476,9 @@
       if (token !== state.askToken) return;
       state.result = { question, data };
       renderResult();
-      const heading = result.querySelector(".result-heading");
-      if (heading) heading.focus({ preventScroll: true });
+      $("ask-announce").textContent = data.refused
+        ? t("announce.refused", { n: data.see_also.length })
+        : t("announce.answered", { n: data.citations.length });
     } catch (error) {
       if (token !== state.askToken) return;
       showError(box, error instanceof ApiError ? error.message : String(error));
@@ -522,7 +541,7 @@
   function sourceItem(citation, index, kind) {
     const lastHeading = citation.section.length ? citation.section[citation.section.length - 1] : "";
     const doc = documentById(citation.doc);
-    const excerpt = citation.spans.length ? quotedText(citation.text, citation.spans, "zh") : citation.text;
+    const excerpt = citation.spans.length ? quotedText(citation.text, citation.spans, textLanguage(citation.text)) : citation.text;
     return el(
       "li",
       null,
@@ -718,7 +737,7 @@
   function metaLine(doc) {
     const parts = [];
     parts.push(doc.symbol || `${t("reader.symbol")}: ${t("reader.symbolUnknown")}`);
-    if (doc.session) parts.push(t("reader.sessionValue", { n: doc.session }));
+    if (doc.session) parts.push(t("documents.session", { n: doc.session, ordinal: ordinal(doc.session) }));
     if (doc.agenda_items && doc.agenda_items.length) parts.push(`${t("reader.agenda")} ${doc.agenda_items.join(", ")}`);
     parts.push(t("documents.paragraphs", { n: doc.paragraphs }));
     return parts.join(" · ");
@@ -747,6 +766,9 @@
       if (token !== state.readerToken) return;
       state.reader = null;
       $("reader-paragraph").hidden = true;
+      $("reader-head").hidden = true;
+      $("reader-nav").hidden = true;
+      $("reader-crumb-doc").textContent = "";
       showError(box, error.message);
     } finally {
       if (token === state.readerToken) {
@@ -788,6 +810,8 @@
     if (!data) return;
     const { document: doc, paragraph, sub_units: subUnits } = data;
     const lang = state.lang;
+    $("reader-head").hidden = false;
+    $("reader-nav").hidden = false;
     const docTitle = documentTitle(doc);
     $("reader-crumb-doc").textContent = docTitle;
     const title = $("reader-doc-title");
@@ -801,7 +825,7 @@
     clear(meta);
     const rows = [
       [t("reader.symbol"), doc.symbol || t("reader.symbolUnknown")],
-      doc.session ? [t("reader.session"), t("reader.sessionValue", { n: doc.session })] : null,
+      doc.session ? [t("reader.session"), t("reader.sessionValue", { n: doc.session, ordinal: ordinal(doc.session) })] : null,
       doc.agenda_items && doc.agenda_items.length ? [t("reader.agenda"), doc.agenda_items.join(", ")] : null,
       doc.language ? [t("reader.language"), t(`language.${doc.language}`)] : null,
     ];
@@ -965,7 +989,7 @@
     $("panel-copy").addEventListener("click", () => {
       const p = state.panel;
       if (!p) return;
-      const quote = quotedText(p.unit.text, p.spans, p.lang);
+      const quote = quotedText(p.unit.text, p.spans, textLanguage(p.unit.text));
       copyAndReport(withReference(quote, p.reference, p.lang), $("panel-copy-status"));
     });
     document.addEventListener("keydown", (event) => {
