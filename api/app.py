@@ -34,10 +34,11 @@ class StartupError(RuntimeError):
 def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> QuestionAnswerer:
     """Open the index (building it from the seeds if there is none) and load the model."""
     from rag.engine import build_from_documents, load_seed_corpus, open_retriever
+    from rag.generation import make_generator
 
     target = index_dir or settings.resolved_index_dir
     try:
-        return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params)
+        return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params, make_generator(settings.generation))
     except IndexMismatchError as error:
         raise StartupError(str(error)) from None
     except IndexUnavailableError:
@@ -46,7 +47,7 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
     if not corpus.documents:
         raise StartupError(f"no index in {target} and no readable documents in {settings.seeds_dir}: add documents, then run rag build")
     build_from_documents(settings, corpus, index_dir=target)
-    return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params)
+    return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params, make_generator(settings.generation))
 
 
 def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer | None = None, index_dir: Path | None = None) -> FastAPI:

@@ -222,13 +222,14 @@ def ask(
 
     from index.store import IndexUnavailableError
     from rag.engine import open_retriever
+    from rag.generation import make_generator
     from rag.qa import QuestionAnswerer
 
     if not question.strip():
         raise _fail("the question is empty")
     settings = Settings()
     try:
-        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params)
+        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params, make_generator(settings.generation))
         result = answerer.ask(question, k=k, doc=doc)
     except IndexUnavailableError as error:
         raise _fail(str(error)) from None

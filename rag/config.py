@@ -6,6 +6,7 @@ Every field can be set by an environment variable ``RAG_<FIELD>`` (e.g. ``RAG_IN
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from rag.answer import AnswerParams
+    from rag.generation import GeneratorConfig
 
 __all__ = ["PROJECT_ROOT", "Settings"]
 
@@ -66,6 +68,15 @@ class Settings(BaseSettings):
     lexicon_cache_dir: Path | None = Field(
         default=None, description="cache of the inverted CC-CEDICT dictionary; default <home>/lexicon"
     )
+    generation_enabled: bool = Field(
+        default=False, description="rewrite answers with a model behind an OpenAI-compatible endpoint (needs base URL and model)"
+    )
+    generation_base_url: str | None = Field(
+        default=None, description="endpoint base URL, the part before /chat/completions, e.g. http://127.0.0.1:8080/v1"
+    )
+    generation_model: str | None = Field(default=None, description="model name sent to the endpoint")
+    generation_api_key: str | None = Field(default=None, repr=False, description="Bearer token for the endpoint; never printed")
+    generation_timeout_s: float = Field(default=20.0, gt=0, le=600, description="seconds to wait for the endpoint before falling back")
 
     @property
     def chunking(self) -> ChunkingParams:
@@ -88,6 +99,25 @@ class Settings(BaseSettings):
         return AnswerParams(
             refuse_below_same_language=self.refuse_below_same_language,
             refuse_below_cross_language=self.refuse_below_cross_language,
+        )
+
+    @property
+    def generation(self) -> GeneratorConfig | None:
+        """The generator's configuration; None when generation is off or lacks a base URL or model."""
+        from rag.generation import GeneratorConfig
+
+        if not self.generation_enabled:
+            return None
+        if not self.generation_base_url or not self.generation_model:
+            logging.getLogger("rag.config").warning(
+                "generation is enabled but RAG_GENERATION_BASE_URL or RAG_GENERATION_MODEL is not set: answers stay extractive"
+            )
+            return None
+        return GeneratorConfig(
+            base_url=self.generation_base_url,
+            model=self.generation_model,
+            api_key=self.generation_api_key or None,
+            timeout_s=self.generation_timeout_s,
         )
 
     @property
