@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.evaluation.runner import DEFAULT_XQUAD_DIR
 from rag.evaluation.datasets import (
     CorpusDoc,
     Dataset,
@@ -28,12 +29,11 @@ from rag.evaluation.datasets import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-XQUAD = Path("/work/shared/data/xquad")
+XQUAD = DEFAULT_XQUAD_DIR  # ../shared/data/xquad beside the project
 SEED_QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
 SEED_DOC = "000_75fc5355e1129b16"
 SEED_TEXT = ROOT / "seeds" / f"{SEED_DOC}.txt"
 
-needs_xquad = pytest.mark.skipif(not (XQUAD / "xquad.zh.json").is_file(), reason="XQuAD data not present")
 
 
 def assert_where(exc: pytest.ExceptionInfo[DatasetError], path: Path, line: int | None, *fragments: str) -> None:
@@ -82,7 +82,6 @@ def xquad_en() -> Dataset:
     return load_squad(XQUAD / "xquad.en.json", lang="en")
 
 
-@needs_xquad
 def test_xquad_zh_counts_and_one_relevant_context_per_question(xquad_zh: Dataset) -> None:
     assert xquad_zh.name == "xquad.zh"
     assert xquad_zh.corpus is not None and len(xquad_zh.corpus) == 240
@@ -99,7 +98,6 @@ def test_xquad_zh_counts_and_one_relevant_context_per_question(xquad_zh: Dataset
     assert {d for judged in xquad_zh.qrels.values() for d in judged} == {d.id for d in xquad_zh.corpus}
 
 
-@needs_xquad
 def test_xquad_zh_and_en_ids_align(xquad_zh: Dataset, xquad_en: Dataset) -> None:
     assert xquad_zh.corpus is not None and xquad_en.corpus is not None
     assert len(xquad_zh.corpus) == len(xquad_en.corpus)
@@ -115,7 +113,6 @@ def test_xquad_zh_and_en_ids_align(xquad_zh: Dataset, xquad_en: Dataset) -> None
     assert squad_context_id("Fresno,_California", 3) == "fresno-california-p3"
 
 
-@needs_xquad
 def test_xquad_round_trips_through_beir(xquad_zh: Dataset, tmp_path: Path) -> None:
     write_beir(xquad_zh, tmp_path / "xquad.zh")
     assert load_beir(tmp_path / "xquad.zh") == xquad_zh

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.evaluation.runner import DEFAULT_XQUAD_DIR
 from rag.lexical import Analyzer, LexicalIndex, analyze
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "000_75fc5355e1129b16.txt"
-XQUAD_DIRS = [ROOT / "shared" / "data" / "xquad", ROOT.parent / "shared" / "data" / "xquad"]
+XQUAD_DIRS = [DEFAULT_XQUAD_DIR]  # ../shared/data/xquad beside the project
 
 
 def _blocks(path: Path) -> list[str]:
@@ -247,7 +248,7 @@ def _xquad(lang: str) -> tuple[list[str], list[tuple[str, int]]]:
         if path.exists():
             break
     else:
-        pytest.skip(f"XQuAD data not found in {[str(d) for d in XQUAD_DIRS]}")
+        pytest.fail(f"XQuAD data not found in {[str(d) for d in XQUAD_DIRS]}")
     data = json.loads(path.read_text(encoding="utf-8"))
     contexts: list[str] = []
     questions: list[tuple[str, int]] = []
