@@ -1,7 +1,8 @@
 """POST /ask latency, warm, one client, against a live uvicorn server on loopback.
 
 Runs the seed questions several times and reports p50/p90 per run and the median p50 across
-runs (these machines are noisy). Usage: .venv/bin/python bench/ask_latency.py [--runs 5]
+runs (these machines are noisy). Baseline, measured in the same runs: GET /search (retrieval
+alone, k=5), so the ratio shows what composing the answer adds. Usage: .venv/bin/python bench/ask_latency.py [--runs 5]
 Writes bench/results/ask_latency.json.
 """
 
@@ -50,14 +51,25 @@ def main() -> None:
         for question in questions[:10]:  # warm-up
             client.post("/ask", json={"question": question}).raise_for_status()
         for _ in range(args.runs):
-            latencies = []
+            latencies, baseline = [], []
             for question in questions:
+                started = time.perf_counter()
+                client.get("/search", params={"q": question, "k": 5}).raise_for_status()
+                baseline.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
                 client.post("/ask", json={"question": question}).raise_for_status()
                 latencies.append((time.perf_counter() - started) * 1000)
             latencies.sort()
-            runs.append({"p50_ms": round(statistics.median(latencies), 1), "p90_ms": round(latencies[int(0.9 * len(latencies))], 1)})
-            print(f"run {len(runs)}: {len(latencies)} requests, p50 {runs[-1]['p50_ms']} ms, p90 {runs[-1]['p90_ms']} ms", flush=True)
+            runs.append({
+                "p50_ms": round(statistics.median(latencies), 1),
+                "p90_ms": round(latencies[int(0.9 * len(latencies))], 1),
+                "search_p50_ms": round(statistics.median(baseline), 1),
+            })
+            print(
+                f"run {len(runs)}: {len(latencies)} requests, /ask p50 {runs[-1]['p50_ms']} ms, p90 {runs[-1]['p90_ms']} ms; "
+                f"baseline /search p50 {runs[-1]['search_p50_ms']} ms",
+                flush=True,
+            )
     server.should_exit = True
     thread.join(timeout=10)
     result = {
@@ -68,9 +80,14 @@ def main() -> None:
         "runs": runs,
         "median_p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 1),
         "median_p90_ms": round(statistics.median(r["p90_ms"] for r in runs), 1),
+        "median_search_p50_ms": round(statistics.median(r["search_p50_ms"] for r in runs), 1),
         "goal_p50_ms": 50,
     }
-    print(f"median p50 {result['median_p50_ms']} ms (goal ≤ 50), median p90 {result['median_p90_ms']} ms")
+    result["ask_over_search"] = round(result["median_p50_ms"] / result["median_search_p50_ms"], 2)
+    print(
+        f"median /ask p50 {result['median_p50_ms']} ms (goal ≤ 50), p90 {result['median_p90_ms']} ms; "
+        f"baseline /search p50 {result['median_search_p50_ms']} ms; ratio {result['ask_over_search']}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 

@@ -50,7 +50,8 @@ def main() -> None:
         "median_rebuild_s": statistics.median(warm),
         "goals_s": {"cold": 60, "rebuild": 10},
     }
-    print(f"median cold {result['median_cold_s']} s (goal < 60), median unchanged rebuild {result['median_rebuild_s']} s (goal < 10)")
+    result["rebuild_over_cold"] = round(result["median_rebuild_s"] / result["median_cold_s"], 3)
+    print(f"median cold {result['median_cold_s']} s (goal < 60), median unchanged rebuild {result['median_rebuild_s']} s (goal < 10); ratio {result['rebuild_over_cold']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
