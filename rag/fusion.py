@@ -42,9 +42,11 @@ class FusionParams:
     translation_alpha: float = 0.35
     max_translations: int = 4
     sentence_weight: float = 0.5
+    answer_type_bonus: float = 0.06  # added to a candidate whose best sentence has the number a question asks for
 
     def as_dict(self) -> dict[str, float]:
         return {
+            "answer_type_bonus": self.answer_type_bonus,
             "alpha": self.alpha,
             "min_coverage": self.min_coverage,
             "translation_alpha": self.translation_alpha,

@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from index.store import LoadedIndex
+from rag.answer_type import expects_number, has_number
 from rag.crosslingual import BilingualLexicon, shared_lexicon, translated_scores
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
@@ -30,6 +31,7 @@ from rag.units import Unit
 __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
 
 MIN_CANDIDATES = 200
+ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
 
 
 class RetrievalMode(StrEnum):
@@ -151,6 +153,9 @@ class Retriever:
             t_weight = 0.5 * (1.0 - self.index.lexical.coverage(query))  # lexical only: share the budget
         weight = min(weight, 1.0 - t_weight)
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
+        if mode is RetrievalMode.HYBRID and self.fusion.answer_type_bonus > 0 and expects_number(query):
+            assert vector is not None
+            fused = self._answer_type_boost(fused, np.asarray(vector, dtype=np.float32))
         hits = self._group(fused, dense, lexical, k, translated)
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
         return SearchResult(query, language, mode, weight, tuple(hits), timings, vector, t_weight)
@@ -183,6 +188,20 @@ class Retriever:
             best = float(np.max(vectors[rows.start : rows.stop] @ query))
             out[unit_id] = (1 - weight) * score + weight * best
         return out
+
+    def _answer_type_boost(self, fused: dict[str, float], query: np.ndarray) -> dict[str, float]:
+        """Raise the top candidates whose best-matching sentence states a number (rag.answer_type)."""
+        boosted = dict(fused)
+        for unit_id in sorted(fused, key=lambda u: -fused[u])[:ANSWER_TYPE_CANDIDATES]:
+            rows = self.index.sentence_rows.get(unit_id)
+            if rows:
+                best = rows.start + int(np.argmax(self.index.sentence_vectors[rows.start : rows.stop] @ query))
+                evidence = self.index.sentences[best].text
+            else:
+                evidence = self.index.units[unit_id].text
+            if has_number(evidence):
+                boosted[unit_id] += self.fusion.answer_type_bonus
+        return boosted
 
     def _lexical_candidates(self, query: str, depth: int, doc: str | None) -> dict[str, float]:
         rows, scores = self.index.lexical.search(query, depth)

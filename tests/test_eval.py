@@ -44,13 +44,15 @@ def test_answer_figures_by_hand() -> None:
     assert figures.refusal_precision == 1.0 and figures.refusal_recall == 0.5 and figures.false_refusals == 0
 
 
-def test_refusal_calibration_respects_the_false_refusal_cap() -> None:
-    answerable = [0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.85]
-    unanswerable = [0.80, 0.82, 0.88, 0.95]
-    result = calibrate_refusal(answerable, unanswerable, max_false_refusal=0.1)
-    assert result.false_refusal_rate <= 0.1
-    assert result.recall == 0.75 and result.precision == pytest.approx(0.75)
-    assert 0.88 < result.threshold <= 0.900001
+def test_refusal_calibration_maximises_right_responses() -> None:
+    # (score, first citation right): refusing 0.85 costs nothing, it would have been cited wrongly
+    answerable = [(0.85, False), (0.90, True), (0.92, True), (0.95, True)]
+    unanswerable = [0.80, 0.88, 0.96]
+    result = calibrate_refusal(answerable, unanswerable)
+    assert 0.88 < result.threshold <= 0.900001  # refuses 0.80, 0.85 and 0.88
+    assert result.accuracy == pytest.approx(5 / 7) and result.accuracy_without_refusal == pytest.approx(3 / 7)
+    assert result.precision == pytest.approx(2 / 3) and result.recall == pytest.approx(2 / 3) and result.false_refusals == 1
+    assert calibrate_refusal([(0.9, True)], [0.95]).threshold == 0.0  # refusing would only lose the right answer
 
 
 @pytest.mark.slow

@@ -57,12 +57,16 @@ def markdown_tables(results: Sequence[SetResult]) -> str:
                     f"{_fmt(figures['first_citation_accuracy'])} | {_fmt(figures['refusal_precision'])} | "
                     f"{_fmt(figures['refusal_recall'])} | {figures['false_refusals']} |"
                 )
-        lines += ["", "Refusal thresholds calibrated on these questions (best-sentence cosine; false refusals capped at 10%):", ""]
-        lines += ["| set | pairing | threshold | refusal precision | refusal recall | false refusal rate |", "|---|---|---|---|---|---|"]
+        lines += ["", "Refusal thresholds calibrated on these questions (best-sentence cosine; most right responses):", ""]
+        lines += [
+            "| set | pairing | threshold | right responses | without refusal | refusal precision | refusal recall | false refusals |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for result in answer_rows:
             for group, cal in result.answers.get("suggested_thresholds", {}).items():
                 lines.append(
-                    f"| {result.name} | {group} | {cal['threshold']:.3f} | {_fmt(cal['precision'])} | {_fmt(cal['recall'])} | {_fmt(cal['false_refusal_rate'])} |"
+                    f"| {result.name} | {group} | {cal['threshold']:.3f} | {_fmt(cal['accuracy'])} | {_fmt(cal['accuracy_without_refusal'])} | "
+                    f"{_fmt(cal['precision'])} | {_fmt(cal['recall'])} | {cal['false_refusals']} |"
                 )
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from rag.config import PROJECT_ROOT, Settings
 from rag.evaluation.calibration import calibrate_refusal
 from rag.evaluation.datasets import Dataset, DatasetError, load_beir, load_question_jsonl, load_squad, validate_against_corpus
 from rag.evaluation.metrics import DEFAULT_METRICS, answer_figures, compare_runs, ranked_run, retrieval_metrics
+from rag.answer import AnswerParams
 from rag.retriever import RetrievalMode, Retriever
 
 __all__ = ["BUILTIN_SETS", "DEFAULT_METRICS", "EvalSet", "SetResult", "resolve_sets", "run_evaluation"]
@@ -154,7 +155,6 @@ def run_evaluation(
     """Run every configuration on every set; indexes are built into ``cache_dir`` when missing or stale."""
     from index.store import load_index
     from rag.engine import choose_model, load_embedder_for, make_lexicon
-    from rag.qa import QuestionAnswerer
 
     choice = choose_model(settings)
     encoder = _CachedEncoder(load_embedder_for(choice, settings)) if any(m is not RetrievalMode.LEXICAL for m in modes) else None
@@ -184,29 +184,34 @@ def run_evaluation(
             progress.update(1)
         result.comparison = compare_runs(dataset.qrels, result.runs)
         if eval_set.answers and RetrievalMode.HYBRID in modes:
-            result.answers = _answer_figures(QuestionAnswerer(retriever, settings.answer_params), dataset)
+            result.answers = _answer_figures(retriever, settings.answer_params, dataset)
         result.seconds = round(time.perf_counter() - started, 1)
         results.append(result)
     progress.close()
     return results
 
 
-def _answer_figures(answerer: object, dataset: Dataset) -> dict[str, object]:
-    """First-citation accuracy and refusal precision/recall of the default answerer."""
+def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset) -> dict[str, object]:
+    """First-citation accuracy and refusal precision/recall at ``params``' thresholds, and calibrated thresholds."""
+    from rag.qa import QuestionAnswerer
+
+    unrefusing = QuestionAnswerer(retriever, replace(params, refuse_below_same_language=0.0, refuse_below_cross_language=0.0))
     gold = {q: set(r) for q, r in dataset.qrels.items()}
     first: dict[str, str | None] = {}
     refused: dict[str, bool] = {}
-    scores: dict[str, tuple[list[float], list[float]]] = {"same-language": ([], []), "cross-language": ([], [])}
+    # evidence scores per pairing, with "would the first citation be right" for answerable ones
+    scores: dict[str, tuple[list[tuple[float, bool]], list[float]]] = {"same-language": ([], []), "cross-language": ([], [])}
     for query in dataset.queries:
-        answer = answerer.ask(query.text, k=5).answer
-        refused[query.id] = answer.refused
-        group = scores["cross-language" if answer.cross_lingual else "same-language"]
-        group[0 if gold[query.id] else 1].append(answer.evidence_score)
+        answer = unrefusing.ask(query.text, k=5).answer  # what it would cite; refusal decided below
+        refused[query.id] = not answer.citations or answer.evidence_score < params.threshold(answer.cross_lingual)
         citation = answer.citations[0] if answer.citations else None
-        if citation is None:
-            first[query.id] = None
+        cited = None if citation is None else f"{citation.doc}/{citation.para}" if citation.para is not None else citation.id
+        first[query.id] = None if refused[query.id] else cited
+        answerable, unanswerable = scores["cross-language" if answer.cross_lingual else "same-language"]
+        if gold[query.id]:
+            answerable.append((answer.evidence_score, cited in gold[query.id]))
         else:
-            first[query.id] = f"{citation.doc}/{citation.para}" if citation.para is not None else citation.id
+            unanswerable.append(answer.evidence_score)
     figures = {"all": asdict(answer_figures(gold, first, refused))}
     for lang in sorted({q.lang for q in dataset.queries if q.lang}):
         ids = {q.id for q in dataset.queries if q.lang == lang}

@@ -1,0 +1,43 @@
+"""Answer-type matching: a "when" or "how many" question is answered by a passage with a number.
+
+Topic similarity alone lets a passage that only *mentions* the subject ("urges all parties to
+ratify the second commitment period") outrank the one that *answers* ("the second commitment
+period runs from 1 January 2013 to 31 December 2020"). Classic open-domain QA systems rank
+candidates by whether they contain an entity of the type the question asks for (Prager et al.
+2000, "Question-answering by predictive annotation", SIGIR; Moldovan et al. 2000, "The
+structure and performance of an open-domain question answering system", ACL). We use the one
+type that is cheap and reliable in both languages without a tagger: numbers and dates.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["expects_number", "has_number"]
+
+_ZH_NUMERIC_QUESTION = re.compile(
+    r"多少|几[个名项次年月日天周届份倍位国家所]?|多大|多高|多长|多久|多远|多重|哪一?年|哪一?天|何时|什么时候|"
+    r"什么时间|起止|期限|截止|日期|时间|百分之几|比例|金额|数量|人数|规模"
+)
+_EN_NUMERIC_QUESTION = re.compile(
+    r"\b(how (many|much|long|old|large|big|often|far|high)|when|what (year|date|day|month|time|percentage|"
+    r"proportion|share|amount|number)|which (year|date|day|month)|by what date|until when|dates?\b|deadline|"
+    r"number of|amount of|percentage)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|[零〇一二三四五六七八九十百千万亿两]+(?:年|月|日|个|名|项|次|届|份|倍|天|周|亿|万|%)|"
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|per cent|percent|half|dozen)\b",
+    re.IGNORECASE,
+)
+
+
+def expects_number(question: str) -> bool:
+    """Does the question ask for a quantity, a date or a time span?"""
+    return bool(_ZH_NUMERIC_QUESTION.search(question) or _EN_NUMERIC_QUESTION.search(question))
+
+
+def has_number(text: str) -> bool:
+    """Does the text state a number or a date (Arabic digits, Chinese numerals with a unit, number words)?"""
+    return bool(_NUMBER.search(text))
