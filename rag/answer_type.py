@@ -25,8 +25,10 @@ _EN_NUMERIC_QUESTION = re.compile(
     r"number of|amount of|percentage)",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(
-    r"\d|[零〇一二三四五六七八九十百千万亿两]+(?:年|月|日|个|名|项|次|届|份|倍|天|周|亿|万|%)|"
+# Cardinal numbers and dates. Ordinals ("第六次会议", "第 67/211 号决议", "第十八届") name things,
+# they do not answer "how many", so a numeral run right after 第 does not count.
+_NUMERAL_RUN = re.compile(
+    r"\d[\dA-Za-z,./:\-]*(?:\s\d[\dA-Za-z,./:\-]*)*|[零〇一二三四五六七八九十百千万亿两]+(?=年|月|日|个|名|项|次|届|份|倍|天|周|亿|万|%)|"
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
     r"thousand|million|billion|per cent|percent|half|dozen)\b",
     re.IGNORECASE,
@@ -40,4 +42,7 @@ def expects_number(question: str) -> bool:
 
 def has_number(text: str) -> bool:
     """Does the text state a number or a date (Arabic digits, Chinese numerals with a unit, number words)?"""
-    return bool(_NUMBER.search(text))
+    for match in _NUMERAL_RUN.finditer(text):
+        if not text[: match.start()].rstrip().endswith("第"):
+            return True
+    return False

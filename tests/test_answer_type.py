@@ -35,7 +35,10 @@ def test_expects_number(question: str, expected: bool) -> None:
         ("为期五年", True),
         ("设立了三个工作组", True),
         ("一些国家采取了统一行动", False),
-        ("第十八届会议", True),
+        ("第十八届会议", False),  # an ordinal names a meeting, it answers no "how many"
+        ("第 67/211 号决议", False),
+        ("第1/CP.18号决定", False),
+        ("通过了 16 项决定", True),
         ("five years", True),
         ("敦促所有缔约方批准第二承诺期；", False),
         ("urges all parties to ratify", False),
