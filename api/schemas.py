@@ -28,12 +28,14 @@ class CitationOut(BaseModel):
     text: str
     spans: list[tuple[int, int]] = Field(description="character offsets of the quoted evidence within text")
     reference: str = Field(description='formatted reference, e.g. "第26段" or "para. 85, target 11"')
+    language: Literal["zh", "en"] = Field(description="language of text; it may differ from the question's (never translated)")
 
 
 class AskResponse(BaseModel):
     answer: str
     language: Literal["zh", "en"]
     refused: bool
+    cross_lingual: bool = Field(description="the quoted evidence is in another language than the question, untranslated")
     citations: list[CitationOut]
     see_also: list[CitationOut]
     notes: list[str]
@@ -91,6 +93,13 @@ class ParagraphOut(BaseModel):
     sub_units: list[UnitOut]
     previous: int | None
     next: int | None
+
+
+class ParagraphSummaryOut(BaseModel):
+    para: int
+    section: list[str]
+    preview: str = Field(description="the paragraph's first characters")
+    sub_units: list[str] = Field(description='labels of its sub-units, e.g. "a", "target 11"')
 
 
 class HealthOut(BaseModel):

@@ -22,7 +22,7 @@ from rag.language import Language, detect_language
 from rag.retriever import Hit, SearchResult
 from rag.units import Unit, UnitKind
 
-__all__ = ["Answer", "AnswerParams", "Citation", "compose_answer", "format_reference", "refusal_text"]
+__all__ = ["Answer", "AnswerParams", "Citation", "compose_answer", "format_reference", "make_citation", "refusal_text"]
 
 REFUSALS: dict[str, str] = {"en": "The documents do not answer this.", "zh": "文件中没有找到答案。"}
 
@@ -57,6 +57,7 @@ class Citation:
     text: str
     spans: tuple[tuple[int, int], ...]
     reference: str
+    language: Language  # the language of ``text`` (the document's), which may differ from the question's
 
     def to_record(self) -> dict[str, object]:
         return {
@@ -69,6 +70,7 @@ class Citation:
             "text": self.text,
             "spans": [list(s) for s in self.spans],
             "reference": self.reference,
+            "language": self.language,
         }
 
 
@@ -115,9 +117,8 @@ def refusal_text(language: Language) -> str:
     return REFUSALS[language]
 
 
-def _citation(unit: Unit, index: LoadedIndex, language: Language, spans: tuple[tuple[int, int], ...]) -> Citation:
-    meta = index.documents.get(unit.doc)
-    symbol = meta.symbol if meta else None
+def make_citation(unit: Unit, symbol: str | None, language: Language, spans: tuple[tuple[int, int], ...] = ()) -> Citation:
+    """The citation of ``unit``, its reference formatted for a question in ``language``."""
     return Citation(
         id=unit.id,
         doc=unit.doc,
@@ -128,7 +129,13 @@ def _citation(unit: Unit, index: LoadedIndex, language: Language, spans: tuple[t
         text=unit.text,
         spans=spans,
         reference=format_reference(unit, symbol, language),
+        language=detect_language(unit.text),
     )
+
+
+def _citation(unit: Unit, index: LoadedIndex, language: Language, spans: tuple[tuple[int, int], ...]) -> Citation:
+    meta = index.documents.get(unit.doc)
+    return make_citation(unit, meta.symbol if meta else None, language, spans)
 
 
 @dataclass(frozen=True, slots=True)

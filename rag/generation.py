@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from rag.answer import Answer, Citation, format_reference
+from rag.answer import Answer, Citation, format_reference, make_citation
 from rag.language import Language, detect_language
 from rag.units import Unit
 
@@ -77,21 +77,14 @@ class Evidence:
     number: int
     unit: Unit
     symbol: str | None
-    reference: str  # formatted in the question's language
+    language: Language  # the question's: references are formatted for it
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.unit, self.symbol, self.language)
 
     def citation(self, spans: tuple[tuple[int, int], ...] = ()) -> Citation:
-        unit = self.unit
-        return Citation(
-            id=unit.id,
-            doc=unit.doc,
-            symbol=self.symbol,
-            para=unit.para,
-            sub=unit.sub,
-            section=unit.section,
-            text=unit.text,
-            spans=spans,
-            reference=self.reference,
-        )
+        return make_citation(self.unit, self.symbol, self.language, spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +119,7 @@ def collect_evidence(hits: Sequence[Hit], index: LoadedIndex, language: Language
     for number, hit in enumerate(hits[:limit], start=1):
         meta = index.documents.get(hit.unit.doc)
         symbol = meta.symbol if meta else None
-        evidence.append(Evidence(number, hit.unit, symbol, format_reference(hit.unit, symbol, language)))
+        evidence.append(Evidence(number, hit.unit, symbol, language))
     return evidence
 
 

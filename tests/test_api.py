@@ -33,7 +33,8 @@ def test_chinese_question_gets_a_cited_chinese_answer(client: TestClient) -> Non
 
 def test_english_question_quotes_chinese_evidence_and_says_so(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "How many government representatives attended the Doha conference?"}).json()
-    assert body["language"] == "en" and not body["refused"]
+    assert body["language"] == "en" and not body["refused"] and body["cross_lingual"]
+    assert body["citations"][0]["language"] == "zh"
     assert "(para. 3)" in body["answer"] and "not translated" in body["answer"]
     assert "4 300" in body["answer"] and body["notes"]
 
@@ -66,6 +67,10 @@ def test_search_documents_paragraph_and_health(client: TestClient) -> None:
     assert [s["sub"] for s in paragraph["sub_units"]] == [f"target {n}" for n in range(1, 21)]
     assert paragraph["previous"] == 84 and paragraph["next"] == 86
     assert paragraph["paragraph"]["section"][1].startswith("D.")
+    contents = client.get(f"/documents/{SEED}/paragraphs").json()
+    assert [p["para"] for p in contents] == list(range(1, 91))
+    assert contents[84]["sub_units"] == [f"target {n}" for n in range(1, 21)] and contents[2]["sub_units"] == list("abcde")
+    assert contents[80]["section"][-1] == "1. 名古屋议定书"
     health = client.get("/health").json()
     assert health["index_loaded"] and health["units"]["paragraph"] == 90 and health["manifest"]["dimension"] == 384
 
@@ -94,6 +99,7 @@ def test_search_documents_paragraph_and_health(client: TestClient) -> None:
         ("get", f"/documents/{SEED}/paragraphs/91", {}, 404, "no paragraph 91"),
         ("get", f"/documents/{SEED}/paragraphs/abc", {}, 422, "'para' must be an integer"),
         ("get", "/documents/nope/paragraphs/1", {}, 404, "unknown document"),
+        ("get", "/documents/nope/paragraphs", {}, 404, "未知文件"),
         ("get", "/nowhere", {}, 404, "no such endpoint"),
         ("delete", "/ask", {}, 405, "not allowed"),
     ],

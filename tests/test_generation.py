@@ -21,7 +21,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from rag.answer import Answer, format_reference
+from rag.answer import Answer
 from rag.config import Settings
 from rag.generation import (
     ChatGenerator,
@@ -146,7 +146,7 @@ UNITS = (
 
 
 def _evidence(language: str, symbol: str | None = None) -> list[Evidence]:
-    return [Evidence(i, unit, symbol, format_reference(unit, symbol, language)) for i, unit in enumerate(UNITS, start=1)]
+    return [Evidence(i, unit, symbol, language) for i, unit in enumerate(UNITS, start=1)]
 
 
 def _extractive(language: str = "zh") -> Answer:

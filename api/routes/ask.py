@@ -48,6 +48,7 @@ def ask(request: AskRequest, answerer: Answerer) -> AskResponse:
         answer=answer.answer,
         language=answer.language,
         refused=answer.refused,
+        cross_lingual=answer.cross_lingual,
         citations=[citation_out(c) for c in answer.citations],
         see_also=[citation_out(c) for c in answer.see_also],
         notes=list(answer.notes),

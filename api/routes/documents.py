@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import Answerer
 from api.errors import ApiError
-from api.schemas import DocumentOut, ErrorOut, ParagraphOut, UnitOut
+from api.schemas import DocumentOut, ErrorOut, ParagraphOut, ParagraphSummaryOut, UnitOut
 from index.store import LoadedIndex
 from rag.units import Unit, UnitKind
 
@@ -29,6 +29,31 @@ def _unit_out(unit: Unit) -> UnitOut:
     return UnitOut.model_validate(unit.to_record())
 
 
+def _check_document(index: LoadedIndex, doc: str) -> None:
+    if doc not in index.documents:
+        known = ", ".join(sorted(index.documents)[:10])
+        raise ApiError(404, f"unknown document '{doc}' (known: {known}) / 未知文件“{doc}”")
+
+
+@router.get("/{doc}/paragraphs", response_model=list[ParagraphSummaryOut], responses={404: {"model": ErrorOut}})
+def list_paragraphs(doc: str, answerer: Answerer) -> list[ParagraphSummaryOut]:
+    """The document's table of contents: every numbered paragraph with its heading path."""
+    index = answerer.retriever.index
+    _check_document(index, doc)
+    paragraphs = sorted(
+        (u for u in index.units.values() if u.doc == doc and u.kind is UnitKind.PARAGRAPH and u.para is not None),
+        key=lambda u: u.para,
+    )
+    subs: dict[str, list[str]] = {}
+    for unit in index.units.values():
+        if unit.parent and unit.doc == doc and unit.sub:
+            subs.setdefault(unit.parent, []).append(unit.sub)
+    return [
+        ParagraphSummaryOut(para=p.para, section=list(p.section), preview=p.text[:80], sub_units=subs.get(p.id, []))
+        for p in paragraphs
+    ]
+
+
 @router.get("", response_model=list[DocumentOut])
 def list_documents(answerer: Answerer) -> list[DocumentOut]:
     index = answerer.retriever.index
@@ -38,15 +63,14 @@ def list_documents(answerer: Answerer) -> list[DocumentOut]:
 @router.get("/{doc}/paragraphs/{para}", response_model=ParagraphOut, responses={404: {"model": ErrorOut}})
 def get_paragraph(doc: str, para: int, answerer: Answerer) -> ParagraphOut:
     index = answerer.retriever.index
-    if doc not in index.documents:
-        raise ApiError(404, f"unknown document '{doc}'")
+    _check_document(index, doc)
     paragraph = next(
         (u for u in index.units.values() if u.doc == doc and u.para == para and u.kind is UnitKind.PARAGRAPH), None
     )
     if paragraph is None:
         numbers = _paragraph_numbers(index, doc)
         span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
-        raise ApiError(404, f"document '{doc}' has no paragraph {para} (paragraphs: {span})")
+        raise ApiError(404, f"document '{doc}' has no paragraph {para} (paragraphs: {span}) / 文件“{doc}”没有第{para}段（段落：{span}）")
     numbers = _paragraph_numbers(index, doc)
     position = numbers.index(para)
     subs = [u for u in index.units.values() if u.parent == paragraph.id]
