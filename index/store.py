@@ -247,7 +247,7 @@ def build_index(
 
     sentences = sentence_spans(units) if with_sentences else []
     reuse = _reusable_vectors(index_dir, model_id, None)
-    texts = {c.content_hash: c.text for c in (*chunks, *sentences) if c.content_hash not in reuse}
+    texts = {c.content_hash: c.passage for c in (*chunks, *sentences) if c.content_hash not in reuse}
     if texts:
         embedder = load_embedder()
         encoded = embedder.encode_passages(list(texts.values()), show_progress=show_progress)
@@ -307,6 +307,8 @@ def _write_spans(path: Path, spans: Sequence[Chunk]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for span in spans:
             record = {"id": span.id, "unit": span.unit_id, "start": span.start, "end": span.end, "hash": span.content_hash}
+            if span.context:
+                record["context"] = span.context
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
@@ -315,7 +317,8 @@ def _read_spans(path: Path, units: dict[str, Unit]) -> list[Chunk]:
     for line in path.open(encoding="utf-8"):
         record = json.loads(line)
         unit = units[record["unit"]]
-        spans.append(Chunk(record["id"], record["unit"], unit.text[record["start"] : record["end"]], record["start"], record["end"]))
+        text = unit.text[record["start"] : record["end"]]
+        spans.append(Chunk(record["id"], record["unit"], text, record["start"], record["end"], record.get("context", "")))
     return spans
 
 
@@ -340,7 +343,7 @@ def _write_build(
     _write_spans(directory / "chunks.jsonl", chunks)
     np.save(directory / "vectors.npy", vectors)
     save_dense_index(dense, directory / "dense.faiss")
-    LexicalIndex.build([c.text for c in chunks]).save(directory / "lexical")
+    LexicalIndex.build([c.passage for c in chunks]).save(directory / "lexical")
     (directory / "manifest.json").write_text(manifest.model_dump_json(indent=1), encoding="utf-8")
 
 

@@ -28,9 +28,15 @@ class ChunkingParams:
 
     chunk_size: int = 400
     chunk_overlap: int = 60
+    heading_context: bool = True  # embed and index each chunk with its unit's nearest heading
 
     def as_dict(self) -> dict[str, object]:
-        return {"chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap, "separators": SEPARATORS}
+        return {
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+            "heading_context": self.heading_context,
+            "separators": SEPARATORS,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +46,21 @@ class Chunk:
     text: str
     start: int  # offset in the unit's text
     end: int
+    context: str = ""  # the unit's nearest heading, searched with the chunk but not part of its text
+
+    @property
+    def passage(self) -> str:
+        """What is embedded and lexically indexed: the heading, then the chunk's own text.
+
+        A paragraph often leaves its subject to its heading ("E. 土地维持生命奖", "1. 名古屋议定书"),
+        as Wikipedia passages leave it to the article title, which dense retrievers prepend for
+        the same reason (Karpukhin et al. 2020, "Dense Passage Retrieval", EMNLP).
+        """
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(self.passage.encode("utf-8")).hexdigest()[:32]
 
 
 def chunk_units(units: Iterable[Unit], params: ChunkingParams) -> list[Chunk]:
@@ -59,10 +76,11 @@ def chunk_units(units: Iterable[Unit], params: ChunkingParams) -> list[Chunk]:
     for unit in units:
         if not unit.kind.retrievable or not unit.text.strip():
             continue
+        context = unit.section[-1] if params.heading_context and unit.section else ""
         if len(unit.text) <= params.chunk_size:
-            chunks.append(Chunk(f"{unit.id}#0", unit.id, unit.text, 0, len(unit.text)))
+            chunks.append(Chunk(f"{unit.id}#0", unit.id, unit.text, 0, len(unit.text), context))
             continue
         for n, piece in enumerate(splitter.create_documents([unit.text])):
             start = int(piece.metadata["start_index"])
-            chunks.append(Chunk(f"{unit.id}#{n}", unit.id, piece.page_content, start, start + len(piece.page_content)))
+            chunks.append(Chunk(f"{unit.id}#{n}", unit.id, piece.page_content, start, start + len(piece.page_content), context))
     return chunks

