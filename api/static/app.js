@@ -599,7 +599,9 @@
     renderAnswerText(answerText, data);
     const header = el("div", { className: "result-head" }, el("h2", { className: "result-heading", tabindex: "-1" }, t("answer.heading")), timing);
     node.append(header, asked, answerText);
-    const notes = data.notes.map((n) => (/not translated/i.test(n) ? t("note.crossLingual") : n));
+    // The API flags untranslated evidence (cross_lingual); its own English note for it is replaced by ours.
+    const notes = data.notes.filter((n) => !/not translated/i.test(n));
+    if (data.cross_lingual) notes.unshift(t("note.crossLingual"));
     if (notes.length) node.append(el("ul", { className: "notes" }, ...notes.map((n) => el("li", null, n))));
     node.append(
       el("h3", { className: "sources-heading" }, t("answer.sources")),
