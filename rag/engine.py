@@ -12,7 +12,6 @@ from pathlib import Path
 
 from index.store import BuildReport, build_index, load_index
 from rag.catalogue import DocumentMeta
-from rag.chunking import ChunkingParams
 from rag.config import Settings
 from rag.corpus import LoadedCorpus, load_documents
 from rag.crosslingual import BilingualLexicon
@@ -87,7 +86,7 @@ def corpus_from_beir(docs: Sequence[tuple[str, str, str]], source_name: str) -> 
 
 
 def build_from_corpus_file(settings: Settings, path: Path, *, index_dir: Path, show_progress: bool = False) -> BuildReport:
-    from rag.evaluation.datasets import load_beir_corpus
+    from rag.evaluation.beir import load_beir_corpus
 
     docs = load_beir_corpus(path)
     corpus = corpus_from_beir([(d.id, d.title, d.text) for d in docs], path.name)

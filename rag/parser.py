@@ -17,7 +17,6 @@ ends up in a unit, in a marker, in recorded debris, or is whitespace.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation.calibration import calibrate_refusal
-from rag.evaluation.datasets import read_trec_run
+from rag.evaluation.trec import read_trec_run
 from rag.evaluation.metrics import answer_figures, ranked_run, retrieval_metrics
 from rag.retriever import RetrievalMode
 

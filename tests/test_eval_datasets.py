@@ -8,25 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.evaluation.beir import load_beir, load_beir_corpus, write_beir
+from rag.evaluation.datasets import CorpusDoc, Dataset, DatasetError, Query, validate_against_corpus
+from rag.evaluation.questions import load_question_jsonl
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
-from rag.evaluation.datasets import (
-    CorpusDoc,
-    Dataset,
-    DatasetError,
-    Query,
-    load_beir,
-    load_beir_corpus,
-    load_question_jsonl,
-    load_squad,
-    read_trec_qrels,
-    read_trec_run,
-    sort_run,
-    squad_context_id,
-    validate_against_corpus,
-    write_beir,
-    write_trec_qrels,
-    write_trec_run,
-)
+from rag.evaluation.squad import load_squad, squad_context_id
+from rag.evaluation.trec import read_trec_qrels, read_trec_run, sort_run, write_trec_qrels, write_trec_run
 
 ROOT = Path(__file__).resolve().parents[1]
 XQUAD = DEFAULT_XQUAD_DIR  # ../shared/data/xquad beside the project

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rag.evaluation.datasets import write_trec_run
+from rag.evaluation.trec import write_trec_run
 from rag.evaluation.runner import SetResult
 
 __all__ = ["results_json", "write_results"]
@@ -120,7 +120,7 @@ def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, 
         for config, run in result.runs.items():
             if any(run.values()):
                 write_trec_run({q: s for q, s in run.items() if s}, runs_dir / f"{result.name}.{config}.trec", tag=config)
-    report = [f"# Retrieval evaluation", "", f"Command: `{command}`", "", f"Model: `{model}`, created {data['created']}", "", markdown_tables(results)]
+    report = ["# Retrieval evaluation", "", f"Command: `{command}`", "", f"Model: `{model}`, created {data['created']}", "", markdown_tables(results)]
     for result in results:
         report += _breakdown_tables(result)
         if result.comparison:
