@@ -32,22 +32,28 @@ class StartupError(RuntimeError):
 
 
 def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> QuestionAnswerer:
-    """Open the index (building it from the seeds if there is none) and load the model."""
+    """Open the index (building it from the seeds if there is none), load the model, warm the caches."""
     from rag.engine import build_from_documents, load_seed_corpus, open_retriever
     from rag.generation import make_generator
 
     target = index_dir or settings.resolved_index_dir
     try:
-        return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params, make_generator(settings.generation))
+        retriever = open_retriever(settings, index_dir=target)
     except IndexMismatchError as error:
         raise StartupError(str(error)) from None
     except IndexUnavailableError:
         log.warning("no usable index in %s: building it from %s", target, settings.seeds_dir)
-    corpus = load_seed_corpus(settings)
-    if not corpus.documents:
-        raise StartupError(f"no index in {target} and no readable documents in {settings.seeds_dir}: add documents, then run rag build")
-    build_from_documents(settings, corpus, index_dir=target)
-    return QuestionAnswerer(open_retriever(settings, index_dir=target), settings.answer_params, make_generator(settings.generation))
+        corpus = load_seed_corpus(settings)
+        if not corpus.documents:
+            raise StartupError(
+                f"no index in {target} and no readable documents in {settings.seeds_dir}: add documents, then run rag build"
+            ) from None
+        build_from_documents(settings, corpus, index_dir=target)
+        retriever = open_retriever(settings, index_dir=target)
+    # jieba's dictionary and the English→Chinese lexicon load lazily: pay for them now, not on the first request
+    for warm_up in ("气候变化", "climate change"):
+        retriever.search(warm_up, k=1)
+    return QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generation))
 
 
 def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer | None = None, index_dir: Path | None = None) -> FastAPI:
