@@ -23,6 +23,7 @@ from rag.evaluation.datasets import (
     _json_objects,
     _lines,
     _parse_int,
+    _record_first_line,
 )
 
 __all__ = ["load_beir", "load_beir_corpus", "write_beir"]
@@ -37,9 +38,7 @@ def load_beir_corpus(path: Path) -> list[CorpusDoc]:
         if "_id" not in obj:
             raise DatasetError("missing key: _id", path=path, line=number)
         doc_id = _check_id(obj["_id"], "_id", path, number)
-        if doc_id in first_line:
-            raise DatasetError(f"duplicate _id {doc_id!r} (first on line {first_line[doc_id]})", path=path, line=number)
-        first_line[doc_id] = number
+        _record_first_line(first_line, doc_id, f"_id {doc_id!r}", path, number)
         if "text" not in obj:
             raise DatasetError("missing key: text", path=path, line=number)
         text, title = obj["text"], obj.get("title", "")
@@ -61,9 +60,7 @@ def _load_beir_queries(path: Path) -> list[tuple[int, Query, bool]]:
         if "_id" not in obj:
             raise DatasetError("missing key: _id", path=path, line=number)
         qid = _check_id(obj["_id"], "_id", path, number)
-        if qid in first_line:
-            raise DatasetError(f"duplicate _id {qid!r} (first on line {first_line[qid]})", path=path, line=number)
-        first_line[qid] = number
+        _record_first_line(first_line, qid, f"_id {qid!r}", path, number)
         if "text" not in obj:
             raise DatasetError("missing key: text", path=path, line=number)
         text = _check_text(obj["text"], "query text", path, number)
@@ -146,13 +143,7 @@ def load_beir(directory: Path, *, split: str = "test") -> Dataset:
                 path=qrels_path,
                 line=number,
             )
-        if (qid, doc_id) in pair_line:
-            raise DatasetError(
-                f"duplicate judgment for ({qid!r}, {doc_id!r}) (first on line {pair_line[qid, doc_id]})",
-                path=qrels_path,
-                line=number,
-            )
-        pair_line[qid, doc_id] = number
+        _record_first_line(pair_line, (qid, doc_id), f"judgment for ({qid!r}, {doc_id!r})", qrels_path, number)
         judged.setdefault(qid, {})[doc_id] = score
     if not header_seen:
         raise DatasetError("empty qrels file (not even a header)", path=qrels_path)

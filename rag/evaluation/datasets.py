@@ -348,6 +348,13 @@ def _check_label(value: object, what: str, path: Path, line: int | None) -> str 
     return value
 
 
+def _record_first_line(seen: dict[Any, int], key: object, what: str, path: Path, line: int) -> None:
+    """Remember the line where ``key`` first appeared; a repeat is an error naming both lines."""
+    if key in seen:
+        raise DatasetError(f"duplicate {what} (first on line {seen[key]})", path=path, line=line)
+    seen[key] = line
+
+
 def _parse_int(token: str, what: str, path: Path, line: int) -> int:
     if not re.fullmatch(r"[+-]?\d+", token):
         raise DatasetError(f"{what} {token!r} is not an integer", path=path, line=line)

@@ -21,6 +21,7 @@ from rag.evaluation.datasets import (
     _id_problem,
     _is_int,
     _json_objects,
+    _record_first_line,
 )
 from rag.units import unit_id
 
@@ -54,9 +55,7 @@ def load_question_jsonl(path: Path, *, doc: str, name: str | None = None) -> Dat
                     f"{key} must be a {kind.__name__}, not {type(obj[key]).__name__}", path=path, line=number
                 )
         qid = _check_id(obj["id"], "id", path, number)
-        if qid in first_line:
-            raise DatasetError(f"duplicate id {qid!r} (first on line {first_line[qid]})", path=path, line=number)
-        first_line[qid] = number
+        _record_first_line(first_line, qid, f"id {qid!r}", path, number)
         lang = obj["lang"]
         if lang not in QUESTION_LANGS:
             raise DatasetError(

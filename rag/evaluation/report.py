@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rag.evaluation.trec import write_trec_run
 from rag.evaluation.runner import SetResult
+from rag.evaluation.trec import write_trec_run
 
 __all__ = ["results_json", "write_results"]
 

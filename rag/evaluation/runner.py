@@ -17,10 +17,16 @@ from tqdm import tqdm
 
 from rag.answer import AnswerParams
 from rag.config import PROJECT_ROOT, Settings
-from rag.evaluation.calibration import calibrate_refusal
 from rag.evaluation.beir import load_beir
+from rag.evaluation.calibration import calibrate_refusal
 from rag.evaluation.datasets import Dataset, DatasetError, validate_against_corpus
-from rag.evaluation.metrics import DEFAULT_METRICS, answer_figures, compare_runs, ranked_run, retrieval_metrics
+from rag.evaluation.metrics import (
+    DEFAULT_METRICS,
+    answer_figures,
+    compare_runs,
+    ranked_run,
+    retrieval_metrics,
+)
 from rag.evaluation.questions import load_question_jsonl
 from rag.evaluation.squad import load_squad
 from rag.retriever import RetrievalMode, Retriever

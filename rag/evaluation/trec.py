@@ -17,6 +17,7 @@ from rag.evaluation.datasets import (
     _is_int,
     _lines,
     _parse_int,
+    _record_first_line,
 )
 
 __all__ = ["read_trec_qrels", "read_trec_run", "sort_run", "write_trec_qrels", "write_trec_run"]
@@ -57,13 +58,7 @@ def read_trec_qrels(path: Path) -> dict[str, dict[str, int]]:
             )
         qid, _, doc_id, rel_text = fields
         rel = _parse_int(rel_text, "relevance", path, number)
-        if (qid, doc_id) in pair_line:
-            raise DatasetError(
-                f"duplicate judgment for ({qid!r}, {doc_id!r}) (first on line {pair_line[qid, doc_id]})",
-                path=path,
-                line=number,
-            )
-        pair_line[qid, doc_id] = number
+        _record_first_line(pair_line, (qid, doc_id), f"judgment for ({qid!r}, {doc_id!r})", path, number)
         qrels.setdefault(qid, {})[doc_id] = rel
     if not qrels:
         raise DatasetError("contains no judgments", path=path)
@@ -149,13 +144,7 @@ def read_trec_run(path: Path) -> dict[str, dict[str, float]]:
             tag = (run_tag, number)
         elif run_tag != tag[0]:
             raise DatasetError(f"run tag {run_tag!r} differs from {tag[0]!r} on line {tag[1]}", path=path, line=number)
-        if (qid, doc_id) in pair_line:
-            raise DatasetError(
-                f"duplicate result ({qid!r}, {doc_id!r}) (first on line {pair_line[qid, doc_id]})",
-                path=path,
-                line=number,
-            )
-        pair_line[qid, doc_id] = number
+        _record_first_line(pair_line, (qid, doc_id), f"result ({qid!r}, {doc_id!r})", path, number)
         run.setdefault(qid, {})[doc_id] = score
     if not run:
         raise DatasetError("contains no results", path=path)
