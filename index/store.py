@@ -109,6 +109,8 @@ class LoadedIndex:
     sentences: list[Chunk]  # sentence spans of retrievable units, same shape as chunks
     sentence_vectors: np.ndarray
     sentence_rows: dict[str, range]  # unit id -> rows of its sentences
+    paragraphs: dict[str, dict[int, Unit]]  # doc -> paragraph number -> paragraph (first of duplicates), in order
+    sub_units: dict[str, tuple[Unit, ...]]  # paragraph id -> its sub-units, in order
 
     def unit_sentences(self, unit_id: str) -> list[tuple[Chunk, np.ndarray]]:
         rows = self.sentence_rows.get(unit_id, range(0))
@@ -176,14 +178,14 @@ def _unit_from_record(record: dict) -> Unit:
     )
 
 
-def _reusable_vectors(index_dir: Path, model_id: str, dimension: int | None) -> dict[str, np.ndarray]:
+def _reusable_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     """Vectors of the live build by chunk content hash, when it used the same model."""
     build = _live_build(index_dir)
     if build is None:
         return {}
     try:
         manifest = _read_manifest(build)
-        if manifest.model_id != model_id or (dimension is not None and manifest.dimension != dimension):
+        if manifest.model_id != model_id:
             return {}
         reuse: dict[str, np.ndarray] = {}
         for table, array in (("chunks.jsonl", "vectors.npy"), ("sentences.jsonl", "sentence_vectors.npy")):
@@ -246,7 +248,7 @@ def build_index(
             pass
 
     sentences = sentence_spans(units) if with_sentences else []
-    reuse = _reusable_vectors(index_dir, model_id, None)
+    reuse = _reusable_vectors(index_dir, model_id)
     texts = {c.content_hash: c.passage for c in (*chunks, *sentences) if c.content_hash not in reuse}
     if texts:
         embedder = load_embedder()
@@ -417,4 +419,15 @@ def load_index(
     for row, sentence in enumerate(sentences):
         first = rows.get(sentence.unit_id)
         rows[sentence.unit_id] = range(first.start if first else row, row + 1)
-    return LoadedIndex(build, manifest, documents, units, chunks, vectors, dense, lexical, sentences, sentence_vectors, rows)
+    paragraphs: dict[str, dict[int, Unit]] = {doc: {} for doc in documents}
+    sub_units: dict[str, list[Unit]] = {}
+    for unit in units.values():
+        if unit.kind is UnitKind.PARAGRAPH and unit.para is not None:
+            paragraphs.setdefault(unit.doc, {}).setdefault(unit.para, unit)
+        elif unit.parent is not None:
+            sub_units.setdefault(unit.parent, []).append(unit)
+    paragraphs = {doc: dict(sorted(numbers.items())) for doc, numbers in paragraphs.items()}
+    return LoadedIndex(
+        build, manifest, documents, units, chunks, vectors, dense, lexical, sentences, sentence_vectors, rows,
+        paragraphs, {parent: tuple(subs) for parent, subs in sub_units.items()},
+    )

@@ -8,20 +8,16 @@ from api.deps import Answerer
 from api.errors import ApiError
 from api.schemas import DocumentOut, ErrorOut, ParagraphOut, ParagraphSummaryOut, UnitOut
 from index.store import LoadedIndex
-from rag.units import Unit, UnitKind
+from rag.units import Unit
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-
-
-def _paragraph_numbers(index: LoadedIndex, doc: str) -> list[int]:
-    return sorted({u.para for u in index.units.values() if u.doc == doc and u.kind is UnitKind.PARAGRAPH and u.para is not None})
 
 
 def _document_out(index: LoadedIndex, doc: str) -> DocumentOut:
     meta = index.documents[doc]
     return DocumentOut(
         id=doc, symbol=meta.symbol, title=meta.title, title_en=meta.title_en, language=meta.language,
-        session=meta.session, agenda_items=list(meta.agenda_items), paragraphs=len(_paragraph_numbers(index, doc)),
+        session=meta.session, agenda_items=list(meta.agenda_items), paragraphs=len(index.paragraphs.get(doc, {})),
     )
 
 
@@ -40,17 +36,11 @@ def list_paragraphs(doc: str, answerer: Answerer) -> list[ParagraphSummaryOut]:
     """The document's table of contents: every numbered paragraph with its heading path."""
     index = answerer.retriever.index
     _check_document(index, doc)
-    paragraphs = sorted(
-        (u for u in index.units.values() if u.doc == doc and u.kind is UnitKind.PARAGRAPH and u.para is not None),
-        key=lambda u: u.para,
-    )
-    subs: dict[str, list[str]] = {}
-    for unit in index.units.values():
-        if unit.parent and unit.doc == doc and unit.sub:
-            subs.setdefault(unit.parent, []).append(unit.sub)
     return [
-        ParagraphSummaryOut(para=p.para, section=list(p.section), preview=p.text[:80], sub_units=subs.get(p.id, []))
-        for p in paragraphs
+        ParagraphSummaryOut(
+            para=number, section=list(p.section), preview=p.text[:80], sub_units=[u.sub for u in index.sub_units.get(p.id, ()) if u.sub]
+        )
+        for number, p in index.paragraphs[doc].items()
     ]
 
 
@@ -64,20 +54,17 @@ def list_documents(answerer: Answerer) -> list[DocumentOut]:
 def get_paragraph(doc: str, para: int, answerer: Answerer) -> ParagraphOut:
     index = answerer.retriever.index
     _check_document(index, doc)
-    paragraph = next(
-        (u for u in index.units.values() if u.doc == doc and u.para == para and u.kind is UnitKind.PARAGRAPH), None
-    )
-    if paragraph is None:
-        numbers = _paragraph_numbers(index, doc)
+    paragraphs = index.paragraphs[doc]
+    numbers = list(paragraphs)
+    if para not in paragraphs:
         span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
         raise ApiError(404, f"document '{doc}' has no paragraph {para} (paragraphs: {span}) / 文件“{doc}”没有第{para}段（段落：{span}）")
-    numbers = _paragraph_numbers(index, doc)
+    paragraph = paragraphs[para]
     position = numbers.index(para)
-    subs = [u for u in index.units.values() if u.parent == paragraph.id]
     return ParagraphOut(
         document=_document_out(index, doc),
         paragraph=_unit_out(paragraph),
-        sub_units=[_unit_out(u) for u in subs],
+        sub_units=[_unit_out(u) for u in index.sub_units.get(paragraph.id, ())],
         previous=numbers[position - 1] if position > 0 else None,
         next=numbers[position + 1] if position + 1 < len(numbers) else None,
     )
