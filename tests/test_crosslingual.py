@@ -15,7 +15,7 @@ from rag.fusion import FusionParams, fuse_scores, translation_weight
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
 from rag.lexical import LexicalIndex
 
-XQUAD = DEFAULT_XQUAD_DIR  # ../shared/data/xquad beside the project
+XQUAD = DEFAULT_XQUAD_DIR  # eval/data/xquad, shipped with the repository
 _HAN = re.compile("[\u4e00-\u9fff]")
 
 

@@ -16,7 +16,7 @@ from rag.evaluation.squad import load_squad, squad_context_id
 from rag.evaluation.trec import read_trec_qrels, read_trec_run, sort_run, write_trec_qrels, write_trec_run
 
 ROOT = Path(__file__).resolve().parents[1]
-XQUAD = DEFAULT_XQUAD_DIR  # ../shared/data/xquad beside the project
+XQUAD = DEFAULT_XQUAD_DIR  # eval/data/xquad, shipped with the repository
 SEED_QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
 SEED_DOC = "000_75fc5355e1129b16"
 SEED_TEXT = ROOT / "seeds" / f"{SEED_DOC}.txt"

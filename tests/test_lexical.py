@@ -15,7 +15,7 @@ from rag.lexical import Analyzer, LexicalIndex, analyze
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "000_75fc5355e1129b16.txt"
-XQUAD_DIRS = [DEFAULT_XQUAD_DIR]  # ../shared/data/xquad beside the project
+XQUAD_DIRS = [DEFAULT_XQUAD_DIR]  # eval/data/xquad, shipped with the repository
 
 
 def _blocks(path: Path) -> list[str]:

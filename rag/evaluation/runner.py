@@ -34,7 +34,8 @@ from rag.retriever import RetrievalMode, Retriever
 __all__ = ["BUILTIN_SETS", "DEFAULT_METRICS", "EvalSet", "SetResult", "resolve_sets", "run_evaluation"]
 
 SEED_QUESTIONS = PROJECT_ROOT / "eval" / "seed_questions.jsonl"
-DEFAULT_XQUAD_DIR = PROJECT_ROOT.parent / "shared" / "data" / "xquad"
+DEFAULT_XQUAD_DIR = PROJECT_ROOT / "eval" / "data" / "xquad"  # shipped copy, CC BY-SA 4.0
+DEFAULT_CMRC_DIR = PROJECT_ROOT / "eval" / "data" / "cmrc2018"  # shipped copy, CC BY-SA 4.0
 BUILTIN_SETS = ("seed", "xquad-zh", "xquad-en-zh", "xquad-en")
 DEPTH = 10
 
