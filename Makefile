@@ -27,6 +27,7 @@ run: install
 # The browser tests need Debian's chromium (no browser download); the script installs it if missing.
 test: install
 	bash scripts/install-browser.sh
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest --durations=15
 
 test-fast: install

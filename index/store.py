@@ -48,9 +48,9 @@ from rag.units import ParsedDocument, SourceSpan, Unit, UnitKind
 __all__ = [
     "FORMAT_VERSION",
     "BuildReport",
-    "IndexUnavailableError",
     "IndexManifest",
     "IndexMismatchError",
+    "IndexUnavailableError",
     "LoadedIndex",
     "build_index",
     "load_index",

@@ -42,7 +42,4 @@ def expects_number(question: str) -> bool:
 
 def has_number(text: str) -> bool:
     """Does the text state a number or a date (Arabic digits, Chinese numerals with a unit, number words)?"""
-    for match in _NUMERAL_RUN.finditer(text):
-        if not text[: match.start()].rstrip().endswith("第"):
-            return True
-    return False
+    return any(not text[:match.start()].rstrip().endswith("第") for match in _NUMERAL_RUN.finditer(text))

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.chunking import ChunkingParams
 from rag.fusion import FusionParams
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from rag.answer import AnswerParams

@@ -36,14 +36,14 @@ def seed_index_dir(settings: Settings) -> Path:
 
 
 @pytest.fixture(scope="session")
-def retriever(settings: Settings, seed_index_dir: Path):  # noqa: ANN201 - rag.retriever.Retriever
+def retriever(settings: Settings, seed_index_dir: Path):
     from rag.engine import open_retriever
 
     return open_retriever(settings, index_dir=seed_index_dir)
 
 
 @pytest.fixture(scope="session")
-def answerer(settings: Settings, retriever):  # noqa: ANN001, ANN201 - rag.qa.QuestionAnswerer
+def answerer(settings: Settings, retriever):
     from rag.qa import QuestionAnswerer
 
     return QuestionAnswerer(retriever, settings.answer_params)

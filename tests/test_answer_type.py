@@ -49,7 +49,7 @@ def test_has_number(text: str, expected: bool) -> None:
 
 
 @pytest.mark.slow
-def test_a_date_question_raises_passages_that_state_a_date(retriever) -> None:  # noqa: ANN001
+def test_a_date_question_raises_passages_that_state_a_date(retriever) -> None:
     question = "京都议定书第二承诺期的起止时间是什么？"
     bonus = retriever.fusion.answer_type_bonus
     assert bonus > 0

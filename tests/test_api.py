@@ -13,7 +13,7 @@ SEED = "000_75fc5355e1129b16"
 
 
 @pytest.fixture(scope="module")
-def client(settings, answerer):  # noqa: ANN001, ANN201
+def client(settings, answerer):
     with TestClient(create_app(settings, answerer=answerer), raise_server_exceptions=False) as test_client:
         yield test_client
 

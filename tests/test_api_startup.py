@@ -15,13 +15,13 @@ from api.app import StartupError, create_app, prepare_answerer
 pytestmark = pytest.mark.slow
 
 
-def test_mismatched_index_is_refused_at_start_up(settings, seed_index_dir: Path) -> None:  # noqa: ANN001
+def test_mismatched_index_is_refused_at_start_up(settings, seed_index_dir: Path) -> None:
     other = settings.model_copy(update={"model": "sentence-transformers/some-other-model"})
     with pytest.raises(StartupError, match="rag build --index-dir"):
         prepare_answerer(other, index_dir=seed_index_dir)
 
 
-def test_missing_index_is_built_from_the_seeds_with_a_log_line(settings, seed_index_dir: Path, tmp_path: Path, caplog) -> None:  # noqa: ANN001
+def test_missing_index_is_built_from_the_seeds_with_a_log_line(settings, seed_index_dir: Path, tmp_path: Path, caplog) -> None:
     target = tmp_path / "index"
     shutil.copytree(seed_index_dir, target)  # same corpus: the rebuild reuses every vector
     (target / "CURRENT").unlink()  # the pointer is gone: no usable index
@@ -31,9 +31,8 @@ def test_missing_index_is_built_from_the_seeds_with_a_log_line(settings, seed_in
     assert len(answerer.retriever.index.units) == len(prepare_answerer(settings, index_dir=seed_index_dir).retriever.index.units)
 
 
-def test_concurrent_requests_are_all_answered(settings, answerer) -> None:  # noqa: ANN001
+def test_concurrent_requests_are_all_answered(settings, answerer) -> None:
     questions = ["多哈会议有多少名政府代表参加？", "When does the second commitment period end?", "", "爱知目标11", "x" * 2001] * 4
-    with TestClient(create_app(settings, answerer=answerer), raise_server_exceptions=False) as client:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = list(pool.map(lambda q: client.post("/ask", json={"question": q}).status_code, questions))
+    with TestClient(create_app(settings, answerer=answerer), raise_server_exceptions=False) as client, ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda q: client.post("/ask", json={"question": q}).status_code, questions))
     assert statuses == [200, 200, 422, 200, 422] * 4

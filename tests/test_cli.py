@@ -63,7 +63,7 @@ def test_search_without_an_index_says_how_to_build(isolated_env: Path) -> None:
 
 
 @pytest.mark.slow
-def test_batch_search_and_ask_on_the_seed_index(monkeypatch: pytest.MonkeyPatch, settings, seed_index_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_batch_search_and_ask_on_the_seed_index(monkeypatch: pytest.MonkeyPatch, settings, seed_index_dir: Path, tmp_path: Path) -> None:
     monkeypatch.setenv("RAG_HOME", str(settings.home))
     monkeypatch.setenv("RAG_INDEX_DIR", str(seed_index_dir))
     batch = tmp_path / "questions.jsonl"

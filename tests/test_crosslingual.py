@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from rag.crosslingual import BilingualLexicon, Concept, invert_cedict, load_glossary, translated_scores
-from rag.fusion import FusionParams, fuse_scores, translation_weight
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
+from rag.fusion import FusionParams, fuse_scores, translation_weight
 from rag.lexical import LexicalIndex
 
 XQUAD = DEFAULT_XQUAD_DIR  # eval/data/xquad, shipped with the repository
@@ -169,7 +169,7 @@ def _xquad(lang: str, contexts: int) -> tuple[list[tuple[str, str, str]], list[t
 
 
 @pytest.mark.slow
-def test_xquad_english_questions_over_chinese_contexts(settings, lexicon: BilingualLexicon) -> None:  # noqa: ANN001
+def test_xquad_english_questions_over_chinese_contexts(settings, lexicon: BilingualLexicon) -> None:
     from index.store import load_index
     from rag.engine import build_from_documents, choose_model, corpus_from_beir, load_embedder_for
     from rag.retriever import RetrievalMode, Retriever

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation.calibration import calibrate_refusal
-from rag.evaluation.trec import read_trec_run
 from rag.evaluation.metrics import answer_figures, ranked_run, retrieval_metrics
+from rag.evaluation.trec import read_trec_run
 from rag.retriever import RetrievalMode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,7 @@ def test_refusal_calibration_maximises_right_responses() -> None:
 
 
 @pytest.mark.slow
-def test_rag_eval_reproduces_the_committed_seed_run(settings, seed_index_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_rag_eval_reproduces_the_committed_seed_run(settings, seed_index_dir: Path, tmp_path: Path) -> None:
     from rag.evaluation.runner import resolve_sets, run_evaluation
 
     committed = read_trec_run(COMMITTED / "runs" / "seed.hybrid.trec")

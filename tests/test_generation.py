@@ -335,14 +335,14 @@ ZH_QUESTION = "多哈会议有多少名政府代表参加？"
 ZH_STYLE = re.compile(r"（(?:[^（）]+，)?第\d+(?:\([a-z]+\))?段(?:，目标\d+)?）")
 
 
-def _answerer(retriever, settings: Settings, generator):  # noqa: ANN001, ANN202
+def _answerer(retriever, settings: Settings, generator):
     from rag.qa import QuestionAnswerer
 
     return QuestionAnswerer(retriever, settings.answer_params, generator)
 
 
 @pytest.mark.slow
-def test_generated_answer_cites_only_retrieved_evidence_in_product_style(endpoint, retriever, settings, answerer) -> None:  # noqa: ANN001
+def test_generated_answer_cites_only_retrieved_evidence_in_product_style(endpoint, retriever, settings, answerer) -> None:
     base_url, _ = endpoint
     extractive = answerer.ask(ZH_QUESTION).answer
     assert not extractive.refused
@@ -362,7 +362,7 @@ def test_generated_answer_cites_only_retrieved_evidence_in_product_style(endpoin
 
 
 @pytest.mark.slow
-def test_invalid_citation_is_dropped_and_flagged_end_to_end(endpoint, retriever, settings) -> None:  # noqa: ANN001
+def test_invalid_citation_is_dropped_and_flagged_end_to_end(endpoint, retriever, settings) -> None:
     base_url, _ = endpoint
     result = _answerer(retriever, settings, _generator(base_url, "bad-cite")).ask(ZH_QUESTION)
     answer = result.answer
@@ -375,7 +375,7 @@ def test_invalid_citation_is_dropped_and_flagged_end_to_end(endpoint, retriever,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["malformed", "http500", "hang", "empty", "no-choices", "uncited", "refused"])
-def test_every_error_falls_back_to_the_extractive_answer(endpoint, retriever, settings, answerer, model: str) -> None:  # noqa: ANN001
+def test_every_error_falls_back_to_the_extractive_answer(endpoint, retriever, settings, answerer, model: str) -> None:
     base_url, _ = endpoint
     generator = _generator(_closed_port_url(), "good") if model == "refused" else _generator(base_url, model)
     extractive = answerer.ask(ZH_QUESTION).answer
@@ -386,7 +386,7 @@ def test_every_error_falls_back_to_the_extractive_answer(endpoint, retriever, se
 
 
 @pytest.mark.slow
-def test_refused_answers_are_not_sent_to_the_model(endpoint, retriever, settings, answerer) -> None:  # noqa: ANN001
+def test_refused_answers_are_not_sent_to_the_model(endpoint, retriever, settings, answerer) -> None:
     base_url, log = endpoint
     question = "火星上的天气怎么样？"
     extractive = answerer.ask(question).answer
@@ -398,7 +398,7 @@ def test_refused_answers_are_not_sent_to_the_model(endpoint, retriever, settings
 
 
 @pytest.mark.slow
-def test_generation_disabled_by_default_gives_exactly_the_extractive_answer(retriever, settings, answerer, monkeypatch) -> None:  # noqa: ANN001
+def test_generation_disabled_by_default_gives_exactly_the_extractive_answer(retriever, settings, answerer, monkeypatch) -> None:
     from rag.answer import compose_answer
 
     for name in ("ENABLED", "BASE_URL", "MODEL"):

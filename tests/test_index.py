@@ -55,7 +55,7 @@ class _FakeEmbedder:
     def __init__(self) -> None:
         self.encoded: list[str] = []
 
-    def encode_passages(self, texts, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:  # noqa: ANN001
+    def encode_passages(self, texts, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         self.encoded.extend(texts)
         rows = [np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(self.dimension) for t in texts]
         matrix = np.array(rows, dtype=np.float32).reshape(len(texts), self.dimension)
@@ -67,7 +67,7 @@ def _documents(texts: dict[str, str]) -> tuple[list, dict]:
     return documents, {doc: DocumentMeta(file=f"{doc}.txt", id=doc) for doc in texts}
 
 
-def _build(index_dir: Path, texts: dict[str, str], embedder: _FakeEmbedder, **kwargs) -> object:  # noqa: ANN003
+def _build(index_dir: Path, texts: dict[str, str], embedder: _FakeEmbedder, **kwargs) -> object:
     documents, metadata = _documents(texts)
     return build_index(
         index_dir=index_dir, documents=documents, metadata=metadata, model_id=embedder.model_id,
@@ -108,7 +108,7 @@ def test_build_killed_midway_leaves_previous_index_usable(tmp_path: Path) -> Non
     before = load_index(tmp_path)
 
     class _Killed(_FakeEmbedder):
-        def encode_passages(self, texts, batch_size: int = 32, show_progress: bool = False):  # noqa: ANN001, ANN202
+        def encode_passages(self, texts, batch_size: int = 32, show_progress: bool = False):
             raise KeyboardInterrupt  # the process is interrupted while embedding
 
     with pytest.raises(KeyboardInterrupt):

@@ -188,4 +188,4 @@ def test_seed_folder_uses_the_catalogue() -> None:
     assert corpus.errors == ()
     meta = corpus.metadata["000_75fc5355e1129b16"]
     assert meta.symbol is None and meta.session == 68 and meta.language == "zh"
-    assert all("A/68/150" != (meta.symbol or "") for meta in corpus.metadata.values())
+    assert all((meta.symbol or "") != "A/68/150" for meta in corpus.metadata.values())

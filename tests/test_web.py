@@ -77,7 +77,7 @@ def browser(chromium_executable: str) -> Iterator[Any]:
     manager = sync_playwright().start()
     try:
         launched = manager.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)
-    except Exception as error:  # noqa: BLE001 - report why the browser did not start
+    except Exception as error:
         manager.stop()
         pytest.fail(f"chromium at {chromium_executable} did not start: {error}", pytrace=False)
     yield launched

