@@ -9,6 +9,10 @@ Three kinds of evidence are fused (:mod:`rag.fusion`): dense similarity (the uni
 mixed with its best sentence, since a question usually targets one sentence), BM25 over the
 question, and -- for an English question -- BM25 over its dictionary translation into Chinese
 (:mod:`rag.crosslingual`).
+
+Filters (:class:`rag.filters.SearchFilter`: document, symbol, language, session, dates, body)
+restrict the candidates before ranking, not after: the allowed documents' chunk rows are
+scored exactly, so a narrow filter still gets its k best paragraphs.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 from index.store import LoadedIndex
 from rag.answer_type import expects_number, has_number
 from rag.crosslingual import BilingualLexicon, shared_lexicon, translated_scores
+from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
 from rag.units import Unit
@@ -31,6 +36,7 @@ from rag.units import Unit
 __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
 
 MIN_CANDIDATES = 200
+_ROW_CACHE = 32  # allowed-row arrays kept per retriever (one per distinct filter)
 ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
 
 
@@ -105,6 +111,9 @@ class Retriever:
         self.encoder = encoder
         self.fusion = fusion or FusionParams()
         self._lexicon = lexicon
+        self._chunk_docs: np.ndarray | None = None  # document code of each chunk row
+        self._doc_codes: dict[str, int] = {}
+        self._rows: dict[frozenset[str], np.ndarray] = {}
 
     @property
     def lexicon(self) -> BilingualLexicon:
@@ -112,17 +121,34 @@ class Retriever:
             self._lexicon = shared_lexicon()
         return self._lexicon
 
-    def search(self, query: str, k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID) -> SearchResult:
-        return self.search_many([query], k, doc=doc, mode=mode)[0]
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        doc: str | None = None,
+        mode: RetrievalMode = RetrievalMode.HYBRID,
+        where: SearchFilter | None = None,
+    ) -> SearchResult:
+        return self.search_many([query], k, doc=doc, mode=mode, where=where)[0]
 
     def search_many(
-        self, queries: Sequence[str], k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        doc: str | None = None,
+        mode: RetrievalMode = RetrievalMode.HYBRID,
+        where: SearchFilter | None = None,
     ) -> list[SearchResult]:
-        """Search several queries, encoding them in one batch (evaluation, batch CLI)."""
+        """Search several queries, encoding them in one batch (evaluation, batch CLI).
+
+        Raises:
+            KeyError: ``doc``, or a document named by ``where``, is not in the index.
+        """
         if k < 1:
             raise ValueError("k must be at least 1")
-        if doc is not None and doc not in self.index.documents:
-            raise KeyError(doc)
+        allowed = self.allowed_documents(doc, where)
         started = time.perf_counter()
         vectors = None
         if mode is not RetrievalMode.LEXICAL:
@@ -130,20 +156,55 @@ class Retriever:
                 raise ValueError(f"{mode.value} search needs the embedding model")
             vectors = self.encoder.encode_queries(list(queries))
         encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
-        return [self._search_one(q, None if vectors is None else vectors[i], k, doc, mode, encode_ms) for i, q in enumerate(queries)]
+        return [self._search_one(q, None if vectors is None else vectors[i], k, allowed, mode, encode_ms) for i, q in enumerate(queries)]
+
+    def allowed_documents(self, doc: str | None, where: SearchFilter | None) -> frozenset[str] | None:
+        """The document ids a search may return; None when unrestricted."""
+        documents = self.index.documents
+        if doc is not None and doc not in documents:
+            raise KeyError(doc)
+        allowed = None if doc is None else frozenset([doc])
+        if where is not None and not where.empty:
+            unknown = where.unknown_docs(documents)
+            if unknown:
+                raise KeyError(unknown[0])
+            passing = where.allowed(documents)
+            allowed = passing if allowed is None else allowed & passing
+        return allowed
+
+    def _allowed_rows(self, allowed: frozenset[str]) -> np.ndarray:
+        """Chunk rows of the allowed documents (cached per filter)."""
+        rows = self._rows.get(allowed)
+        if rows is None:
+            if self._chunk_docs is None:
+                self._doc_codes = {doc: code for code, doc in enumerate(self.index.documents)}
+                units = self.index.units
+                self._chunk_docs = np.fromiter(
+                    (self._doc_codes.get(units[c.unit_id].doc, -1) for c in self.index.chunks), dtype=np.int32, count=len(self.index.chunks)
+                )
+            codes = np.fromiter((self._doc_codes[d] for d in allowed if d in self._doc_codes), dtype=np.int32)
+            rows = np.flatnonzero(np.isin(self._chunk_docs, codes))
+            if len(self._rows) >= _ROW_CACHE:
+                self._rows.pop(next(iter(self._rows)))
+            self._rows[allowed] = rows
+        return rows
 
     def _search_one(
-        self, query: str, vector: np.ndarray | None, k: int, doc: str | None, mode: RetrievalMode, encode_ms: float
+        self, query: str, vector: np.ndarray | None, k: int, allowed: frozenset[str] | None, mode: RetrievalMode, encode_ms: float
     ) -> SearchResult:
         started = time.perf_counter()
-        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
-        dense = self._dense_candidates(vector, depth, doc) if vector is not None else {}
-        lexical = self._lexical_candidates(query, depth, doc) if mode is not RetrievalMode.DENSE else {}
+        rows = None if allowed is None else self._allowed_rows(allowed)
         language = detect_language(query)
+        if rows is not None and rows.size == 0:  # the filter matches no document
+            timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
+            return SearchResult(query, language, mode, 0.0, (), timings, vector, 0.0)
+        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
+        dense = self._dense_candidates(vector, depth, rows) if vector is not None else {}
+        lexical = self._lexical_candidates(query, depth, rows) if mode is not RetrievalMode.DENSE else {}
         translated: dict[str, float] = {}
         t_weight = 0.0
         if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
-            translated, share = self._translated_candidates(query, depth, doc)
+            translated, share = self._translated_candidates(query, depth, rows)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
         if mode is RetrievalMode.HYBRID:
             weight = lexical_weight(self.index.lexical.coverage(query), self.fusion)
@@ -160,10 +221,15 @@ class Retriever:
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
         return SearchResult(query, language, mode, weight, tuple(hits), timings, vector, t_weight)
 
-    def _dense_candidates(self, vector: np.ndarray, depth: int, doc: str | None) -> dict[str, float]:
+    def _dense_candidates(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[str, float]:
         query = np.asarray(vector, dtype=np.float32)
-        scores, rows = self.index.dense.search(query[None, :], depth)
-        pooled = self._pool(rows[0], scores[0], doc)
+        if allowed is None:
+            scores, rows = self.index.dense.search(query[None, :], depth)
+            pooled = self._pool(rows[0], scores[0])
+        else:  # exact scores over the allowed rows only
+            row_scores = self.index.vectors[allowed] @ query
+            top = _top(row_scores, depth)
+            pooled = self._pool(allowed[top], row_scores[top])
         weight = self.fusion.sentence_weight
         if weight > 0 and pooled:
             pooled = self._with_sentences(pooled, query, weight)
@@ -203,31 +269,38 @@ class Retriever:
                 boosted[unit_id] += self.fusion.answer_type_bonus
         return boosted
 
-    def _lexical_candidates(self, query: str, depth: int, doc: str | None) -> dict[str, float]:
-        rows, scores = self.index.lexical.search(query, depth)
-        return self._pool(rows, scores, doc)
+    def _lexical_candidates(self, query: str, depth: int, allowed: np.ndarray | None) -> dict[str, float]:
+        if allowed is None:
+            rows, scores = self.index.lexical.search(query, depth)
+            return self._pool(rows, scores)
+        row_scores = self.index.lexical.scores(query)[allowed]
+        top = _top(row_scores, depth)
+        top = top[row_scores[top] > 0]
+        return self._pool(allowed[top], row_scores[top])
 
-    def _translated_candidates(self, query: str, depth: int, doc: str | None) -> tuple[dict[str, float], float]:
+    def _translated_candidates(self, query: str, depth: int, allowed: np.ndarray | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
         lexical = self.index.lexical
         concepts = self.lexicon.translate(query, known=lambda term: lexical.coverage(term) >= 1.0)
         scores, share = translated_scores(lexical, concepts, max_translations=self.fusion.max_translations)
         if scores is None:
             return {}, 0.0
+        if allowed is not None:
+            kept = np.zeros_like(scores)
+            kept[allowed] = scores[allowed]
+            scores = kept
         rows = np.flatnonzero(scores > 0)
         if rows.size > depth:
             rows = rows[np.argsort(-scores[rows], kind="stable")[:depth]]
-        return self._pool(rows, scores[rows], doc), share
+        return self._pool(rows, scores[rows]), share
 
-    def _pool(self, rows: np.ndarray, scores: np.ndarray, doc: str | None) -> dict[str, float]:
+    def _pool(self, rows: np.ndarray, scores: np.ndarray) -> dict[str, float]:
         """Max-pool chunk scores into unit scores."""
         pooled: dict[str, float] = {}
         for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
             if row < 0:
                 continue
             unit_id = self.index.chunks[row].unit_id
-            if doc is not None and self.index.units[unit_id].doc != doc:
-                continue
             if score > pooled.get(unit_id, -np.inf):
                 pooled[unit_id] = score
         return pooled
@@ -260,3 +333,11 @@ class Retriever:
             )
             for rank, (score, unit_id) in enumerate(ranked, start=1)
         ]
+
+
+def _top(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Positions of the ``depth`` highest scores, best first (ties: lower position first)."""
+    if scores.size > depth:
+        part = np.argpartition(-scores, depth - 1)[:depth]
+        return part[np.lexsort((part, -scores[part]))]
+    return np.lexsort((np.arange(scores.size), -scores))
