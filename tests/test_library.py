@@ -26,27 +26,19 @@ from rag.live import reload_answerer
 
 pytestmark = pytest.mark.slow
 
-ARTICLES = (0, 1)
+@pytest.fixture(scope="module")
+def library_settings(parallel_settings: Settings) -> Settings:
+    return parallel_settings
 
 
 @pytest.fixture(scope="module")
-def library_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("parallel-library")
-    return settings.model_copy(update={"seeds_dir": root / "library", "index_dir": root / "index"})
+def questions(parallel_questions):
+    return parallel_questions
 
 
 @pytest.fixture(scope="module")
-def questions(library_settings: Settings):
-    return write_parallel_library(DEFAULT_XQUAD_DIR, library_settings.seeds_dir, ARTICLES)
-
-
-@pytest.fixture(scope="module")
-def answerer(library_settings: Settings, questions):
-    from rag.engine import build_from_documents, load_seed_corpus, open_retriever
-    from rag.qa import QuestionAnswerer
-
-    build_from_documents(library_settings, load_seed_corpus(library_settings), index_dir=library_settings.resolved_index_dir)
-    return QuestionAnswerer(open_retriever(library_settings), library_settings.answer_params)
+def answerer(parallel_answerer):
+    return parallel_answerer
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +167,6 @@ def test_live_swap_serves_a_new_document_without_failing_requests(client: TestCl
         assert fresh is not None
         client.app.state.answerer = fresh
         assert reload_answerer(fresh) is None  # already serving the live build
-        while len(statuses) < 6:
-            pass
     finally:
         stop.set()
         worker.join()
