@@ -221,17 +221,17 @@ class Library:
 
 
 _lock = threading.Lock()
-_recent: list[tuple[LoadedIndex, Library]] = []  # a few, so alternating indexes (tests, reload) stay cheap
-_RECENT = 4
+_ATTRIBUTE = "_library_service"
 
 
 def library_of(index: LoadedIndex) -> Library:
-    """The library of ``index``, built once per loaded index (a reload gets a fresh one)."""
-    with _lock:
-        for loaded, library in _recent:
-            if loaded is index:
-                return library
-        library = Library(index)
-        _recent.insert(0, (index, library))
-        del _recent[_RECENT:]
-        return library
+    """The library of ``index``, built once per loaded index and kept on it, so it lives and dies
+    with that index (a reload gets a fresh one; the old one is freed with the old index)."""
+    library = getattr(index, _ATTRIBUTE, None)
+    if library is None:
+        with _lock:
+            library = getattr(index, _ATTRIBUTE, None)
+            if library is None:
+                library = Library(index)
+                object.__setattr__(index, _ATTRIBUTE, library)  # a frozen dataclass: a cache, not state
+    return library
