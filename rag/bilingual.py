@@ -5,6 +5,11 @@ holds that version of the same paragraph.
 Paragraph numbers align across the official versions of a UN document, sentences do not, so
 the quoted sentence of the aligned version is chosen the way evidence is chosen everywhere:
 by the question's vector over that unit's stored sentence vectors.
+
+A refusal is reconsidered the same way: a cross-lingual refusal compares an English question
+with Chinese sentences against the (lower, noisier) cross-language threshold; when the library
+holds the English version of a closest paragraph, its best sentence is judged against the
+same-language threshold instead, and quoted when it passes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer import Answer, Citation, make_citation
+from rag.answer import Answer, AnswerParams, Citation, make_citation
 from rag.library import Library
 from rag.units import Unit
 
@@ -27,12 +32,43 @@ LANGUAGE_NAMES = {
 
 def _best_spans(library: Library, unit: Unit, query: np.ndarray, count: int) -> tuple[tuple[int, int], ...]:
     """The ``count`` sentences of ``unit`` closest to the question, in reading order."""
+    return _scored_spans(library, unit, query, count)[0]
+
+
+def _scored_spans(library: Library, unit: Unit, query: np.ndarray, count: int) -> tuple[tuple[tuple[int, int], ...], float]:
+    """The ``count`` best sentences of ``unit`` (reading order) and the best one's cosine."""
     sentences = library.index.unit_sentences(unit.id)
     if not sentences:
-        return ((0, len(unit.text)),) if unit.text else ()
+        return (((0, len(unit.text)),) if unit.text else ()), 0.0
     scores = np.stack([v for _, v in sentences]) @ query
-    chosen = sorted(np.argsort(-scores, kind="stable")[: max(count, 1)].tolist())
-    return tuple((sentences[i][0].start, sentences[i][0].end) for i in chosen)
+    order = np.argsort(-scores, kind="stable")
+    chosen = sorted(order[: max(count, 1)].tolist())
+    return tuple((sentences[i][0].start, sentences[i][0].end) for i in chosen), float(scores[order[0]])
+
+
+def _reconsider_refusal(answer: Answer, library: Library, query: np.ndarray, params: AnswerParams) -> Answer:
+    """Answer from the question's-language version of a closest paragraph when its best sentence
+    passes the same-language threshold (the hits' order breaks near-ties, as in rag.answer)."""
+    best: tuple[float, Citation, Citation] | None = None
+    for rank, candidate in enumerate(answer.see_also):
+        if candidate.language == answer.language:
+            continue
+        own = next((v for v in candidate.versions if v.language == answer.language), None)
+        unit = library.index.units.get(own.id) if own else None
+        if own is None or unit is None:
+            continue
+        spans, score = _scored_spans(library, unit, query, 1)
+        score -= params.rank_penalty * rank
+        if best is None or score > best[0]:
+            best = (score, candidate, replace(own, spans=spans))
+    if best is None or best[0] < params.refuse_below_same_language:
+        return answer
+    score, candidate, own = best
+    source = library.index.units[candidate.id]
+    source_spans = _best_spans(library, source, query, 1)
+    versions = tuple(own if v.id == own.id else replace(v, spans=source_spans) if v.id == candidate.id else v for v in candidate.versions)
+    cited = replace(candidate, spans=source_spans, versions=versions)
+    return replace(answer, refused=False, citations=(cited,), see_also=(), evidence_score=score, cross_lingual=True)
 
 
 def _versions(citation: Citation, library: Library, language: str, query: np.ndarray) -> tuple[Citation, ...]:
@@ -50,16 +86,19 @@ def _versions(citation: Citation, library: Library, language: str, query: np.nda
     return tuple(versions) if len(versions) > 1 else ()
 
 
-def with_versions(answer: Answer, library: Library, query_vector: np.ndarray | None) -> Answer:
+def with_versions(answer: Answer, library: Library, query_vector: np.ndarray | None, params: AnswerParams | None = None) -> Answer:
     """``answer`` with aligned versions on every citation; a cross-lingual answer re-quoted in the
     question's language when every cited paragraph has a version in it (the note says which
-    language was searched)."""
+    language was searched); with ``params``, a cross-lingual refusal reconsidered on that version."""
     query = np.asarray(query_vector, dtype=np.float32) if query_vector is not None else None
     if query is None or not library.index.documents:
         return answer
     citations = tuple(replace(c, versions=_versions(c, library, answer.language, query)) for c in answer.citations)
     see_also = tuple(replace(c, versions=_versions(c, library, answer.language, query)) for c in answer.see_also)
     answer = replace(answer, citations=citations, see_also=see_also)
+    if answer.refused and params is not None:
+        answer = _reconsider_refusal(answer, library, query, params)
+        citations = answer.citations
     if answer.refused or not answer.cross_lingual or not citations:
         return answer
     own = [next((v for v in c.versions if v.language == answer.language), None) for c in citations]

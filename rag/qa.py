@@ -45,7 +45,7 @@ class QuestionAnswerer:
         searched = time.perf_counter()
         assert result.query_vector is not None
         answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params)
-        answer = with_versions(answer, library_of(self.retriever.index), result.query_vector)
+        answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
             answer = self._generate(question, result, answer)
