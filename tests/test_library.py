@@ -117,7 +117,10 @@ def test_english_question_found_in_chinese_quotes_the_english_paragraph(client: 
     assert not body["cross_lingual"] and any("searched the Chinese" in n for n in body["notes"])
     figures = measure_aligned_quotes(answerer, [q for q in questions if q.key == "xquad-00"])
     assert figures["chinese_first"] >= 0.6 * figures["questions"]
-    assert figures["aligned_quoted_share"] >= 0.95, figures["failures"]
+    # every answer or refusal carries the English version of the Chinese paragraph under the same key
+    assert figures["aligned_version_share"] >= 0.95, figures["failures"]
+    # the answer text quotes it unless the evidence is refused (refusal thresholds, see eval/results/parallel_xquad)
+    assert figures["aligned_quoted_share"] >= 0.85, figures["failures"]
 
 
 def test_cli_list_add_replace_remove_rebuild_incrementally(library_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
