@@ -30,7 +30,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=None, help="only the first N articles (default: all 48)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "parallel_xquad")
     parser.add_argument("--home", type=Path, default=None, help="RAG home for the model and index (default: a temporary folder)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (1 is fastest on a shared, busy machine)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     home = args.home or Path(tempfile.mkdtemp(prefix="parallel-xquad-"))
     library = home / "library"
     questions = write_parallel_library(DEFAULT_XQUAD_DIR, library, range(args.articles) if args.articles else None)
@@ -41,7 +46,7 @@ def main() -> None:
     answerer = QuestionAnswerer(open_retriever(settings), settings.answer_params)
     figures = measure_aligned_quotes(answerer, questions)
     figures.update(
-        command="PYTHONPATH=. .venv/bin/python eval/parallel_xquad.py" + (f" --articles {args.articles}" if args.articles else ""),
+        command="PYTHONPATH=. .venv/bin/python eval/parallel_xquad.py" + (f" --articles {args.articles}" if args.articles else "") + (f" --threads {args.threads}" if args.threads else ""),
         documents=report.manifest.documents, units=report.manifest.units, build_seconds=round(build_s, 1), model=report.manifest.model_id,
     )
     args.out.mkdir(parents=True, exist_ok=True)
