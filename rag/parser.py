@@ -16,17 +16,21 @@ ends up in a unit, in a marker, in recorded debris, or is whitespace.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag.ingest.blocks import Block
 from rag.units import Debris, Layout, ParsedDocument, SourceSpan, Unit, UnitKind, unit_id
 
 __all__ = ["parse_document"]
 
 _CHAPTER = re.compile(r"^(?P<num>[一二三四五六七八九十]+)\s*[.．、]\s*\S|^(?P<roman>[IVXL]{1,6})\.\s+\S")
 _SECTION = re.compile(r"^(?P<letter>[A-Z])\s*[.．]\s+\S|^(?P<letter2>[A-Z])[.．](?=[\u3400-\u9fff《“])")
-_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\s*[.．](?:\s+|(?=[^\d\s]))")
+_NUMBERED = re.compile(r"^(?P<num>\d+)\s*[.．](?:\s+|(?=[^\d\s]))")
 _SUBITEM = re.compile(r"^\((?P<label>[a-z]{1,4})\)\s*")
 _TARGET = re.compile(r"^(?:目标|Target)\s*(?P<num>\d{1,2})\s*[.．:：]\s*")
 _FOOTNOTE = re.compile(r"^\*+\s*\S")
@@ -35,6 +39,7 @@ _INLINE_SUBITEM = re.compile(r"\((?P<label>[a-z])\)\s*")
 _TERMINAL = set("。；：！？.;:!?")
 _CLOSERS = "”’\"')）」』]】"
 _MAX_HEADING_CHARS = 120
+_MAX_UNSEQUENCED_DIGITS = 3  # "2013. …" out of sequence is a year, not paragraph 2013; in sequence it is a paragraph
 _RARE_PAIR_FREQUENCY = 100  # a doubled character rarer than this in jieba's dictionary is page-join debris
 
 
@@ -87,11 +92,14 @@ class _Block:
         return self.lines[-1].end
 
 
-def _blocks(source: str) -> list[_Block]:
-    """Group non-blank lines into blank-line-separated blocks, with exact offsets."""
+_LINE = re.compile(r"[^\n]*(?:\n|$)")
+
+
+def _blocks(source: str, start: int = 0, end: int | None = None) -> list[_Block]:
+    """Group the non-blank lines of ``source[start:end]`` into blank-line-separated blocks, with exact offsets."""
     blocks: list[_Block] = []
     current: list[_Line] = []
-    for match in re.finditer(r"[^\n]*(?:\n|$)", source):
+    for match in _LINE.finditer(source, start, len(source) if end is None else end):
         raw = match.group(0)
         if not raw:
             continue
@@ -259,7 +267,8 @@ class _Parser:
         if _SECTION.match(first) and _looks_like_heading(self._block_text(block)):
             self._heading(block, level="section")
             return
-        if numbered := _NUMBERED.match(first):
+        numbered = _NUMBERED.match(first)
+        if numbered and (len(numbered.group("num")) <= _MAX_UNSEQUENCED_DIGITS or int(numbered.group("num")) == self.last_number + 1):
             self._numbered(block, int(numbered.group("num")), block.start + numbered.end())
             return
         if self.open is not None and (sub := _SUBITEM.match(first) or _TARGET.match(first)):
@@ -459,27 +468,43 @@ def _parse_plain(doc: str, source: str, blocks: list[_Block]) -> tuple[list[Unit
     return units, debris
 
 
-def parse_document(doc: str, source: str, *, path: str = "", encoding: str = "utf-8") -> ParsedDocument:
+def _with_pages(units: Sequence[Unit], body: Sequence[Block]) -> tuple[Unit, ...]:
+    """Give each unit the page of the reader block it starts in (formats with pages only)."""
+    if not any(b.page is not None for b in body):
+        return tuple(units)
+    starts = [b.offset for b in body]
+    return tuple(dataclasses.replace(u, page=body[max(0, bisect_right(starts, u.start) - 1)].page) for u in units)
+
+
+def parse_document(
+    doc: str, source: str, *, path: str = "", encoding: str = "utf-8", blocks: Sequence[Block] | None = None
+) -> ParsedDocument:
     """Split a document's decoded text into citable units.
 
     Args:
         doc: the document id used in every unit id.
-        source: the decoded file text; all offsets refer to it.
+        source: the decoded (or, for PDF/Word/HTML, extracted) text; all offsets refer to it.
         path: where the text came from, for messages.
         encoding: the encoding it was decoded from, recorded for provenance.
+        blocks: a reader's blocks tiling ``source`` (see ``rag.ingest``); running headers and
+            footers among them become debris, and units take their page. None: the whole text.
     """
-    blocks = _blocks(source)
-    if not blocks:
-        return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, (), (), (f"{path or doc}: the document is empty",))
+    body = [b for b in blocks if b.running is None] if blocks is not None else []
+    running = [Debris(b.offset, b.offset + len(b.text), b.running) for b in blocks or () if b.running is not None]
+    text_blocks = _blocks(source) if blocks is None else [tb for b in body for tb in _blocks(source, b.offset, b.offset + len(b.text))]
+    if not text_blocks:
+        return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, (), tuple(running), (f"{path or doc}: the document is empty",))
     parser = _Parser(doc, source)
-    for block in blocks:
+    for block in text_blocks:
         parser.feed(block)
     parser.finish()
     numbered = sum(1 for u in parser.units if u.kind is UnitKind.PARAGRAPH)
     if numbered >= 2:
+        debris = tuple(sorted([*parser.debris, *running], key=lambda d: d.start))
         return ParsedDocument(
-            doc, path, source, encoding, Layout.UN, tuple(parser.units), tuple(parser.debris), tuple(parser.warnings)
+            doc, path, source, encoding, Layout.UN, _with_pages(parser.units, body), debris, tuple(parser.warnings)
         )
-    units, debris = _parse_plain(doc, source, blocks)
+    units, debris = _parse_plain(doc, source, text_blocks)
     warning = f"{path or doc}: no UN paragraph numbering found; blank-line blocks numbered 1..{len(units)} in order"
-    return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, tuple(units), tuple(debris), (warning,))
+    debris = sorted([*debris, *running], key=lambda d: d.start)
+    return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, _with_pages(units, body), tuple(debris), (warning,))

@@ -1,0 +1,112 @@
+"""PDF reader (pdfplumber, MIT; not AGPL code): text lines by position, grouped into paragraphs.
+
+A PDF has lines, not paragraphs. A new paragraph starts where the gap above a line is clearly
+larger than the document's line gap, or after a line that stops well short of the right margin.
+Lines at a page's top and bottom edge that are running headers or footers (see ``running``) are
+kept as running blocks. Each page is its own run of blocks, so a paragraph that crosses a page
+break arrives as two blocks and the parser joins them as it does for the text seed.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+from rag.ingest.blocks import Extracted, IngestError, SourceBuilder
+from rag.ingest.running import edge_running_lines
+
+__all__ = ["read_pdf"]
+
+_EDGE_BAND = 0.12  # share of the page height, top and bottom, where running lines may sit
+_EDGE_LINES = 3
+_PARAGRAPH_GAP = 0.3  # extra gap, in line heights, that separates paragraphs
+_SHORT_LINE = 2.0  # a line ending this many line heights short of the margin ends its paragraph
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》]) (?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》])")
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+
+def _open_error(path: Path, error: Exception) -> IngestError:
+    chain, cause = [], error
+    while cause is not None:
+        chain.append(f"{type(cause).__name__} {cause}")
+        cause = cause.__cause__ or cause.__context__
+    described = " ".join(chain)
+    if re.search(r"Password|Encrypt", described, re.IGNORECASE):
+        return IngestError(f"{path}: the PDF is encrypted (password-protected); remove the password and add it again")
+    return IngestError(f"{path}: not a readable PDF ({type(error).__name__}: {error})")
+
+
+def _page_lines(page) -> list[_Line]:
+    lines = []
+    for raw in page.extract_text_lines(strip=True, return_chars=False):
+        text = _CJK_SPACE.sub("", raw["text"]).strip()
+        if text:
+            lines.append(_Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"]))
+    return lines
+
+
+def read_pdf(path: Path, data: bytes) -> Extracted:
+    """Read a PDF's text layer; raises IngestError for encrypted, damaged or image-only PDFs."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = [(_page_lines(page), float(page.height)) for page in pdf.pages]
+    except Exception as error:  # pdfminer raises many kinds for damaged or encrypted files
+        raise _open_error(path, error) from error
+    if not pages:
+        raise IngestError(f"{path}: the PDF has no pages")
+    if not any(lines for lines, _ in pages):
+        raise IngestError(f"{path}: the PDF has no text layer (scanned images?); run OCR on it first")
+    warnings = []
+    empty = [str(n) for n, (lines, _) in enumerate(pages, start=1) if not lines]
+    if empty:
+        warnings.append(f"{path}: page(s) {', '.join(empty)} have no text layer (images?) and were skipped")
+
+    edges = []
+    for lines, height in pages:
+        n = len(lines)
+        index_edge = set(range(min(_EDGE_LINES, n))) | set(range(max(0, n - _EDGE_LINES), n))
+        edges.append({i for i in index_edge
+                      if lines[i].bottom < height * _EDGE_BAND or lines[i].top > height * (1 - _EDGE_BAND)})
+    running = edge_running_lines([[line.text for line in lines] for lines, _ in pages], edges)
+
+    body = [line for p, (lines, _) in enumerate(pages) for i, line in enumerate(lines) if (p, i) not in running]
+    height = median(line.bottom - line.top for line in body) if body else 10.0
+    gaps = sorted(b.top - a.bottom for a, b in itertools.pairwise(body) if b.top > a.bottom - height / 2)
+    line_gap = gaps[len(gaps) // 5] if gaps else 0.0
+    right = max((line.x1 for line in body), default=0.0)
+
+    builder = SourceBuilder(str(path))
+    for p, (lines, _) in enumerate(pages):
+        paragraph: list[_Line] = []
+        for i, line in enumerate(lines):
+            reason = running.get((p, i))
+            starts_new = bool(paragraph) and (
+                line.top - paragraph[-1].bottom > line_gap + _PARAGRAPH_GAP * height
+                or paragraph[-1].x1 < right - _SHORT_LINE * height
+                or line.top < paragraph[-1].top  # a new column or a text box
+            )
+            if paragraph and (reason is not None or starts_new):
+                builder.add("\n".join(item.text for item in paragraph), p + 1)
+                paragraph = []
+            if reason is not None:
+                builder.add(line.text, p + 1, reason)
+            else:
+                paragraph.append(line)
+        if paragraph:
+            builder.add("\n".join(item.text for item in paragraph), p + 1)
+    header = tuple(dict.fromkeys(b.text for b in builder.blocks if b.running and "symbol" in b.running))
+    return Extracted(str(path), "pdf", builder.source, "pdf", tuple(builder.blocks), header, tuple(warnings))
