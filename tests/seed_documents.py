@@ -18,14 +18,15 @@ from rag.parser import parse_document
 from rag.textio import read_document_text
 from rag.units import ParsedDocument, UnitKind
 
-__all__ = ["TEST_SYMBOL", "seed_parsed", "write_seed_docx", "write_seed_html", "write_seed_pdf"]
+__all__ = ["TEST_SYMBOL", "seed_parsed", "write_seed_docx", "write_seed_html", "write_seed_pdf", "write_un_docx"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_75fc5355e1129b16.txt"
 TEST_SYMBOL = "A/68/999"  # printed in the generated header only; the text seed prints no symbol
 JOB_NUMBER = "13-41234 (C)"
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_CHAPTER = re.compile(r"^([一二三四五六七八九十]+)\.\s*(.*)$", re.S)
+_CHAPTER = re.compile(r"^([一二三四五六七八九十]+|[IVX]+)\.\s*(.*)$", re.S)
+_ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 _SECTION = re.compile(r"^([A-Z])\.\s*(.*)$", re.S)
 _SUB = re.compile(r"^\(([a-z]+)\)\s*(.*)$", re.S)
 
@@ -34,6 +35,11 @@ _NUMBERING = f"""
   <w:multiLevelType w:val="multilevel"/>
   <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/><w:suff w:val="space"/></w:lvl>
   <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%2)"/><w:suff w:val="space"/></w:lvl>
+</w:abstractNum>
+<w:abstractNum xmlns:w="{_W}" w:abstractNumId="92">
+  <w:multiLevelType w:val="multilevel"/>
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="%1."/><w:suff w:val="space"/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="upperLetter"/><w:lvlText w:val="%2."/><w:suff w:val="space"/></w:lvl>
 </w:abstractNum>
 <w:abstractNum xmlns:w="{_W}" w:abstractNumId="91">
   <w:multiLevelType w:val="multilevel"/>
@@ -44,6 +50,7 @@ _NUMBERING = f"""
 _NUMS = f"""
 <w:num xmlns:w="{_W}" w:numId="90"><w:abstractNumId w:val="90"/></w:num>
 <w:num xmlns:w="{_W}" w:numId="91"><w:abstractNumId w:val="91"/></w:num>
+<w:num xmlns:w="{_W}" w:numId="92"><w:abstractNumId w:val="92"/></w:num>
 """
 
 
@@ -61,12 +68,13 @@ def _items(seed: ParsedDocument) -> list[tuple[str, tuple[str, int] | None]]:
             continue
         if unit.kind is UnitKind.HEADING:
             chapter, section = _CHAPTER.match(unit.text), _SECTION.match(unit.text)
-            if chapter and chapter.group(1) == "一二三四五六七八九十"[chapters]:
+            if chapter and chapter.group(1) in ("一二三四五六七八九十"[chapters], _ROMAN[chapters]):
                 chapters, sections = chapters + 1, 0
-                items.append((chapter.group(2), ("91", 0)))
+                list_id = "91" if chapter.group(1) == "一二三四五六七八九十"[chapters - 1] else "92"
+                items.append((chapter.group(2), (list_id, 0)))
             elif section and section.group(1) == chr(ord("A") + sections) and chapters:
                 sections += 1
-                items.append((section.group(2), ("91", 1)))
+                items.append((section.group(2), (list_id, 1)))
             else:
                 items.append((unit.text, None))
         elif unit.kind is UnitKind.PARAGRAPH:
@@ -93,6 +101,11 @@ def _page_field(paragraph) -> None:
 
 def write_seed_docx(path: Path) -> Path:
     """The seed as a .docx with Word numbering, a symbol header and UN footers."""
+    return write_un_docx(seed_parsed(), path)
+
+
+def write_un_docx(parsed: ParsedDocument, path: Path, *, space_after: float = 8, recycle: str = "请回收") -> Path:
+    """A parsed UN document as a .docx: Word numbering, a symbol header and UN footers."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import parse_xml
@@ -109,7 +122,7 @@ def write_seed_docx(path: Path) -> Path:
     normal.font.size = Pt(11)
     normal.font.name = "Noto Serif CJK SC"
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Noto Serif CJK SC")
-    normal.paragraph_format.space_after = Pt(8)
+    normal.paragraph_format.space_after = Pt(space_after)
     normal.paragraph_format.line_spacing = 1.0
     section = document.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
@@ -120,8 +133,8 @@ def write_seed_docx(path: Path) -> Path:
     footer = section.footer
     _page_field(footer.paragraphs[0])
     footer.add_paragraph(JOB_NUMBER)
-    footer.add_paragraph("请回收")
-    for text, num in _items(seed_parsed()):
+    footer.add_paragraph(recycle)
+    for text, num in _items(parsed):
         paragraph = document.add_paragraph(text)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         if num is not None:

@@ -7,14 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from seed_documents import JOB_NUMBER, TEST_SYMBOL, seed_parsed, write_seed_docx, write_seed_html, write_seed_pdf
+from seed_documents import JOB_NUMBER, TEST_SYMBOL, seed_parsed, write_seed_docx, write_seed_html, write_seed_pdf, write_un_docx
 
 from rag.corpus import load_documents
 from rag.ingest import Extracted, read_document
 from rag.parser import parse_document
+from rag.textio import read_document_text
 from rag.units import ParsedDocument, UnitKind
 
 SEED_TEXT = Path(__file__).resolve().parents[1] / "seeds" / "000_75fc5355e1129b16.txt"
+ENGLISH = Path(__file__).parent / "fixtures" / "english_un.txt"
 
 
 def _ns(text: str) -> str:
@@ -25,11 +27,11 @@ def _parse(extracted: Extracted) -> ParsedDocument:
     return parse_document("seed", extracted.source, path=extracted.path, encoding=extracted.encoding, blocks=extracted.blocks)
 
 
-def assert_same_as_text_seed(doc: ParsedDocument) -> None:
-    """Same 90 paragraphs (text up to whitespace), sub-units, section paths, front matter and footnote."""
-    seed = seed_parsed()
+def assert_same_as_text_seed(doc: ParsedDocument, seed: ParsedDocument | None = None) -> None:
+    """Same paragraphs (text up to whitespace), sub-units, section paths, front matter and footnote."""
+    seed = seed or seed_parsed()
     assert doc.warnings == ()
-    assert [p.para for p in doc.paragraphs] == list(range(1, 91))
+    assert [p.para for p in doc.paragraphs] == [p.para for p in seed.paragraphs]
     for got, want in zip(doc.paragraphs, seed.paragraphs, strict=True):
         assert _ns(got.text) == _ns(want.text), got.para
         assert [_ns(s) for s in got.section] == [_ns(s) for s in want.section], got.para
@@ -99,6 +101,28 @@ def test_pdf_from_libreoffice_round_trips_across_page_breaks(pdf: Path) -> None:
     for unit in doc.units:  # spans still map unit text back to the extracted source exactly
         for span in unit.spans:
             assert unit.text[span.text_start : span.text_start + span.end - span.start] == extracted.source[span.start : span.end]
+
+
+@pytest.mark.slow
+def test_pdf_without_paragraph_spacing_still_splits_paragraphs(tmp_path: Path) -> None:
+    """No space between paragraphs: a short last line or a new paragraph number after a full stop separates them."""
+    pdf = write_seed_pdf(write_un_docx(seed_parsed(), tmp_path / "tight.docx", space_after=0), tmp_path)
+    doc = _parse(read_document(pdf))
+    assert_same_as_text_seed(doc)
+
+
+def test_english_document_as_word_and_pdf(tmp_path: Path) -> None:
+    """Latin text: lines rejoined with spaces, roman chapters and lettered sections from Word numbering."""
+    source, _ = read_document_text(ENGLISH)
+    english = parse_document("seed", source)
+    docx_path = write_un_docx(english, tmp_path / "en.docx", recycle="Please recycle")
+    for path in (docx_path, write_seed_pdf(docx_path, tmp_path)):
+        extracted = read_document(path)
+        doc = _parse(extracted)
+        assert_same_as_text_seed(doc, english)
+        assert [" ".join(p.text.split()) for p in doc.paragraphs] == [" ".join(p.text.split()) for p in english.paragraphs]
+        assert doc.paragraph(2).section[0].startswith("I. Report of the Executive Secretary")
+        assert not any("Please recycle" in u.text or TEST_SYMBOL in u.text for u in doc.units)
 
 
 @pytest.mark.slow

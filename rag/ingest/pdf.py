@@ -1,7 +1,8 @@
 """PDF reader (pdfplumber, MIT; not AGPL code): text lines by position, grouped into paragraphs.
 
 A PDF has lines, not paragraphs. A new paragraph starts where the gap above a line is clearly
-larger than the document's line gap, or after a line that stops well short of the right margin.
+larger than the document's line gap, after a line that stops well short of the right margin, or
+at a line opening with a paragraph or chapter number ("30.", "三.") after a line that closed a sentence.
 Lines at a page's top and bottom edge that are running headers or footers (see ``running``) are
 kept as running blocks. Each page is its own run of blocks, so a paragraph that crosses a page
 break arrives as two blocks and the parser joins them as it does for the text seed.
@@ -25,6 +26,10 @@ _EDGE_BAND = 0.12  # share of the page height, top and bottom, where running lin
 _EDGE_LINES = 3
 _PARAGRAPH_GAP = 0.3  # extra gap, in line heights, that separates paragraphs
 _SHORT_LINE = 2.0  # a line ending this many line heights short of the margin ends its paragraph
+# A line that opens with a paragraph number right after a line that closed a sentence starts a paragraph,
+# even where the layout has no paragraph spacing and the previous line happened to fill the measure.
+_MARKER = re.compile(r"^(?:\d+\s*[.．]\s*\S|[一二三四五六七八九十]+[.．、]|[IVXL]+\.\s|(?:目标|Target)\s*\d+)")
+_SENTENCE_END = re.compile(r"[。！？.!?][”’\"')）]*$")  # not ；: — "(c)" after "；" is an inline list that wrapped
 _CJK_SPACE = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》]) (?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》])")
 
 
@@ -98,6 +103,7 @@ def read_pdf(path: Path, data: bytes) -> Extracted:
                 line.top - paragraph[-1].bottom > line_gap + _PARAGRAPH_GAP * height
                 or paragraph[-1].x1 < right - _SHORT_LINE * height
                 or line.top < paragraph[-1].top  # a new column or a text box
+                or (_MARKER.match(line.text) is not None and _SENTENCE_END.search(paragraph[-1].text) is not None)
             )
             if paragraph and (reason is not None or starts_new):
                 builder.add("\n".join(item.text for item in paragraph), p + 1)
