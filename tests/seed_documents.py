@@ -104,8 +104,14 @@ def write_seed_docx(path: Path) -> Path:
     return write_un_docx(seed_parsed(), path)
 
 
-def write_un_docx(parsed: ParsedDocument, path: Path, *, space_after: float = 8, recycle: str = "请回收") -> Path:
-    """A parsed UN document as a .docx: Word numbering, a symbol header and UN footers."""
+def write_un_docx(
+    parsed: ParsedDocument, path: Path, *, space_after: float = 8, recycle: str = "请回收", first_page: list[str] | None = None
+) -> Path:
+    """A parsed UN document as a .docx: Word numbering, a symbol header and UN footers.
+
+    ``first_page``: lines of a different first-page header (UN first pages print the body, the
+    distribution and the date there).
+    """
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import parse_xml
@@ -130,6 +136,11 @@ def write_un_docx(parsed: ParsedDocument, path: Path, *, space_after: float = 8,
     section.left_margin = section.right_margin = Cm(2.5)
     section.header.paragraphs[0].text = TEST_SYMBOL
     section.header.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if first_page:
+        section.different_first_page_header_footer = True
+        section.first_page_header.paragraphs[0].text = first_page[0]
+        for line in first_page[1:]:
+            section.first_page_header.add_paragraph(line)
     footer = section.footer
     _page_field(footer.paragraphs[0])
     footer.add_paragraph(JOB_NUMBER)

@@ -38,7 +38,7 @@ class Extracted:
     source: str
     encoding: str
     blocks: tuple[Block, ...]
-    header_lines: tuple[str, ...] = ()  # running header text (where UN documents print their symbol)
+    header_lines: tuple[str, ...] = ()  # running-header text: where UN documents print their symbol (and body, date)
     warnings: tuple[str, ...] = ()
 
     @property

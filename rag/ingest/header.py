@@ -99,15 +99,17 @@ def _date(line: str) -> str | None:
 def read_header(front_lines: Sequence[str], running_lines: Sequence[str] = ()) -> HeaderFields:
     """Fields printed in the document's front matter (lines before the first heading or paragraph).
 
-    ``running_lines`` are the running-header lines a reader set aside (where the symbol is printed).
+    ``running_lines`` are the running-header lines a reader set aside: the symbol is printed there,
+    and on a first page also the issuing body and the date.
     """
-    lines = [" ".join(line.split()) for line in front_lines if line.strip()]
-    symbols = [line for line in running_lines if SYMBOL.match(line.strip())]
-    symbols += [line for line in lines if SYMBOL.match(line)]
+    running = [" ".join(line.split()) for line in running_lines if line.strip()]
+    symbols = [line for line in running if SYMBOL.match(line)]
+    symbols += [line for line in front_lines if SYMBOL.match(" ".join(line.split()))]
+    lines = [*running, *(" ".join(line.split()) for line in front_lines if line.strip())]
     session = next((s for line in lines if (s := _session(line)) is not None), None)
     agenda = next((a for line in lines if (a := _agenda(line))), ())
     dated = [line for line in lines if re.search(r"Distr\.|分发|^\d{1,2}\s+\w+\s+\d{4}$|^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$", line)]
     when = next((d for line in dated if (d := _date(line)) is not None), None)
     body = next((name for line in lines for pattern, name in _BODIES if re.search(pattern, line)
                  and len(line) <= len(name) + 8), None)
-    return HeaderFields(symbol=symbols[0].strip() if symbols else None, session=session, agenda_items=agenda, date=when, body=body)
+    return HeaderFields(symbol=" ".join(symbols[0].split()) if symbols else None, session=session, agenda_items=agenda, date=when, body=body)

@@ -4,7 +4,8 @@ UN Word documents number paragraphs ("26."), sub-items ("(a)") and chapters ("ä¸
 list numbering: the number is not in the paragraph's text but computed from ``numbering.xml``
 (format, level text such as ``%1.`` or ``(%2)``, start value, restarts). We replay that counter
 so the parser sees the label the reader of the document sees. Running headers and footers live
-in their own parts in a .docx and are never body text; the header is kept to read the symbol.
+in their own parts in a .docx and are never body text; header lines are kept for the catalogue
+(the symbol, and on a first-page header the issuing body and date).
 Pages are known only where Word recorded them (rendered or hard page breaks).
 """
 
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from rag.ingest.blocks import Extracted, IngestError, SourceBuilder
 from rag.ingest.numbering import format_counter
-from rag.ingest.running import SYMBOL
 
 __all__ = ["read_docx"]
 
@@ -148,7 +148,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         for section in document.sections:
             for header in (section.header, section.first_page_header, section.even_page_header):
                 if not header.is_linked_to_previous:
-                    header_lines += [p.text.strip() for p in header.paragraphs if SYMBOL.match(p.text.strip())]
+                    header_lines += [p.text.strip() for p in header.paragraphs if p.text.strip()]
     except Exception as error:  # python-docx, zipfile and lxml raise many kinds for a damaged file
         raise IngestError(f"{path}: not a readable Word (.docx) document ({type(error).__name__}: {error})") from error
     rendered = any(p._p.find(f".//{_W}lastRenderedPageBreak") is not None for p in paragraphs)
