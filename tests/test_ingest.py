@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -189,3 +191,24 @@ def test_word_numbering_levels_restart_and_start_override() -> None:
     numbering = _WordNumbering(root)
     labels = [numbering.label(n, lvl) for n, lvl in [("5", 0), ("5", 1), ("5", 1), ("5", 2), ("5", 0), ("5", 1), ("6", 0), ("6", 0), ("7", 0), ("9", 0)]]
     assert labels == ["1. ", "(a) ", "(b) ", "1.2.1 ", "2. ", "(a) ", "1000. ", "1001. ", None, None]
+
+
+@pytest.mark.parametrize("path", [SEED, ENGLISH], ids=["seed", "english"])
+def test_text_reader_blocks_give_exactly_the_units_of_the_whole_text(path: Path) -> None:
+    extracted = read_document(path)
+    assert extracted.format == "text" and all(b.running is None and b.page is None for b in extracted.blocks)
+    via_blocks = parse_document("d", extracted.source, blocks=extracted.blocks)
+    whole = parse_document("d", extracted.source)
+    assert via_blocks.units == whole.units and via_blocks.debris == whole.debris
+
+
+def test_unit_page_survives_the_index_record() -> None:
+    from index.store import _unit_from_record, _unit_record
+
+    doc = parse_document("d", "1. First paragraph.\n\n2. Second paragraph.\n")
+    unit = doc.paragraphs[0]
+    paged = dataclasses.replace(unit, page=7)
+    assert _unit_from_record(json.loads(json.dumps(_unit_record(paged)))) == paged
+    old = _unit_record(unit)
+    del old["page"]  # a record written before pages were recorded
+    assert _unit_from_record(old) == unit and unit.to_record()["page"] is None
