@@ -212,3 +212,25 @@ def test_unit_page_survives_the_index_record() -> None:
     old = _unit_record(unit)
     del old["page"]  # a record written before pages were recorded
     assert _unit_from_record(old) == unit and unit.to_record()["page"] is None
+
+
+def test_html_keeps_text_around_nested_blocks_and_numbers_lists(tmp_path: Path) -> None:
+    page = """<!doctype html><html><head><title>t</title><style>p{}</style></head><body>
+    <nav>Home | Documents</nav><header>A/68/999</header>
+    <div>Sixty-eighth session<p>Item 19 of the provisional agenda</p>Note by the Secretary-General</div>
+    <h2>I. Report</h2>
+    <ol start="25"><li>The Conference met<br>in Doha. <!-- a comment --> It adopted:
+      <ol type="a"><li>a decision;</li><li value="3">another decision.</li></ol></li>
+      <li>Next paragraph.<script>alert(1)</script></li></ol>
+    <footer><p>13-41234 (C)</p></footer></body></html>"""
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    extracted, doc = _parse(tmp_path / "page.html")
+    body = [b.text for b in extracted.body]
+    assert body == ["Sixty-eighth session", "Item 19 of the provisional agenda", "Note by the Secretary-General", "I. Report",
+                    "25. The Conference met\nin Doha. It adopted:", "(a) a decision;", "(c) another decision.", "26. Next paragraph."]
+    assert [b.running for b in extracted.blocks if b.running] == ["running nav", "running header", "running footer"]
+    assert extracted.header_lines == ("A/68/999",)
+    assert [p.para for p in doc.paragraphs] == [25, 26] and [s.sub for s in doc.sub_units(doc.paragraph(25))] == ["a", "c"]
+    (tmp_path / "fake.html").write_text("just words, no markup", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"fake\.html: not an HTML document"):
+        read_document(tmp_path / "fake.html")
