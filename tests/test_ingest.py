@@ -125,7 +125,7 @@ def test_bad_files_are_named_with_a_reason_and_never_stop_the_others(tmp_path: P
     assert sorted(errors) == ["binary.txt", "corrupt.docx", "encrypted.pdf", "garbage.pdf", "scanned.pdf", "zip.docx"]
     assert "encrypted (password-protected)" in errors["encrypted.pdf"]
     assert "no text layer" in errors["scanned.pdf"] and "OCR" in errors["scanned.pdf"]
-    assert "not a readable Word (.docx) document" in errors["corrupt.docx"]
+    assert "not a readable Word (.docx) document (the ZIP package is damaged or truncated)" in errors["corrupt.docx"]
     assert "without word/document.xml" in errors["zip.docx"]
     assert "not text" in errors["binary.txt"]
     assert "not a readable PDF" in errors["garbage.pdf"]

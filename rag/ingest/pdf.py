@@ -1,6 +1,7 @@
-"""PDF reader (pdfplumber, MIT; not AGPL code): text lines by position, grouped into paragraphs.
+"""PDF reader (pypdfium2: Google's PDFium, BSD/Apache; not AGPL code): text lines by position, grouped into paragraphs.
 
-A PDF has lines, not paragraphs. A new paragraph starts where the gap above a line is clearly
+PDFium finds the lines (and the spaces a layout engine leaves out of the content stream); each
+line's box comes from its characters' boxes. A PDF has lines, not paragraphs. A new paragraph starts where the gap above a line is clearly
 larger than the document's line gap, after a line that stops well short of the right margin, or
 at a line opening with a paragraph or chapter number ("30.", "三.") after a line that closed a sentence.
 Lines at a page's top and bottom edge that are running headers or footers (see ``running``) are
@@ -10,7 +11,6 @@ break arrives as two blocks and the parser joins them as it does for the text se
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from dataclasses import dataclass
@@ -54,23 +54,46 @@ def _open_error(path: Path, error: Exception) -> IngestError:
 
 
 def _page_lines(page) -> list[_Line]:
-    lines = []
-    for raw in page.extract_text_lines(strip=True, return_chars=False):
-        text = _CJK_SPACE.sub("", raw["text"]).strip()
-        if text:
-            lines.append(_Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"]))
-    return lines
+    """The page's lines, top to bottom, with boxes in points from the top-left corner."""
+    height = page.get_height()
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+        lines, index = [], 0
+        for raw in re.split(r"(\r\n|\n|\r)", text):
+            if raw in ("\r\n", "\n", "\r"):
+                index += len(raw)
+                continue
+            boxes = [textpage.get_charbox(index + k) for k, ch in enumerate(raw) if not ch.isspace()]
+            index += len(raw)
+            cleaned = _CJK_SPACE.sub("", raw).strip()
+            if cleaned and boxes:
+                left, bottom, right, top = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                                            max(b[2] for b in boxes), max(b[3] for b in boxes))
+                lines.append(_Line(cleaned, left, right, height - top, height - bottom))
+        return lines
+    finally:
+        textpage.close()
 
 
 def read_pdf(path: Path, data: bytes) -> Extracted:
     """Read a PDF's text layer; raises IngestError for encrypted, damaged or image-only PDFs."""
-    import pdfplumber
+    import pypdfium2
 
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages = [(_page_lines(page), float(page.height)) for page in pdf.pages]
-    except Exception as error:  # pdfminer raises many kinds for damaged or encrypted files
+        document = pypdfium2.PdfDocument(data)
+    except Exception as error:  # PdfiumError for damaged or encrypted files
         raise _open_error(path, error) from error
+    try:
+        pages = []
+        for number in range(len(document)):
+            page = document[number]
+            pages.append((_page_lines(page), float(page.get_height())))
+            page.close()
+    except Exception as error:
+        raise IngestError(f"{path}: the PDF is damaged ({type(error).__name__}: {error})") from error
+    finally:
+        document.close()
     if not pages:
         raise IngestError(f"{path}: the PDF has no pages")
     if not any(lines for lines, _ in pages):

@@ -39,7 +39,7 @@ def sniff_format(data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 return "docx" if "word/document.xml" in archive.namelist() else "zip"
         except zipfile.BadZipFile:
-            return "zip"
+            return "damaged zip"
     if head.startswith((b"<!doctype html", b"<html")):
         return "html"
     return None
@@ -58,6 +58,9 @@ def read_document(path: Path) -> Extracted:
     data = path.read_bytes()
     named = _BY_SUFFIX.get(suffix)
     sniffed = sniff_format(data)
+    if sniffed == "damaged zip":
+        kind = "Word (.docx) document" if named == "docx" else "ZIP archive"
+        raise IngestError(f"{path}: not a readable {kind} (the ZIP package is damaged or truncated)")
     if sniffed == "zip":
         if named == "docx":
             raise IngestError(f"{path}: not a readable Word (.docx) document (a ZIP archive without word/document.xml)")
