@@ -78,7 +78,9 @@ def test_html_round_trips(files: Path) -> None:
     assert extracted.header_lines == (TEST_SYMBOL,)
 
 
-@pytest.mark.slow  # LibreOffice lays out 17 pages, pdfplumber reads them back (~10 s)
+# Tests marked slow need LibreOffice, which `make test` installs (scripts/install-test-packages.sh) and
+# `make test-fast` does not; each lays a document out (2-5 s).
+@pytest.mark.slow
 def test_pdf_from_libreoffice_round_trips_across_page_breaks(pdf: Path) -> None:
     extracted = read_document(pdf)
     assert extracted.format == "pdf" and extracted.header_lines == (TEST_SYMBOL,)
@@ -111,6 +113,7 @@ def test_pdf_without_paragraph_spacing_still_splits_paragraphs(tmp_path: Path) -
     assert_same_as_text_seed(doc)
 
 
+@pytest.mark.slow
 def test_english_document_as_word_and_pdf(tmp_path: Path) -> None:
     """Latin text: lines rejoined with spaces, roman chapters and lettered sections from Word numbering."""
     source, _ = read_document_text(ENGLISH)
