@@ -234,3 +234,20 @@ def test_html_keeps_text_around_nested_blocks_and_numbers_lists(tmp_path: Path) 
     (tmp_path / "fake.html").write_text("just words, no markup", encoding="utf-8")
     with pytest.raises(IngestError, match=r"fake\.html: not an HTML document"):
         read_document(tmp_path / "fake.html")
+
+
+def test_word_numbering_from_a_paragraph_style(tmp_path: Path) -> None:
+    """Numbering set on a style (Word's "List Number"), inherited by a style based on it."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    derived = document.styles.add_style("UN Para", WD_STYLE_TYPE.PARAGRAPH)
+    derived.base_style = document.styles["List Number"]
+    document.add_paragraph("Sixty-eighth session")
+    for text in ("The first paragraph.", "The second paragraph.", "The third paragraph."):
+        document.add_paragraph(text, style="UN Para")
+    document.save(tmp_path / "styled.docx")
+    extracted, doc = _parse(tmp_path / "styled.docx")
+    assert [b.text for b in extracted.body][1:] == ["1. The first paragraph.", "2. The second paragraph.", "3. The third paragraph."]
+    assert [p.para for p in doc.paragraphs] == [1, 2, 3]

@@ -93,15 +93,41 @@ class _WordNumbering:
         return text + level.suffix if text else None
 
 
-def _num_pr(paragraph) -> tuple[str, int] | None:
+class _StyleLists:
+    """numPr of each paragraph style, inherited through ``basedOn`` (read once: python-docx's lookups are slow)."""
+
+    def __init__(self, styles_root) -> None:
+        self.own: dict[str, object] = {}
+        self.based_on: dict[str, str] = {}
+        self.default: str | None = None
+        for style in styles_root.iter(_W + "style"):
+            if style.get(_W + "type") != "paragraph":
+                continue
+            style_id = style.get(_W + "styleId")
+            p_pr = style.find(_W + "pPr")
+            self.own[style_id] = p_pr.find(_W + "numPr") if p_pr is not None else None
+            if (base := _val(style, "basedOn")) is not None:
+                self.based_on[style_id] = base
+            if style.get(_W + "default") in ("1", "true"):
+                self.default = style_id
+
+    def num_pr(self, style_id: str | None):
+        seen: set[str] = set()
+        style_id = style_id or self.default
+        while style_id is not None and style_id not in seen:
+            seen.add(style_id)
+            if self.own.get(style_id) is not None:
+                return self.own[style_id]
+            style_id = self.based_on.get(style_id)
+        return None
+
+
+def _num_pr(paragraph, styles: _StyleLists) -> tuple[str, int] | None:
     """(numId, ilvl) from the paragraph, else from its style chain."""
     p_pr = paragraph._p.pPr
     num_pr = p_pr.find(_W + "numPr") if p_pr is not None else None
-    style = paragraph.style
-    while num_pr is None and style is not None:
-        style_pr = style.element.find(_W + "pPr")
-        num_pr = style_pr.find(_W + "numPr") if style_pr is not None else None
-        style = style.base_style
+    if num_pr is None:
+        num_pr = styles.num_pr(_val(p_pr, "pStyle") if p_pr is not None else None)
     if num_pr is None:
         return None
     num_id = _val(num_pr, "numId")
@@ -143,6 +169,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         except (KeyError, NotImplementedError):
             numbering_root = None
         numbering = _WordNumbering(numbering_root)
+        styles = _StyleLists(document.styles.element)
         paragraphs = list(_body_paragraphs(document))
         header_lines = []
         for section in document.sections:
@@ -160,7 +187,7 @@ def read_docx(path: Path, data: bytes) -> Extracted:
         if has_pages and not rendered and p_pr is not None and p_pr.find(_W + "pageBreakBefore") is not None:
             page += 1
         text = paragraph.text.strip()
-        num = _num_pr(paragraph)
+        num = _num_pr(paragraph, styles)
         label = numbering.label(*num) if num else None
         if text:
             builder.add(f"{label}{text}" if label else text, page if has_pages else None)
