@@ -1,12 +1,13 @@
-"""PDF reader (pypdfium2: Google's PDFium, BSD/Apache; not AGPL code): text lines by position, grouped into paragraphs.
+"""PDF reader on pypdfium2 (Google's PDFium; BSD/Apache, not AGPL code): lines by position, grouped into paragraphs.
 
 PDFium finds the lines (and the spaces a layout engine leaves out of the content stream); each
-line's box comes from its characters' boxes. A PDF has lines, not paragraphs. A new paragraph starts where the gap above a line is clearly
-larger than the document's line gap, after a line that stops well short of the right margin, or
-at a line opening with a paragraph or chapter number ("30.", "三.") after a line that closed a sentence.
-Lines at a page's top and bottom edge that are running headers or footers (see ``running``) are
-kept as running blocks. Each page is its own run of blocks, so a paragraph that crosses a page
-break arrives as two blocks and the parser joins them as it does for the text seed.
+line's box comes from its characters' boxes. A PDF has lines, not paragraphs: a new paragraph
+starts where the gap above a line is clearly larger than the document's line gap, after a line
+that stops well short of the right margin, or at a line opening with a paragraph or chapter
+number ("30.", "三.") after a line that closed a sentence. Lines at a page's top and bottom edge
+that are running headers or footers (see ``running``) are kept as running blocks. Each page is
+its own run of blocks, so a paragraph that crosses a page break arrives as two blocks and the
+parser joins them as it does for the text seed.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def read_pdf(path: Path, data: bytes) -> Extracted:
     height = median(line.bottom - line.top for line in body) if body else 10.0
     gaps = sorted(b.top - a.bottom for a, b in itertools.pairwise(body) if b.top > a.bottom - height / 2)
     line_gap = gaps[len(gaps) // 5] if gaps else 0.0
-    right = max((line.x1 for line in body), default=0.0)
+    ends = sorted(line.x1 for line in body)
+    right = ends[int(len(ends) * 0.9)] if ends else 0.0  # the measure's right edge; a wide table line does not move it
 
     builder = SourceBuilder(str(path))
     for p, (lines, _) in enumerate(pages):
