@@ -251,3 +251,18 @@ def test_word_numbering_from_a_paragraph_style(tmp_path: Path) -> None:
     extracted, doc = _parse(tmp_path / "styled.docx")
     assert [b.text for b in extracted.body][1:] == ["1. The first paragraph.", "2. The second paragraph.", "3. The third paragraph."]
     assert [p.para for p in doc.paragraphs] == [1, 2, 3]
+
+
+def test_an_english_first_page_gives_the_catalogue_fields_it_prints(tmp_path: Path) -> None:
+    """A pdftotext-style first page: symbol at the top edge, body, distribution date, session, agenda item."""
+    english = ENGLISH.read_text(encoding="utf-8")
+    first_page = ("A/68/260\n\nUnited Nations\n\nGeneral Assembly\n\nDistr.: General\n26 July 2013\n\nOriginal: English\n\n")
+    (tmp_path / "a68-260.txt").write_text(first_page + english, encoding="utf-8")
+    corpus = load_documents(tmp_path)
+    meta = corpus.metadata["a68-260"]
+    assert (meta.symbol, meta.body, meta.date, meta.session, meta.agenda_items) == (
+        "A/68/260", "General Assembly", "2013-07-26", 68, ("19(c)",))
+    assert meta.symbol != "A/68/150"  # the footnote "* A/68/150." names the agenda
+    doc = corpus.documents[0]
+    assert [p.para for p in doc.paragraphs] == [1, 2, 3, 4, 5, 6]
+    assert [d.reason for d in doc.debris] == ["running header: document symbol", "hyphen at a line break"]
