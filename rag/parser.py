@@ -21,9 +21,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rag.ingest.blocks import Block
+from rag.textjoin import TextBlock, TextBuilder, split_blocks
 from rag.units import Debris, Layout, ParsedDocument, SourceSpan, Unit, UnitKind, unit_id
 
 __all__ = ["parse_document"]
@@ -40,15 +40,6 @@ _TERMINAL = set("。；：！？.;:!?")
 _CLOSERS = "”’\"')）」』]】"
 _MAX_HEADING_CHARS = 120
 _MAX_UNSEQUENCED_DIGITS = 3  # "2013. …" out of sequence is a year, not paragraph 2013; in sequence it is a paragraph
-_RARE_PAIR_FREQUENCY = 100  # a doubled character rarer than this in jieba's dictionary is page-join debris
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-
-
-def _is_cjk_or_fullwidth(ch: str) -> bool:
-    return _is_cjk(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’《》"
 
 
 def _ends_sentence(text: str) -> bool:
@@ -58,118 +49,6 @@ def _ends_sentence(text: str) -> bool:
 
 def _looks_like_heading(text: str) -> bool:
     return 0 < len(text) <= _MAX_HEADING_CHARS and not _ends_sentence(text)
-
-
-@lru_cache(maxsize=1)
-def _word_frequencies() -> dict[str, int]:
-    """jieba's dictionary, read once; used only to tell reduplication (常常) from page debris (生生)."""
-    import logging
-
-    import jieba
-
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer.FREQ
-
-
-@dataclass
-class _Line:
-    start: int  # first non-blank character
-    end: int  # one past the last non-blank character
-
-
-@dataclass
-class _Block:
-    lines: list[_Line]
-
-    @property
-    def start(self) -> int:
-        return self.lines[0].start
-
-    @property
-    def end(self) -> int:
-        return self.lines[-1].end
-
-
-_LINE = re.compile(r"[^\n]*(?:\n|$)")
-
-
-def _blocks(source: str, start: int = 0, end: int | None = None) -> list[_Block]:
-    """Group the non-blank lines of ``source[start:end]`` into blank-line-separated blocks, with exact offsets."""
-    blocks: list[_Block] = []
-    current: list[_Line] = []
-    for match in _LINE.finditer(source, start, len(source) if end is None else end):
-        raw = match.group(0)
-        if not raw:
-            continue
-        content = raw.rstrip("\n\r \t\u3000")
-        stripped = content.lstrip(" \t\u3000\ufeff")
-        if not stripped:
-            if current:
-                blocks.append(_Block(current))
-                current = []
-            continue
-        start = match.start() + (len(content) - len(stripped))
-        current.append(_Line(start, match.start() + len(content)))
-    if current:
-        blocks.append(_Block(current))
-    return blocks
-
-
-@dataclass
-class _TextBuilder:
-    """Accumulates a unit's clean text with exact source spans, repairing joins as it goes."""
-
-    source: str
-    debris: list[Debris]
-    text: str = ""
-    spans: list[SourceSpan] = field(default_factory=list)
-
-    def append(self, start: int, end: int, *, separator: str | None = None) -> None:
-        """Append ``source[start:end]``; ``separator`` None means "a line or page join": decide."""
-        if start >= end:
-            return
-        if self.text and separator is None:
-            start, separator = self._join(start, end)
-        if separator:
-            self.text += separator
-        if start < end:
-            self.spans.append(SourceSpan(len(self.text), start, end))
-            self.text += self.source[start:end]
-
-    def _join(self, start: int, end: int) -> tuple[int, str]:
-        prev, nxt = self.text[-1], self.source[start]
-        if prev == nxt and _is_cjk(prev) and _word_frequencies().get(prev + nxt, 0) < _RARE_PAIR_FREQUENCY:
-            self.debris.append(Debris(start, start + 1, f"character {nxt!r} repeated across a page join"))
-            return start + 1, ""
-        if prev == "-" and len(self.text) > 1 and self.text[-2].isalpha() and nxt.islower():
-            self._drop_last_char("hyphen at a line break")
-            return start, ""
-        if _is_cjk_or_fullwidth(prev) or _is_cjk_or_fullwidth(nxt):
-            return start, ""
-        return start, " "
-
-    def _drop_last_char(self, reason: str) -> None:
-        last = self.spans[-1]
-        self.debris.append(Debris(last.end - 1, last.end, reason))
-        self.text = self.text[:-1]
-        if last.end - 1 > last.start:
-            self.spans[-1] = SourceSpan(last.text_start, last.start, last.end - 1)
-        else:
-            self.spans.pop()
-
-    def append_block(self, block: _Block, from_offset: int, *, separator: str | None = None) -> None:
-        first = True
-        for line in block.lines:
-            start = max(line.start, from_offset)
-            if start >= line.end:
-                continue
-            self.append(start, line.end, separator=separator if first else None)
-            first = False
-
-    def source_end(self) -> int:
-        return self.spans[-1].end if self.spans else 0
 
 
 @dataclass
@@ -185,7 +64,7 @@ class _OpenParagraph:
     number: int
     section: tuple[str, ...]
     marker: tuple[int, int]
-    builder: _TextBuilder
+    builder: TextBuilder
     start: int
     subs: list[_SubMarker] = field(default_factory=list)
 
@@ -211,11 +90,11 @@ class _Parser:
         self.counters: dict[str, int] = {}
 
     # -- helpers ---------------------------------------------------------------------------
-    def _first_line(self, block: _Block) -> str:
+    def _first_line(self, block: TextBlock) -> str:
         return self.source[block.lines[0].start : block.lines[0].end]
 
-    def _block_text(self, block: _Block) -> str:
-        builder = _TextBuilder(self.source, [])
+    def _block_text(self, block: TextBlock) -> str:
+        builder = TextBuilder(self.source, [])
         builder.append_block(block, block.start)
         return builder.text
 
@@ -235,8 +114,8 @@ class _Parser:
         self.counters[role] = self.counters.get(role, 0) + 1
         return f"{role}-{self.counters[role]}"
 
-    def _simple_unit(self, block: _Block, kind: UnitKind, label: str, section: tuple[str, ...]) -> Unit:
-        builder = _TextBuilder(self.source, self.debris)
+    def _simple_unit(self, block: TextBlock, kind: UnitKind, label: str, section: tuple[str, ...]) -> Unit:
+        builder = TextBuilder(self.source, self.debris)
         builder.append_block(block, block.start)
         return Unit(
             id=self._unique_id(label),
@@ -253,7 +132,7 @@ class _Parser:
         )
 
     # -- block handlers --------------------------------------------------------------------
-    def feed(self, block: _Block) -> None:
+    def feed(self, block: TextBlock) -> None:
         first = self._first_line(block)
         if _FOOTNOTE.match(first):
             self.units.append(self._simple_unit(block, UnitKind.FOOTNOTE, self._next_label("footnote"), self._path()))
@@ -284,7 +163,7 @@ class _Parser:
             return False
         return ord(roman) == ord(self.section_letter) + 1
 
-    def _heading(self, block: _Block, *, level: str) -> None:
+    def _heading(self, block: TextBlock, *, level: str) -> None:
         self._close_paragraph()
         self.started = True
         text = self._block_text(block)
@@ -301,7 +180,7 @@ class _Parser:
         path = self._path()
         self.units.append(self._simple_unit(block, UnitKind.HEADING, self._next_label("heading"), path[:-1]))
 
-    def _numbered(self, block: _Block, number: int, content_start: int) -> None:
+    def _numbered(self, block: TextBlock, number: int, content_start: int) -> None:
         text = self._block_text(block)
         in_sequence = number == self.last_number + 1
         if not in_sequence and self.started and _looks_like_heading(text):
@@ -314,12 +193,12 @@ class _Parser:
             )
         self._close_paragraph()
         self.started = True
-        builder = _TextBuilder(self.source, self.debris)
+        builder = TextBuilder(self.source, self.debris)
         builder.append_block(block, content_start)
         self.open = _OpenParagraph(number, self._path(), (block.start, content_start), builder, block.start)
         self.last_number = max(self.last_number, number)
 
-    def _sub_block(self, block: _Block, label: str, content_start: int) -> None:
+    def _sub_block(self, block: TextBlock, label: str, content_start: int) -> None:
         assert self.open is not None
         builder = self.open.builder
         marker_text_start = len(builder.text) + 1
@@ -328,7 +207,7 @@ class _Parser:
             _SubMarker(label, marker_text_start, marker_text_start + (content_start - block.start), (block.start, content_start))
         )
 
-    def _unmarked(self, block: _Block) -> None:
+    def _unmarked(self, block: TextBlock) -> None:
         text = self._block_text(block)
         if self.open is not None and not _ends_sentence(self.open.builder.text):
             self.open.builder.append_block(block, block.start)  # page break mid-sentence
@@ -444,12 +323,12 @@ def _source_at(spans: list[SourceSpan], text_offset: int) -> int | None:
     return None
 
 
-def _parse_plain(doc: str, source: str, blocks: list[_Block]) -> tuple[list[Unit], list[Debris]]:
+def _parse_plain(doc: str, source: str, blocks: list[TextBlock]) -> tuple[list[Unit], list[Debris]]:
     """Fallback for text that is not a UN document: each blank-line block is one paragraph."""
     debris: list[Debris] = []
     units = []
     for number, block in enumerate(blocks, start=1):
-        builder = _TextBuilder(source, debris)
+        builder = TextBuilder(source, debris)
         builder.append_block(block, block.start)
         units.append(
             Unit(
@@ -491,7 +370,7 @@ def parse_document(
     """
     body = [b for b in blocks if b.running is None] if blocks is not None else []
     running = [Debris(b.offset, b.offset + len(b.text), b.running) for b in blocks or () if b.running is not None]
-    text_blocks = _blocks(source) if blocks is None else [tb for b in body for tb in _blocks(source, b.offset, b.offset + len(b.text))]
+    text_blocks = split_blocks(source) if blocks is None else [tb for b in body for tb in split_blocks(source, b.offset, b.offset + len(b.text))]
     if not text_blocks:
         return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, (), tuple(running), (f"{path or doc}: the document is empty",))
     parser = _Parser(doc, source)
