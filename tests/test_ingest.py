@@ -266,3 +266,16 @@ def test_an_english_first_page_gives_the_catalogue_fields_it_prints(tmp_path: Pa
     doc = corpus.documents[0]
     assert [p.para for p in doc.paragraphs] == [1, 2, 3, 4, 5, 6]
     assert [d.reason for d in doc.debris] == ["running header: document symbol", "hyphen at a line break"]
+
+
+def test_word_hard_page_breaks_give_pages(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("1. The first paragraph.")
+    document.add_page_break()
+    document.add_paragraph("2. The second paragraph.")
+    document.add_paragraph("3. The third paragraph.", style="Normal").paragraph_format.page_break_before = True
+    document.save(tmp_path / "paged.docx")
+    _, doc = _parse(tmp_path / "paged.docx")
+    assert [(p.para, p.page) for p in doc.paragraphs] == [(1, 1), (2, 2), (3, 3)]
