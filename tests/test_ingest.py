@@ -279,3 +279,19 @@ def test_word_hard_page_breaks_give_pages(tmp_path: Path) -> None:
     document.save(tmp_path / "paged.docx")
     _, doc = _parse(tmp_path / "paged.docx")
     assert [(p.para, p.page) for p in doc.paragraphs] == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_word_tables_and_content_controls_are_read_in_order(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_paragraph("1. Before the table.")
+    document.add_table(rows=1, cols=2).rows[0].cells[0].text = "2. In a table cell."
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    document.element.body.insert(len(document.element.body) - 1, parse_xml(
+        f'<w:sdt xmlns:w="{w}"><w:sdtContent><w:p><w:r><w:t>3. Inside a content control.</w:t></w:r></w:p></w:sdtContent></w:sdt>'))
+    document.save(tmp_path / "mixed.docx")
+    extracted, doc = _parse(tmp_path / "mixed.docx")
+    assert [b.text for b in extracted.body] == ["1. Before the table.", "2. In a table cell.", "3. Inside a content control."]
+    assert [p.para for p in doc.paragraphs] == [1, 2, 3]

@@ -137,17 +137,23 @@ def _num_pr(paragraph, styles: _StyleLists) -> tuple[str, int] | None:
 
 
 def _body_paragraphs(document):
-    """Body paragraphs in order, table cells included."""
-    from docx.table import Table
+    """Body paragraphs in order: table cells (each merged cell once) and content controls (``w:sdt``) included."""
     from docx.text.paragraph import Paragraph
 
-    for child in document.element.body.iterchildren():
-        if child.tag == _W + "p":
-            yield Paragraph(child, document.part)
-        elif child.tag == _W + "tbl":
-            for row in Table(child, document.part).rows:
-                for cell in row.cells:
-                    yield from cell.paragraphs
+    def walk(container):
+        for child in container.iterchildren():
+            if child.tag == _W + "p":
+                yield Paragraph(child, document.part)
+            elif child.tag == _W + "tbl":
+                for row in child.findall(_W + "tr"):
+                    for cell in row.findall(_W + "tc"):
+                        yield from walk(cell)
+            elif child.tag == _W + "sdt":
+                content = child.find(_W + "sdtContent")
+                if content is not None:
+                    yield from walk(content)
+
+    yield from walk(document.element.body)
 
 
 def _page_breaks(paragraph, rendered: bool) -> int:
