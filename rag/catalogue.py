@@ -1,8 +1,9 @@
-"""The catalogue: what we know about each document that its text does not say.
+"""The catalogue: what we know about each document, from ``catalogue.json`` and its own header.
 
 A UN document's symbol (A/68/…) is often not printed in the extracted text, and guessing it
 from footnotes is how wrong citations happen (the seed's footnote "A/68/150" is the agenda,
-not the document). So the symbol comes only from ``catalogue.json`` beside the documents.
+not the document). So the symbol comes from ``catalogue.json`` beside the documents, or from the
+document's own header where it is printed there (``rag.ingest.header``); the catalogue wins.
 
 A library holds several language versions of one document: files that share a symbol (or,
 without one, a ``version_of`` key) are versions of one document, and their units align by
@@ -12,7 +13,6 @@ file, then ``os.replace``) so a crash never leaves it half-written.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -51,16 +51,24 @@ class DocumentMeta(BaseModel):
     language: str | None = None
     session: int | None = None
     agenda_items: tuple[str, ...] = ()
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")  # date of issue, ISO 8601
+    body: str | None = None  # issuing body: "General Assembly", "Security Council", …
     notes: str | None = None
     catalogued: bool = True
-    date: dt.date | None = None  # date of issue, as printed on the document or given by the catalogue
-    body: str | None = None  # issuing body, e.g. "General Assembly"
     version_of: str | None = None  # key shared by the language versions of a document without a symbol
+    from_header: tuple[str, ...] = ()  # fields read from the document's printed header, not the catalogue
 
     @property
     def document_key(self) -> str:
         """The document this file is a version of: ``version_of``, else the symbol, else its own id."""
         return self.version_of or self.symbol or self.id
+
+    def with_header(self, fields: dict[str, object]) -> DocumentMeta:
+        """Fill the fields the catalogue leaves empty with those the document prints; the catalogue wins."""
+        update = {k: v for k, v in fields.items() if v not in (None, ()) and getattr(self, k) in (None, ())}
+        if not update:
+            return self
+        return self.model_copy(update={**update, "from_header": tuple(sorted({*self.from_header, *update}))})
 
 
 class Catalogue(BaseModel):
@@ -111,7 +119,7 @@ def save_catalogue(directory: Path, catalogue: Catalogue) -> Path:
     tmp = directory / f".{CATALOGUE_FILE}.{uuid.uuid4().hex[:8]}.tmp"
     # a null symbol is written out: "not printed, unknown" is information, not an omission
     records = [
-        {"file": d.file, "id": d.id, "symbol": d.symbol, **d.model_dump(mode="json", exclude_defaults=True, exclude={"file", "id", "symbol", "catalogued"})}
+        {"file": d.file, "id": d.id, "symbol": d.symbol, **d.model_dump(mode="json", exclude_defaults=True, exclude={"file", "id", "symbol", "catalogued", "from_header"})}
         for d in catalogue.documents
     ]
     try:

@@ -151,7 +151,7 @@ def list_documents(
     for meta, units, _ in rows:
         table.add_row(
             meta.id, meta.symbol or "—", meta.language or "?", (meta.title or meta.title_en or "")[:40],
-            str(meta.session or ""), meta.date.isoformat() if meta.date else "", str(units),
+            str(meta.session or ""), meta.date or "", str(units),
         )
     Console().print(table)
 

@@ -91,9 +91,10 @@ class SearchFilter:
             return False
         if (self.since or self.until) and meta.date is None:
             return False
-        if self.since and meta.date and meta.date < self.since:
+        issued = str(meta.date)  # ISO 8601 (YYYY-MM-DD) orders as text
+        if self.since and issued < self.since.isoformat():
             return False
-        if self.until and meta.date and meta.date > self.until:
+        if self.until and issued > self.until.isoformat():
             return False
         return not (self.bodies and (meta.body or "").casefold() not in {b.casefold() for b in self.bodies})
 

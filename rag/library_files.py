@@ -19,9 +19,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rag.catalogue import Catalogue, CatalogueError, DocumentMeta, derive_doc_id, load_catalogue, save_catalogue
-from rag.corpus import DOCUMENT_SUFFIXES
+from rag.ingest import DOCUMENT_SUFFIXES, IngestError, read_document
 from rag.language import detect_language
-from rag.textio import DocumentDecodeError, read_document_text
 
 __all__ = ["AddOptions", "LibraryEditError", "add_documents", "catalogue_entries", "remove_documents"]
 
@@ -59,19 +58,22 @@ def catalogue_entries(directory: Path) -> list[DocumentMeta]:
 
 
 def _check_file(path: Path) -> str | None:
-    """The file's language when it can be told from its text; raises LibraryEditError when unusable."""
+    """The file's language when it can be told from its text; raises LibraryEditError when unusable.
+
+    The file is read with the same readers the build uses (:mod:`rag.ingest`), so an encrypted
+    or image-only PDF, a corrupt DOCX or a binary file is refused before it enters the library.
+    """
     if not path.is_file():
         raise LibraryEditError(f"{path}: no such file")
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise LibraryEditError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(DOCUMENT_SUFFIXES)}")
-    if path.suffix.lower() != ".txt":
-        return None  # other formats are read (and their problems reported) by the build
     try:
-        text, _ = read_document_text(path)
-    except (DocumentDecodeError, OSError) as error:
+        extracted = read_document(path)
+    except (IngestError, OSError) as error:
         raise LibraryEditError(str(error)) from None
+    text = " ".join(block.text for block in extracted.body) if extracted.body else extracted.source
     if not text.strip():
-        raise LibraryEditError(f"{path}: the file is empty")
+        raise LibraryEditError(f"{path}: the file has no text")
     return detect_language(text)
 
 
@@ -89,7 +91,7 @@ def _meta_for(path: Path, options: AddOptions, detected: str | None, single: boo
             session=options.session,
             agenda_items=options.agenda_items,
             notes=options.notes,
-            date=options.date,
+            date=options.date.isoformat() if options.date else None,
             body=options.body,
             version_of=options.version_of,
         )

@@ -101,8 +101,8 @@ def test_remove_by_id_or_by_symbol(tmp_path: Path, files: dict[str, Path]) -> No
 
 
 def test_filter_matches_catalogue_fields_and_translates_to_milvus() -> None:
-    zh = DocumentMeta(file="a.zh.txt", id="a.zh", symbol="A/68/1", language="zh", session=68, date=dt.date(2013, 8, 1), body="General Assembly")
-    en = DocumentMeta(file="a.en.txt", id="a.en", symbol="A/68/1", language="en", session=68, date=dt.date(2013, 8, 1), body="General Assembly")
+    zh = DocumentMeta(file="a.zh.txt", id="a.zh", symbol="A/68/1", language="zh", session=68, date="2013-08-01", body="General Assembly")
+    en = DocumentMeta(file="a.en.txt", id="a.en", symbol="A/68/1", language="en", session=68, date="2013-08-01", body="General Assembly")
     undated = DocumentMeta(file="c.txt", id="c", language="zh", session=67)
     documents = {m.id: m for m in (zh, en, undated)}
     assert SearchFilter.of(doc="A/68/1").allowed(documents) == {"a.zh", "a.en"}

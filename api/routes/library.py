@@ -28,7 +28,7 @@ def library_documents(library: LibraryDep) -> list[LibraryDocumentOut]:
         out.append(
             LibraryDocumentOut(
                 document=key, symbol=first("symbol"), title=first("title"), title_en=first("title_en") or english,
-                date=date.isoformat() if date else None, session=first("session"), agenda_items=list(first("agenda_items") or ()),
+                date=date, session=first("session"), agenda_items=list(first("agenda_items") or ()),
                 body=first("body"), languages=list(document.languages), versions=version_refs(library, key),
             )
         )
