@@ -21,9 +21,11 @@ from typing import Protocol
 
 import numpy as np
 
+from index.backends import Candidates, DenseIndex, LexicalIndex
+from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
 from rag.answer_type import expects_number, has_number
-from rag.crosslingual import BilingualLexicon, shared_lexicon, translated_scores
+from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
 from rag.units import Unit
@@ -91,6 +93,10 @@ class Retriever:
     by default a process-wide lexicon built in memory on the first English question. Pass one
     with a cache directory to skip the ~1.5 s build, or set ``fusion.translation_alpha = 0`` to
     turn translation off.
+
+    ``dense`` and ``lexical`` are where candidates come from (:mod:`index.backends`); by default
+    the index's own FAISS and bm25s arrays. Units, sentences and documents always come from
+    ``index``.
     """
 
     def __init__(
@@ -100,8 +106,12 @@ class Retriever:
         *,
         fusion: FusionParams | None = None,
         lexicon: BilingualLexicon | None = None,
+        dense: DenseIndex | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.index = index
+        self.dense = dense or FaissDense(index.dense, index.chunks)
+        self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks)
         self.encoder = encoder
         self.fusion = fusion or FusionParams()
         self._lexicon = lexicon
@@ -146,11 +156,11 @@ class Retriever:
             translated, share = self._translated_candidates(query, depth, doc)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
         if mode is RetrievalMode.HYBRID:
-            weight = lexical_weight(self.index.lexical.coverage(query), self.fusion)
+            weight = lexical_weight(self.lexical.coverage(query), self.fusion)
         else:
             weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
         if mode is RetrievalMode.LEXICAL and translated:
-            t_weight = 0.5 * (1.0 - self.index.lexical.coverage(query))  # lexical only: share the budget
+            t_weight = 0.5 * (1.0 - self.lexical.coverage(query))  # lexical only: share the budget
         weight = min(weight, 1.0 - t_weight)
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
         if mode is RetrievalMode.HYBRID and self.fusion.answer_type_bonus > 0 and expects_number(query):
@@ -162,8 +172,7 @@ class Retriever:
 
     def _dense_candidates(self, vector: np.ndarray, depth: int, doc: str | None) -> dict[str, float]:
         query = np.asarray(vector, dtype=np.float32)
-        scores, rows = self.index.dense.search(query[None, :], depth)
-        pooled = self._pool(rows[0], scores[0], doc)
+        pooled = self._pool(self.dense.search(query[None, :], depth, doc=doc)[0], doc)
         weight = self.fusion.sentence_weight
         if weight > 0 and pooled:
             pooled = self._with_sentences(pooled, query, weight)
@@ -204,29 +213,23 @@ class Retriever:
         return boosted
 
     def _lexical_candidates(self, query: str, depth: int, doc: str | None) -> dict[str, float]:
-        rows, scores = self.index.lexical.search(query, depth)
-        return self._pool(rows, scores, doc)
+        return self._pool(self.lexical.search([query], depth, doc=doc)[0], doc)
 
     def _translated_candidates(self, query: str, depth: int, doc: str | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
-        lexical = self.index.lexical
+        lexical = self.lexical
         concepts = self.lexicon.translate(query, known=lambda term: lexical.coverage(term) >= 1.0)
-        scores, share = translated_scores(lexical, concepts, max_translations=self.fusion.max_translations)
-        if scores is None:
+        found, share = lexical.translated(concepts, max_translations=self.fusion.max_translations, k=depth, doc=doc)
+        if share == 0.0:
             return {}, 0.0
-        rows = np.flatnonzero(scores > 0)
-        if rows.size > depth:
-            rows = rows[np.argsort(-scores[rows], kind="stable")[:depth]]
-        return self._pool(rows, scores[rows], doc), share
+        return self._pool(found, doc), share
 
-    def _pool(self, rows: np.ndarray, scores: np.ndarray, doc: str | None) -> dict[str, float]:
+    def _pool(self, found: Candidates, doc: str | None) -> dict[str, float]:
         """Max-pool chunk scores into unit scores."""
         pooled: dict[str, float] = {}
-        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            if row < 0:
-                continue
-            unit_id = self.index.chunks[row].unit_id
-            if doc is not None and self.index.units[unit_id].doc != doc:
+        units = self.index.units
+        for unit_id, score in zip(found.units, found.scores.tolist(), strict=True):
+            if unit_id not in units or (doc is not None and units[unit_id].doc != doc):
                 continue
             if score > pooled.get(unit_id, -np.inf):
                 pooled[unit_id] = score
