@@ -12,7 +12,7 @@ from index.backends.milvus import CollectionInfo, MilvusStore
 from index.store import LoadedIndex
 from rag.language import detect_language
 
-__all__ = ["chunk_records", "collection_info", "export_index", "ensure_exported"]
+__all__ = ["chunk_records", "collection_info", "ensure_exported", "export_index"]
 
 
 def chunk_records(index: LoadedIndex) -> list[ChunkRecord]:

@@ -16,7 +16,7 @@ from rag.chunking import Chunk
 from rag.crosslingual import translated_scores
 from rag.lexical import LexicalIndex as Bm25Index
 
-__all__ = ["FaissDense", "Bm25Lexical"]
+__all__ = ["Bm25Lexical", "FaissDense"]
 
 
 class _RowIds:
