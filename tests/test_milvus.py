@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("milvus_lite")
-
 from index.backends import ChunkRecord
 from index.backends.local import FaissDense
 from index.backends.milvus import MilvusDense, MilvusLexical, MilvusStore, connect
-from index.milvus_sync import export_index
+from index.milvus_server import LiteServer
+from index.milvus_sync import collection_info, export_index
 from index.store import load_index
 from rag.config import Settings
 from rag.retriever import RetrievalMode, Retriever
@@ -37,39 +34,6 @@ pytestmark = pytest.mark.slow
 # Hybrid top-10 agreement with the FAISS default on the seed questions (measured: see bench/results/milvus_equivalence.md)
 MIN_MEAN_TOP10_OVERLAP = 0.8
 MAX_RECALL5_DROP = 0.05
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiteServer:
-    """milvus-lite's gRPC server on loopback, so other processes can share one database."""
-
-    def __init__(self, db: Path) -> None:
-        from milvus_lite.server import Server
-
-        self.db = db
-        self.port = _free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self._server = Server(str(db), address=f"127.0.0.1:{self.port}")
-
-    def start(self) -> LiteServer:
-        assert self._server.init() and self._server.start(), "milvus-lite server did not start"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connect(self.uri).list_collections()
-                return self
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-
-    def stop(self) -> None:
-        self._server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +87,9 @@ def test_dense_candidates_identical_to_faiss(store: MilvusStore, seed_index, que
 def test_hybrid_top10_close_to_faiss(store: MilvusStore, retriever, seed_questions) -> None:
     milvus = Retriever(retriever.index, retriever.encoder, fusion=retriever.fusion, lexicon=retriever.lexicon,
                        dense=MilvusDense(store), lexical=MilvusLexical(store))
+    faiss = Retriever(retriever.index, retriever.encoder, fusion=retriever.fusion, lexicon=retriever.lexicon)  # whatever RAG_BACKEND says
     questions = [q["question"] for q in seed_questions]
-    ours, theirs = retriever.search_many(questions, 10), milvus.search_many(questions, 10)
+    ours, theirs = faiss.search_many(questions, 10), milvus.search_many(questions, 10)
     overlaps, hits_faiss, hits_milvus = [], 0, 0
     for question, a, b in zip(seed_questions, ours, theirs, strict=True):
         top_a, top_b = [h.unit.para for h in a.hits], [h.unit.para for h in b.hits]
@@ -134,7 +99,7 @@ def test_hybrid_top10_close_to_faiss(store: MilvusStore, retriever, seed_questio
     assert np.mean(overlaps) >= MIN_MEAN_TOP10_OVERLAP
     assert hits_milvus / len(seed_questions) >= hits_faiss / len(seed_questions) - MAX_RECALL5_DROP
     dense_only = milvus.search_many(questions[:20], 10, mode=RetrievalMode.DENSE)
-    for a, b in zip(retriever.search_many(questions[:20], 10, mode=RetrievalMode.DENSE), dense_only, strict=True):
+    for a, b in zip(faiss.search_many(questions[:20], 10, mode=RetrievalMode.DENSE), dense_only, strict=True):
         assert [h.unit.id for h in a.hits] == [h.unit.id for h in b.hits]
 
 
@@ -201,9 +166,7 @@ print(",".join(found.ids))
 
 def test_two_processes_share_one_server(server: LiteServer, seed_index) -> None:
     """A chunk written by one process is found by another's next search (Strong consistency)."""
-    MilvusStore(connect(server.uri), "shared").create(
-        __import__("index.milvus_sync", fromlist=["collection_info"]).collection_info(seed_index, "FLAT"), replace=True
-    )
+    MilvusStore(connect(server.uri), "shared").create(collection_info(seed_index, "FLAT"), replace=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     dim = str(seed_index.vectors.shape[1])
     writer = subprocess.run([sys.executable, "-c", _WRITER, server.uri, "shared", dim], env=env, capture_output=True, text=True, timeout=120)
