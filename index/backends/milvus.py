@@ -20,7 +20,11 @@ One BM25 field per language because ``multi_analyzer_params`` needs Milvus >= 2.
 milvus-lite 2.5.1 ignores it silently. A query is searched in both fields and a chunk keeps
 its (only non-zero) score. Query coverage (how many of the question's terms the corpus has,
 the fusion's lexical confidence) is asked of Milvus too: each of our analyser's terms is
-searched with limit 1 in one batched request per field.
+searched with limit 1 in one batched request per field. Those answers are cached for
+``KNOWN_TERMS_TTL_S`` (the dictionary translation checks dozens of candidate terms per English
+question); the cache is dropped on this process's own writes, so a term that another replica
+has just added counts as unknown for at most that long -- it only weighs the lexical channels,
+the candidates themselves always come from a fresh search.
 
 Consistency: searches run at the collection's level, Strong by default, so a chunk added by
 any process is found by the next search of every process sharing the server (milvus-lite
@@ -31,6 +35,7 @@ evidence stay in the local build (measured in bench/milvus_equivalence.py).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -54,6 +59,7 @@ BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
 MAX_BODY = 16_384  # bytes; a 400-character chunk with its heading is < 2 KB of UTF-8
 MAX_LIMIT = 16_384  # Milvus's top-k ceiling
 INSERT_BATCH = 1_000
+KNOWN_TERMS_TTL_S = 30.0
 DENSE_INDEXES = {
     "FLAT": {},
     "IVF_FLAT": {"nlist": 1024},
@@ -107,6 +113,7 @@ class MilvusStore:
         self.collection = collection
         self.consistency = consistency
         self.index_type = index_type
+        self.generation = 0  # bumped on every write through this object (invalidates term caches)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -170,6 +177,7 @@ class MilvusStore:
         if len(records) != len(vectors):
             raise ValueError(f"{len(records)} chunks but {len(vectors)} vectors")
         vectors = np.asarray(vectors, dtype=np.float32)
+        self.generation += 1
         for start in range(0, len(records), INSERT_BATCH):
             rows = [
                 {
@@ -186,6 +194,7 @@ class MilvusStore:
     def remove_units(self, unit_ids: Sequence[str]) -> int:
         if not unit_ids:
             return 0
+        self.generation += 1
         expression = f"unit in [{', '.join(_quote(u) for u in unit_ids)}]"
         result = self.client.delete(self.collection, filter=expression)
         return int(result.get("delete_count", 0)) if isinstance(result, dict) else len(result)
@@ -193,6 +202,7 @@ class MilvusStore:
     def remove_documents(self, docs: Sequence[str]) -> int:
         if not docs:
             return 0
+        self.generation += 1
         result = self.client.delete(self.collection, filter=f"doc in [{', '.join(_quote(d) for d in docs)}]")
         return int(result.get("delete_count", 0)) if isinstance(result, dict) else len(result)
 
@@ -263,8 +273,11 @@ class MilvusDense:
 class MilvusLexical:
     """BM25 candidates from Milvus's analysers (jieba for Chinese, english for English)."""
 
-    def __init__(self, store: MilvusStore) -> None:
+    def __init__(self, store: MilvusStore, *, ttl_s: float = KNOWN_TERMS_TTL_S) -> None:
         self.store = store
+        self.ttl_s = ttl_s
+        self._known: dict[str, tuple[bool, float]] = {}
+        self._generation = store.generation
 
     def count(self) -> int:
         return self.store.count()
@@ -273,9 +286,16 @@ class MilvusLexical:
         return [_ranked(found, k) for found in self.store.search_bm25(queries, k, doc)]
 
     def known_terms(self, terms: Iterable[str]) -> set[str]:
-        """The terms some chunk contains (one batched limit-1 search per language field)."""
-        unique = sorted(set(terms))
-        return {t for t, found in zip(unique, self.store.search_bm25(unique, 1, None), strict=True) if found}
+        """The terms some chunk contains (one batched limit-1 search per language field, cached)."""
+        now = time.monotonic()
+        if self._generation != self.store.generation:
+            self._known, self._generation = {}, self.store.generation
+        unique = set(terms)
+        missing = sorted(t for t in unique if t not in self._known or now - self._known[t][1] > self.ttl_s)
+        if missing:
+            for term, found in zip(missing, self.store.search_bm25(missing, 1, None), strict=True):
+                self._known[term] = (bool(found), now)
+        return {t for t in unique if self._known[t][0]}
 
     def coverage(self, query: str) -> float:
         tokens = analyze(query)
