@@ -48,10 +48,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteServer]:
     lite.stop()
 
 
+@pytest.fixture(scope="module")
+def embedded_store(seed_index, tmp_path_factory: pytest.TempPathFactory) -> MilvusStore:
+    milvus = MilvusStore(connect(str(tmp_path_factory.mktemp("milvus-embedded") / "seed.db")), "seed_embedded")
+    assert export_index(seed_index, milvus) == len(seed_index.chunks)
+    return milvus
+
+
 @pytest.fixture(scope="module", params=["embedded", "server"])
-def store(request, seed_index, tmp_path_factory: pytest.TempPathFactory) -> MilvusStore:
-    uri = str(tmp_path_factory.mktemp("milvus-embedded") / "seed.db") if request.param == "embedded" else request.getfixturevalue("server").uri
-    milvus = MilvusStore(connect(uri), f"seed_{request.param}")
+def store(request, seed_index) -> MilvusStore:
+    if request.param == "embedded":
+        return request.getfixturevalue("embedded_store")
+    milvus = MilvusStore(connect(request.getfixturevalue("server").uri), "seed_server")
     assert export_index(seed_index, milvus) == len(seed_index.chunks)
     return milvus
 
@@ -84,7 +92,9 @@ def test_dense_candidates_identical_to_faiss(store: MilvusStore, seed_index, que
         }
 
 
-def test_hybrid_top10_close_to_faiss(store: MilvusStore, retriever, seed_questions) -> None:
+def test_hybrid_top10_close_to_faiss(embedded_store: MilvusStore, retriever, seed_questions) -> None:
+    """Same engine in both modes: run once, embedded (the server mode's candidates are checked above)."""
+    store = embedded_store
     milvus = Retriever(retriever.index, retriever.encoder, fusion=retriever.fusion, lexicon=retriever.lexicon,
                        dense=MilvusDense(store), lexical=MilvusLexical(store))
     faiss = Retriever(retriever.index, retriever.encoder, fusion=retriever.fusion, lexicon=retriever.lexicon)  # whatever RAG_BACKEND says
