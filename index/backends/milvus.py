@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.backends import Candidates, ChunkRecord, TranslatedConcept
-from index.store import IndexUnavailableError
+from index.store import IndexMismatchError
 from rag.lexical import analyze
 
 __all__ = [
@@ -69,8 +69,12 @@ DENSE_INDEXES = {
 SEARCH_PARAMS = {"FLAT": {}, "IVF_FLAT": {"nprobe": 64}, "HNSW": {"ef": 256}, "AUTOINDEX": {}}
 
 
-class MilvusUnavailableError(IndexUnavailableError):
-    """Milvus cannot be reached, or the collection is missing or built for another model."""
+class MilvusUnavailableError(IndexMismatchError):
+    """Milvus cannot be reached, or the collection is missing or built for another model.
+
+    A mismatch, not a missing index: rebuilding the local index cannot fix it, so callers that
+    rebuild on a missing index (the API's start-up) stop with this sentence instead.
+    """
 
 
 def connect(uri: str, token: str | None = None) -> object:
