@@ -102,6 +102,9 @@ def build(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="a BEIR corpus.jsonl instead of a documents folder")] = None,
     index_dir: IndexDirOption = None,
     force: Annotated[bool, typer.Option("--force", help="rebuild even if the index is up to date")] = False,
+    backend: Annotated[
+        BackendChoice | None, typer.Option("--backend", help="also mirror the build into Milvus (default: RAG_BACKEND)")
+    ] = None,
 ) -> None:
     """Build the search index from a documents folder or a BEIR corpus file."""
     import time
@@ -133,6 +136,53 @@ def build(
     typer.echo(
         f"index {report.path}: {m.documents} documents, {m.units} units, {m.chunks} chunks "
         f"({m.dense_index}, {m.model_id}, dim {m.dimension}); {state}; {time.perf_counter() - started:.1f} s"
+    )
+    if (backend or settings.backend) == BackendChoice.milvus:
+        _export_to_milvus(settings, target, only_if_changed=True)
+
+
+class BackendChoice(StrEnum):
+    faiss = "faiss"
+    milvus = "milvus"
+
+
+index_app = typer.Typer(help="Operations on a built index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("export")
+def index_export(
+    to: Annotated[BackendChoice, typer.Option("--to", help="target store (milvus: RAG_MILVUS_URI, RAG_MILVUS_COLLECTION)")],
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Copy a built index into another store, vectors included (nothing is re-embedded)."""
+    if to != BackendChoice.milvus:
+        raise _fail("the local FAISS index is the build itself; export --to milvus copies it")
+    settings = Settings()
+    _export_to_milvus(settings, index_dir or settings.resolved_index_dir, only_if_changed=False)
+
+
+def _export_to_milvus(settings: Settings, index_dir: Path, *, only_if_changed: bool) -> None:
+    import time
+
+    from index.milvus_sync import ensure_exported, export_index
+    from index.store import IndexUnavailableError, load_index
+    from rag.engine import open_milvus_store
+
+    started = time.perf_counter()
+    try:
+        index = load_index(index_dir)
+        store = open_milvus_store(settings, index_dir)
+        if only_if_changed and not ensure_exported(index, store):
+            typer.echo(f"Milvus collection {store.collection!r} already mirrors this build")
+            return
+        if not only_if_changed:
+            export_index(index, store)
+    except IndexUnavailableError as error:
+        raise _fail(str(error)) from None
+    typer.echo(
+        f"exported {len(index.chunks)} chunks to Milvus collection {store.collection!r} at {settings.resolved_milvus_uri} "
+        f"({store.index_type}, consistency {store.consistency}); {time.perf_counter() - started:.1f} s"
     )
 
 

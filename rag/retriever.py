@@ -11,8 +11,12 @@ question, and -- for an English question -- BM25 over its dictionary translation
 (:mod:`rag.crosslingual`).
 
 Filters (:class:`rag.filters.SearchFilter`: document, symbol, language, session, dates, body)
-restrict the candidates before ranking, not after: the allowed documents' chunk rows are
-scored exactly, so a narrow filter still gets its k best paragraphs.
+become a set of allowed documents that the stores apply before ranking, not after (the local
+store scores the allowed rows exactly, Milvus filters in its search), so a narrow filter still
+gets its k best paragraphs.
+
+Candidates come from a :class:`index.backends.DenseIndex` and a :class:`index.backends.LexicalIndex`
+(by default the build's FAISS and bm25s arrays; Milvus by configuration), addressed by chunk id.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from typing import Protocol
 
 import numpy as np
 
+from index.backends import Candidates, DenseIndex, LexicalIndex
+from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
 from rag.answer_type import expects_number, has_number
-from rag.crosslingual import BilingualLexicon, shared_lexicon, translated_scores
+from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
@@ -36,7 +42,6 @@ from rag.units import Unit
 __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
 
 MIN_CANDIDATES = 200
-_ROW_CACHE = 32  # allowed-row arrays kept per retriever (one per distinct filter)
 ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
 
 
@@ -106,14 +111,16 @@ class Retriever:
         *,
         fusion: FusionParams | None = None,
         lexicon: BilingualLexicon | None = None,
+        dense: DenseIndex | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.index = index
+        unit_docs = {unit_id: unit.doc for unit_id, unit in index.units.items()}
+        self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
+        self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
         self.encoder = encoder
         self.fusion = fusion or FusionParams()
         self._lexicon = lexicon
-        self._chunk_docs: np.ndarray | None = None  # document code of each chunk row
-        self._doc_codes: dict[str, int] = {}
-        self._rows: dict[frozenset[str], np.ndarray] = {}
 
     @property
     def lexicon(self) -> BilingualLexicon:
@@ -172,46 +179,28 @@ class Retriever:
             allowed = passing if allowed is None else allowed & passing
         return allowed
 
-    def _allowed_rows(self, allowed: frozenset[str]) -> np.ndarray:
-        """Chunk rows of the allowed documents (cached per filter)."""
-        rows = self._rows.get(allowed)
-        if rows is None:
-            if self._chunk_docs is None:
-                self._doc_codes = {doc: code for code, doc in enumerate(self.index.documents)}
-                units = self.index.units
-                self._chunk_docs = np.fromiter(
-                    (self._doc_codes.get(units[c.unit_id].doc, -1) for c in self.index.chunks), dtype=np.int32, count=len(self.index.chunks)
-                )
-            codes = np.fromiter((self._doc_codes[d] for d in allowed if d in self._doc_codes), dtype=np.int32)
-            rows = np.flatnonzero(np.isin(self._chunk_docs, codes))
-            if len(self._rows) >= _ROW_CACHE:
-                self._rows.pop(next(iter(self._rows)))
-            self._rows[allowed] = rows
-        return rows
-
     def _search_one(
         self, query: str, vector: np.ndarray | None, k: int, allowed: frozenset[str] | None, mode: RetrievalMode, encode_ms: float
     ) -> SearchResult:
         started = time.perf_counter()
-        rows = None if allowed is None else self._allowed_rows(allowed)
         language = detect_language(query)
-        if rows is not None and rows.size == 0:  # the filter matches no document
+        if allowed is not None and not allowed:  # the filter matches no document
             timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
             return SearchResult(query, language, mode, 0.0, (), timings, vector, 0.0)
         depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
-        dense = self._dense_candidates(vector, depth, rows) if vector is not None else {}
-        lexical = self._lexical_candidates(query, depth, rows) if mode is not RetrievalMode.DENSE else {}
+        dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
+        lexical = self._lexical_candidates(query, depth, allowed) if mode is not RetrievalMode.DENSE else {}
         translated: dict[str, float] = {}
         t_weight = 0.0
         if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
-            translated, share = self._translated_candidates(query, depth, rows)
+            translated, share = self._translated_candidates(query, depth, allowed)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
         if mode is RetrievalMode.HYBRID:
-            weight = lexical_weight(self.index.lexical.coverage(query), self.fusion)
+            weight = lexical_weight(self.lexical.coverage(query), self.fusion)
         else:
             weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
         if mode is RetrievalMode.LEXICAL and translated:
-            t_weight = 0.5 * (1.0 - self.index.lexical.coverage(query))  # lexical only: share the budget
+            t_weight = 0.5 * (1.0 - self.lexical.coverage(query))  # lexical only: share the budget
         weight = min(weight, 1.0 - t_weight)
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
         if mode is RetrievalMode.HYBRID and self.fusion.answer_type_bonus > 0 and expects_number(query):
@@ -221,15 +210,9 @@ class Retriever:
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
         return SearchResult(query, language, mode, weight, tuple(hits), timings, vector, t_weight)
 
-    def _dense_candidates(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[str, float]:
+    def _dense_candidates(self, vector: np.ndarray, depth: int, allowed: frozenset[str] | None) -> dict[str, float]:
         query = np.asarray(vector, dtype=np.float32)
-        if allowed is None:
-            scores, rows = self.index.dense.search(query[None, :], depth)
-            pooled = self._pool(rows[0], scores[0])
-        else:  # exact scores over the allowed rows only
-            row_scores = self.index.vectors[allowed] @ query
-            top = _top(row_scores, depth)
-            pooled = self._pool(allowed[top], row_scores[top])
+        pooled = self._pool(self.dense.search(query[None, :], depth, docs=allowed)[0], allowed)
         weight = self.fusion.sentence_weight
         if weight > 0 and pooled:
             pooled = self._with_sentences(pooled, query, weight)
@@ -269,38 +252,26 @@ class Retriever:
                 boosted[unit_id] += self.fusion.answer_type_bonus
         return boosted
 
-    def _lexical_candidates(self, query: str, depth: int, allowed: np.ndarray | None) -> dict[str, float]:
-        if allowed is None:
-            rows, scores = self.index.lexical.search(query, depth)
-            return self._pool(rows, scores)
-        row_scores = self.index.lexical.scores(query)[allowed]
-        top = _top(row_scores, depth)
-        top = top[row_scores[top] > 0]
-        return self._pool(allowed[top], row_scores[top])
+    def _lexical_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> dict[str, float]:
+        return self._pool(self.lexical.search([query], depth, docs=allowed)[0], allowed)
 
-    def _translated_candidates(self, query: str, depth: int, allowed: np.ndarray | None) -> tuple[dict[str, float], float]:
+    def _translated_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
-        lexical = self.index.lexical
+        lexical = self.lexical
         concepts = self.lexicon.translate(query, known=lambda term: lexical.coverage(term) >= 1.0)
-        scores, share = translated_scores(lexical, concepts, max_translations=self.fusion.max_translations)
-        if scores is None:
+        found, share = lexical.translated(concepts, max_translations=self.fusion.max_translations, k=depth, docs=allowed)
+        if share == 0.0:
             return {}, 0.0
-        if allowed is not None:
-            kept = np.zeros_like(scores)
-            kept[allowed] = scores[allowed]
-            scores = kept
-        rows = np.flatnonzero(scores > 0)
-        if rows.size > depth:
-            rows = rows[np.argsort(-scores[rows], kind="stable")[:depth]]
-        return self._pool(rows, scores[rows]), share
+        return self._pool(found, allowed), share
 
-    def _pool(self, rows: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-        """Max-pool chunk scores into unit scores."""
+    def _pool(self, found: Candidates, allowed: frozenset[str] | None) -> dict[str, float]:
+        """Max-pool chunk scores into unit scores (units the local build does not know are skipped)."""
         pooled: dict[str, float] = {}
-        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            if row < 0:
+        units = self.index.units
+        for unit_id, score in zip(found.units, found.scores.tolist(), strict=True):
+            unit = units.get(unit_id)
+            if unit is None or (allowed is not None and unit.doc not in allowed):
                 continue
-            unit_id = self.index.chunks[row].unit_id
             if score > pooled.get(unit_id, -np.inf):
                 pooled[unit_id] = score
         return pooled
@@ -334,10 +305,3 @@ class Retriever:
             for rank, (score, unit_id) in enumerate(ranked, start=1)
         ]
 
-
-def _top(scores: np.ndarray, depth: int) -> np.ndarray:
-    """Positions of the ``depth`` highest scores, best first (ties: lower position first)."""
-    if scores.size > depth:
-        part = np.argpartition(-scores, depth - 1)[:depth]
-        return part[np.lexsort((part, -scores[part]))]
-    return np.lexsort((np.arange(scores.size), -scores))
