@@ -34,6 +34,9 @@ ONNX_MODEL_SUFFIX = "+onnx-int8"
 _FORMAT = 1
 _MODEL_FILE = "model_int8.onnx"
 _STAMP_FILE = "export.json"
+#: rows × tokens² per batch: attention scores are batch × heads × tokens² floats, so long
+#: passages go in smaller batches (32 passages of 512 tokens would hold ~400 MB per layer)
+_ATTENTION_BUDGET = 1_500_000
 
 
 class OnnxExportError(RuntimeError):
@@ -99,10 +102,15 @@ def ensure_onnx_int8(source: str | Path, cache_dir: Path) -> Path:
 def _export(folder: Path, out: Path) -> None:
     """torch → float32 ONNX → int8 (per-channel weights, dynamic activations); the float file is dropped."""
     import logging
+    import warnings
 
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # its import calls logging.basicConfig
     from transformers import AutoModel
+
+    root.handlers[:] = handlers
 
     model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
 
@@ -118,13 +126,12 @@ def _export(folder: Path, out: Path) -> None:
     axes = {"batch": 0, "tokens": 1}
     dynamic = {name: {v: k for k, v in axes.items()} for name in ("input_ids", "attention_mask", "last_hidden_state")}
     float_file = out / "model_fp32.onnx"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's notes on opset details
         torch.onnx.export(
             _Hidden(model), example, str(float_file), input_names=["input_ids", "attention_mask"],
             output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False,
         )
-    root = logging.getLogger()
-    level = root.level
     root.setLevel(logging.ERROR)  # quantize_dynamic warns about optional pre-processing on the root logger
     try:
         quantize_dynamic(str(float_file), str(out / _MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True)
@@ -166,9 +173,12 @@ class OnnxEncoder:
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(-lengths, kind="stable")
         out = np.empty((len(texts), self.dimension), np.float32)
-        for start in range(0, len(order), max(1, batch_size)):
-            rows = order[start : start + batch_size]
-            width = int(lengths[rows[0]])
+        start = 0
+        while start < len(order):
+            width = int(lengths[order[start]])  # the longest of the batch: sorted longest first
+            size = max(1, min(batch_size, _ATTENTION_BUDGET // (width * width)))
+            rows = order[start : start + size]
+            start += size
             ids = np.full((len(rows), width), self.pad_id, np.int64)
             mask = np.zeros((len(rows), width), np.int64)
             for i, row in enumerate(rows):
