@@ -17,7 +17,8 @@ import time
 
 
 def main() -> None:
-    task = json.loads(open(sys.argv[1], encoding="utf-8").read())
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        task = json.load(handle)
     started = time.perf_counter()
     import torch
     from langchain_community.vectorstores import FAISS

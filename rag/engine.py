@@ -47,12 +47,11 @@ class ModelChoice:
 
 def choose_model(settings: Settings) -> ModelChoice:
     """Explicit setting → the original model in the local HF cache → the bundled conversion."""
-    from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, effective_backend, resolve_model
-    from rag.embedding.onnx_backend import ONNX_MODEL_SUFFIX
+    from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, backend_model_suffix, effective_backend, resolve_model
 
     location = resolve_model(settings.model, settings.model_cache_dir)
     # int8 vectors are close to, not equal to, torch's: the backend is part of what an index records
-    suffix = ONNX_MODEL_SUFFIX if effective_backend(settings.encoder_backend, location) == "onnx" else ""
+    suffix = backend_model_suffix(effective_backend(settings.encoder_backend, location))
     if Path(location).name == BUNDLED_DIR_NAME:  # also when the default model was named but is not cached
         return ModelChoice(BUNDLED_MODEL_ID + suffix, location)
     return ModelChoice((settings.model or DEFAULT_MODEL) + suffix, location)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.embedding import effective_backend
-from rag.embedding.onnx_backend import ONNX_MODEL_SUFFIX, OnnxExportError, ensure_onnx_int8, onnx_supported
+from rag.embedding.onnx_backend import ONNX_MODEL_SUFFIX, OnnxExportError, ensure_onnx, ensure_onnx_int8, onnx_supported
 
 TEXTS = [
     "多哈气候大会有多少政府代表、观察员和记者到场？",
@@ -40,28 +40,38 @@ def test_only_mean_pooled_folders_are_exported(tmp_path):
     assert onnx_supported(tmp_path)
 
 
+@pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.98)])
 @pytest.mark.slow
-def test_onnx_int8_matches_torch(settings):
+def test_onnx_matches_torch(settings, torch_embedder, backend, min_cosine):
     from rag.embedding import load_embedder, resolve_model
 
     source = resolve_model(None, settings.model_cache_dir)
-    onnx = load_embedder(None, settings.model_cache_dir, backend="onnx", threads=2)
-    torch_ = load_embedder(None, settings.model_cache_dir, backend="torch")
-    assert onnx.backend == "onnx" and onnx.model_id.endswith(ONNX_MODEL_SUFFIX) and torch_.backend == "torch"
+    onnx = load_embedder(None, settings.model_cache_dir, backend=backend, threads=2)
+    assert onnx.backend == "onnx" and torch_embedder.backend == "torch"
+    assert onnx.model_id.endswith(ONNX_MODEL_SUFFIX) == (backend == "onnx-int8")  # int8 vectors are not torch's
     for encode in ("encode_queries", "encode_passages"):
-        a, b = getattr(onnx, encode)(TEXTS), getattr(torch_, encode)(TEXTS)
+        a, b = getattr(onnx, encode)(TEXTS), getattr(torch_embedder, encode)(TEXTS)
         assert a.shape == b.shape == (len(TEXTS), 384) and a.dtype == np.float32
         assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
         cosines = (a * b).sum(axis=1)
-        assert cosines.min() >= 0.98, cosines
-        # batched (length-sorted) and one-by-one give the same vectors, in input order
+        assert cosines.min() >= min_cosine, cosines
+        # batched (length-sorted, padded) and one by one agree, in input order; int8 activations
+        # are quantised per batch, so there they agree to a cosine, not to float error
         single = np.vstack([getattr(onnx, encode)([t]) for t in TEXTS])
-        assert np.allclose(a, single, atol=1e-4)
-    assert [onnx.count_tokens(t) for t in TEXTS] == [torch_.count_tokens(t) for t in TEXTS]
+        assert (a * single).sum(axis=1).min() >= min_cosine
+    assert [onnx.count_tokens(t) for t in TEXTS] == [torch_embedder.count_tokens(t) for t in TEXTS]
     # the export is made once: a second call reuses the file
-    path = ensure_onnx_int8(source, settings.model_cache_dir)
+    path = ensure_onnx(source, settings.model_cache_dir, quantize=backend == "onnx-int8")
     mtime = path.stat().st_mtime
-    assert ensure_onnx_int8(source, settings.model_cache_dir) == path and path.stat().st_mtime == mtime
+    assert ensure_onnx(source, settings.model_cache_dir, quantize=backend == "onnx-int8") == path
+    assert path.stat().st_mtime == mtime
+
+
+@pytest.fixture(scope="module")
+def torch_embedder(settings):
+    from rag.embedding import load_embedder
+
+    return load_embedder(None, settings.model_cache_dir, backend="torch")
 
 
 @pytest.mark.slow

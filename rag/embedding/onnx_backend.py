@@ -1,4 +1,4 @@
-"""The fast encoder: the sentence-transformers folder exported once to ONNX, int8-quantised.
+"""The fast encoder: the sentence-transformers folder exported once to ONNX (float32, or int8).
 
 Why: on a 2-core CPU one query through PyTorch costs tens of milliseconds, most of it framework
 overhead and float32 matrix products; ONNX Runtime with dynamic int8 quantisation (weights int8
@@ -27,12 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ONNX_MODEL_SUFFIX", "OnnxEncoder", "OnnxExportError", "ensure_onnx_int8", "onnx_supported"]
+__all__ = ["ONNX_MODEL_SUFFIX", "OnnxEncoder", "OnnxExportError", "ensure_onnx", "ensure_onnx_int8", "onnx_supported"]
 
-#: appended to the model id recorded in an index built with this encoder
+#: appended to the model id recorded in an index built with the int8 encoder (its vectors differ
+#: slightly from torch's; the float32 export's do not, within float error, so it adds nothing)
 ONNX_MODEL_SUFFIX = "+onnx-int8"
 _FORMAT = 1
 _MODEL_FILE = "model_int8.onnx"
+_FLOAT_FILE = "model.onnx"
 _STAMP_FILE = "export.json"
 #: rows × tokens² per batch: attention scores are batch × heads × tokens² floats, so long
 #: passages go in smaller batches (32 passages of 512 tokens would hold ~400 MB per layer)
@@ -72,21 +74,28 @@ def _source_fingerprint(folder: Path) -> str:
 
 def ensure_onnx_int8(source: str | Path, cache_dir: Path) -> Path:
     """Path of the int8 ONNX export of ``source`` under ``cache_dir``, exporting it once if needed."""
+    return ensure_onnx(source, cache_dir, quantize=True)
+
+
+def ensure_onnx(source: str | Path, cache_dir: Path, *, quantize: bool) -> Path:
+    """Path of the ONNX export (float32, or int8 with ``quantize``) of ``source`` under ``cache_dir``,
+    exporting it once if needed."""
     folder = Path(source).absolute()
+    model_name = _MODEL_FILE if quantize else _FLOAT_FILE
     if not onnx_supported(folder):
         raise OnnxExportError(f"{folder} is not a mean-pooled sentence-transformers folder; use RAG_ENCODER_BACKEND=torch")
     fingerprint = _source_fingerprint(folder)
-    target = Path(cache_dir) / f"{folder.name}-onnx-int8"
+    target = Path(cache_dir) / (f"{folder.name}-onnx-int8" if quantize else f"{folder.name}-onnx")
     stamp = target / _STAMP_FILE
     try:
-        if json.loads(stamp.read_text(encoding="utf-8")).get("fingerprint") == fingerprint and (target / _MODEL_FILE).is_file():
-            return target / _MODEL_FILE
+        if json.loads(stamp.read_text(encoding="utf-8")).get("fingerprint") == fingerprint and (target / model_name).is_file():
+            return target / model_name
     except (OSError, ValueError):
         pass
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        _export(folder, staging)
+        _export(folder, staging, quantize=quantize)
         (staging / _STAMP_FILE).write_text(json.dumps({"source": str(folder), "fingerprint": fingerprint, "format": _FORMAT}), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
@@ -96,11 +105,12 @@ def ensure_onnx_int8(source: str | Path, cache_dir: Path) -> Path:
         if isinstance(error, OnnxExportError):
             raise
         raise OnnxExportError(f"exporting {folder} to ONNX failed: {error}") from error
-    return target / _MODEL_FILE
+    return target / model_name
 
 
-def _export(folder: Path, out: Path) -> None:
-    """torch → float32 ONNX → int8 (per-channel weights, dynamic activations); the float file is dropped."""
+def _export(folder: Path, out: Path, *, quantize: bool) -> None:
+    """torch → float32 ONNX → with ``quantize``, int8 (per-channel weights, dynamic activations;
+    the float file is then dropped)."""
     import logging
     import warnings
 
@@ -125,19 +135,20 @@ def _export(folder: Path, out: Path) -> None:
     example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long))
     axes = {"batch": 0, "tokens": 1}
     dynamic = {name: {v: k for k, v in axes.items()} for name in ("input_ids", "attention_mask", "last_hidden_state")}
-    float_file = out / "model_fp32.onnx"
+    float_file = out / (_FLOAT_FILE if not quantize else "model_fp32.onnx")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's notes on opset details
         torch.onnx.export(
             _Hidden(model), example, str(float_file), input_names=["input_ids", "attention_mask"],
             output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False,
         )
-    root.setLevel(logging.ERROR)  # quantize_dynamic warns about optional pre-processing on the root logger
-    try:
-        quantize_dynamic(str(float_file), str(out / _MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True)
-    finally:
-        root.setLevel(level)
-    float_file.unlink()
+    if quantize:
+        root.setLevel(logging.ERROR)  # quantize_dynamic warns about optional pre-processing on the root logger
+        try:
+            quantize_dynamic(str(float_file), str(out / _MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            root.setLevel(level)
+        float_file.unlink()
     for name in ("tokenizer.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
         if (folder / name).is_file():
             shutil.copy2(folder / name, out / name)
