@@ -22,6 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tag", default="current")
+    parser.add_argument("--html", action="store_true")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results")
     args = parser.parse_args()
     answerer = prepare_answerer(Settings())
@@ -37,7 +38,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     text = profiler.output_text(unicode=True, color=False, show_all=False)
     (args.out / f"profile_ask_{args.tag}.txt").write_text(text, encoding="utf-8")
-    (args.out / f"profile_ask_{args.tag}.html").write_text(profiler.output_html(), encoding="utf-8")
+    if args.html:  # the HTML flame view is tens of MB: written on request, never committed
+        (args.out / f"profile_ask_{args.tag}.html").write_text(profiler.output_html(), encoding="utf-8")
     print(text[:6000])
 
 
