@@ -34,3 +34,11 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow" -q
+
+# Benchmarks (minutes; figures and bench/results/*.json|md): ours against the LangChain baseline
+# (its own venv, bench/.venv-langchain, created on first use), HTTP with Debian's hey, and the
+# dense index at scale. CI runs only a smoke version (tests/test_bench_smoke.py).
+bench: install
+	command -v hey >/dev/null || (apt-get install -y hey || (apt-get update && apt-get install -y hey))
+	$(PY) bench/compare.py --runs 5 --library 1000 --http
+	$(PY) bench/scale.py --sizes 10000 100000

