@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.language import detect_language
+
+__all__ = ["ApiError", "document_errors", "install_error_handlers", "localized"]
+
+log = logging.getLogger("rag.api")
 
 
 class ApiError(Exception):
@@ -54,7 +62,8 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
 
 
 async def _api_error_handler(_: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse({"detail": exc.message}, exc.status)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse({"detail": exc.message}, exc.status, headers=headers)
 
 
 async def _http_error_handler(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -62,11 +71,49 @@ async def _http_error_handler(_: Request, exc: StarletteHTTPException) -> JSONRe
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such endpoint; see /docs"
     if exc.status_code == 405:
-        detail = "method not allowed for this endpoint; see /docs"
-    return JSONResponse({"detail": detail}, exc.status_code)
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"method not allowed for this endpoint (allowed: {allowed}); see /docs" if allowed else "method not allowed; see /docs"
+    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)  # keeps Allow on 405
+
+
+async def _unexpected_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error while answering a request", exc_info=exc)
+    return JSONResponse({"detail": "internal error; the server log has the details"}, 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(Exception, _unexpected_error_handler)
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+_BODY_ERRORS = {"400": "the body is not valid JSON", "413": "the body is larger than the configured limit", "415": "the body is not JSON"}
+
+
+def document_errors(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI schema with every error response as it really is: ``{"detail": "<sentence>"}``."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorOut"] = {
+        "title": "ErrorOut", "type": "object", "required": ["detail"],
+        "properties": {"detail": {"title": "Detail", "type": "string", "description": "what went wrong, as a sentence"}},
+    }
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            codes = {"422": "a parameter or field is invalid", "429": "too many requests from this client"}
+            if "requestBody" in operation:
+                codes.update(_BODY_ERRORS)
+            for code, description in codes.items():
+                responses[code] = {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+            for code, response in responses.items():
+                if code[0] in "45" and code not in codes:
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
+    app.openapi_schema = schema
+    return schema

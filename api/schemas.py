@@ -108,7 +108,14 @@ class HealthOut(BaseModel):
     model: str
     units: dict[str, int]
     manifest: dict[str, object]
+    stale: bool = Field(default=False, description="a newer build is live on disk; it is served after the next reload")
 
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ReloadOut(BaseModel):
+    changed: bool = Field(description="a new build is now served")
+    build: str = Field(description="id of the build now served")
+    previous: str = Field(description="id of the build served before")

@@ -22,13 +22,15 @@ embeds only text it has not seen, and a sentence identical to a chunk is embedde
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict
 
 from index.dense import DEFAULT_EXACT_MAX, build_dense_index, dense_index_kind, load_dense_index, save_dense_index
@@ -48,25 +51,39 @@ from rag.units import ParsedDocument, SourceSpan, Unit, UnitKind
 __all__ = [
     "FORMAT_VERSION",
     "BuildReport",
+    "IndexBuildError",
     "IndexManifest",
     "IndexMismatchError",
+    "IndexMissingError",
     "IndexUnavailableError",
     "LoadedIndex",
     "build_index",
+    "live_build_id",
     "load_index",
+    "rollback",
 ]
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
+_PREVIOUS = "PREVIOUS"
 _BUILDS = "builds"
+_LOCK = ".build.lock"
 
 
 class IndexUnavailableError(RuntimeError):
     """The index is missing or unreadable; the message says how to (re)build it."""
 
 
+class IndexMissingError(IndexUnavailableError):
+    """There is no index at all in the directory (nothing would be lost by building one)."""
+
+
 class IndexMismatchError(IndexUnavailableError):
     """The index was built with another model, chunking or format than the one asked for."""
+
+
+class IndexBuildError(RuntimeError):
+    """A build could not be written (full disk, not a directory, another build running); the live build is untouched."""
 
 
 def _package_version() -> str:
@@ -138,12 +155,38 @@ def corpus_hash(documents: Sequence[ParsedDocument], metadata: dict[str, Documen
     return digest.hexdigest()
 
 
-def _live_build(index_dir: Path) -> Path | None:
-    pointer = index_dir / _CURRENT
-    if not pointer.is_file():
+def _pointer(index_dir: Path, name: str) -> str | None:
+    """The build id a pointer file names, or None when there is no such pointer (or it is unreadable)."""
+    try:
+        build_id = (index_dir / name).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return None
-    build = index_dir / _BUILDS / pointer.read_text(encoding="utf-8").strip()
+    return build_id if build_id and "/" not in build_id and not build_id.startswith(".") else None
+
+
+def _live_build(index_dir: Path) -> Path | None:
+    build_id = _pointer(index_dir, _CURRENT)
+    if build_id is None:
+        return None
+    build = index_dir / _BUILDS / build_id
     return build if build.is_dir() else None
+
+
+def live_build_id(index_dir: Path) -> str | None:
+    """The id of the live build (what ``CURRENT`` names), e.g. to notice that a rebuild happened."""
+    return _pointer(index_dir, _CURRENT)
+
+
+def _complete_builds(index_dir: Path) -> list[Path]:
+    builds = index_dir / _BUILDS
+    if not builds.is_dir():
+        return []
+    return sorted(b for b in builds.iterdir() if b.is_dir() and not b.name.startswith("."))
+
+
+def _check_directory(index_dir: Path) -> None:
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexBuildError(f"{index_dir} is a file, not an index directory; give --index-dir a folder")
 
 
 def _read_manifest(build: Path) -> IndexManifest:
@@ -229,6 +272,7 @@ def build_index(
         ValueError: there is nothing to index (no documents, or no retrievable text).
     """
     started = time.perf_counter()
+    _check_directory(index_dir)
     if not documents:
         raise ValueError("no documents to index")
     units = [u for d in documents for u in d.units]
@@ -260,21 +304,70 @@ def build_index(
         np.stack([reuse[c.content_hash] for c in sentences]).astype(np.float32) if sentences else np.zeros((0, dimension), np.float32)
     )
 
-    index_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_dir):
+        final, manifest = _write_new_build(
+            index_dir, documents, metadata, units, chunks, sentences, vectors, sentence_vectors,
+            model_id=model_id, dimension=int(dimension), chunking=chunking, corpus_hash_=hash_, exact_max=exact_max,
+        )
+    reused = sum(1 for c in (*chunks, *sentences) if c.content_hash not in texts)
+    return BuildReport(final, manifest, len(texts), reused, False, time.perf_counter() - started)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory; leftovers of killed builds are removed under the lock."""
+    _check_directory(index_dir)
+    try:
+        (index_dir / _BUILDS).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise IndexBuildError(f"cannot create the index directory {index_dir}: {error.strerror or error}") from None
+    lock = FileLock(index_dir / _LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IndexBuildError(f"another build is running in {index_dir}; wait for it to finish") from None
+    try:
+        for leftover in (index_dir / _BUILDS).glob(".*.partial"):
+            shutil.rmtree(leftover, ignore_errors=True)  # a build killed with -9 cannot clean up after itself
+        for leftover in index_dir.glob(f".{_CURRENT}.*"):
+            leftover.unlink(missing_ok=True)
+        yield
+    finally:
+        lock.release()
+
+
+def _write_new_build(
+    index_dir: Path,
+    documents: Sequence[ParsedDocument],
+    metadata: dict[str, DocumentMeta],
+    units: Sequence[Unit],
+    chunks: Sequence[Chunk],
+    sentences: Sequence[Chunk],
+    vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    *,
+    model_id: str,
+    dimension: int,
+    chunking: ChunkingParams,
+    corpus_hash_: str,
+    exact_max: int,
+) -> tuple[Path, IndexManifest]:
+    """Write a build beside the live one, then switch ``CURRENT``; on any failure only the new folder goes."""
     build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = index_dir / _BUILDS / f".{build_id}.partial"
-    staging.mkdir(parents=True)
+    previous = live_build_id(index_dir) if _live_build(index_dir) is not None else None
     try:
+        staging.mkdir()
         dense = build_dense_index(vectors, exact_max=exact_max)
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
             package_version=_package_version(),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             model_id=model_id,
-            dimension=int(dimension),
+            dimension=dimension,
             chunking=chunking.as_dict(),
             lexical_analyzer_version=ANALYZER_VERSION,
-            corpus_hash=hash_,
+            corpus_hash=corpus_hash_,
             documents=len(documents),
             units=len(units),
             chunks=len(chunks),
@@ -284,15 +377,49 @@ def build_index(
         _write_build(staging, manifest, documents, metadata, units, chunks, vectors, dense)
         _write_spans(staging / "sentences.jsonl", sentences)
         np.save(staging / "sentence_vectors.npy", sentence_vectors)
+        _fsync_tree(staging)
         final = index_dir / _BUILDS / build_id
         staging.rename(final)
-        _point_current(index_dir, build_id)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError | RuntimeError):  # FAISS reports a failed write as RuntimeError
+            raise IndexBuildError(_write_failure(index_dir, error)) from None
         raise
-    _remove_old_builds(index_dir, keep=build_id)
-    reused = sum(1 for c in (*chunks, *sentences) if c.content_hash not in texts)
-    return BuildReport(final, manifest, len(texts), reused, False, time.perf_counter() - started)
+    try:
+        _point(index_dir, _CURRENT, build_id)
+    except OSError as error:
+        shutil.rmtree(final, ignore_errors=True)
+        raise IndexBuildError(_write_failure(index_dir, error)) from None
+    if previous is not None:
+        try:
+            _point(index_dir, _PREVIOUS, previous)
+        except OSError:
+            previous = None  # the new build is live; without a PREVIOUS pointer nothing is pruned
+    _remove_old_builds(index_dir, keep={build_id, previous} if previous else None)
+    return final, manifest
+
+
+def _write_failure(index_dir: Path, error: BaseException) -> str:
+    code = getattr(error, "errno", None)
+    try:
+        full = shutil.disk_usage(index_dir).free < 1 << 20
+    except OSError:
+        full = False
+    if code in (errno.ENOSPC, errno.EDQUOT) or full:
+        reason = "no space left on device"
+    elif code == errno.EFBIG:
+        reason = "file size limit reached"
+    else:
+        reason = getattr(error, "strerror", None) or _first_line(error)
+    return f"could not write the new build in {index_dir}: {reason}; the current index is untouched"
+
+
+def _fsync_tree(directory: Path) -> None:
+    """Flush the build's files before the pointer names it, so a power cut never leaves a live half-build."""
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
 
 
 def sentence_spans(units: Sequence[Unit]) -> list[Chunk]:
@@ -349,18 +476,86 @@ def _write_build(
     (directory / "manifest.json").write_text(manifest.model_dump_json(indent=1), encoding="utf-8")
 
 
-def _point_current(index_dir: Path, build_id: str) -> None:
+def _point(index_dir: Path, name: str, build_id: str) -> None:
+    """Replace a pointer file atomically: readers see the old or the new build id, never a torn one."""
     tmp = index_dir / f".{_CURRENT}.{uuid.uuid4().hex[:8]}"
-    tmp.write_text(build_id + "\n", encoding="utf-8")
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / _CURRENT)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(build_id + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, index_dir / name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
-def _remove_old_builds(index_dir: Path, *, keep: str) -> None:
-    for build in (index_dir / _BUILDS).iterdir():
-        if build.name != keep and not build.name.endswith(".partial"):
+def _remove_old_builds(index_dir: Path, *, keep: set[str] | None) -> None:
+    """Prune after a successful switch, keeping the new build and the previous one (for rollback)."""
+    if keep is None:
+        return
+    for build in _complete_builds(index_dir):
+        if build.name not in keep:
             shutil.rmtree(build, ignore_errors=True)
+
+
+def rollback(index_dir: Path) -> tuple[str, str]:
+    """Make the previous build live again (and the current one the previous); returns (from, to).
+
+    Raises:
+        IndexUnavailableError: there is no previous build to go back to, or it is damaged.
+    """
+    with _build_lock(index_dir):
+        current, previous = live_build_id(index_dir), _pointer(index_dir, _PREVIOUS)
+        if previous is None or not (index_dir / _BUILDS / previous).is_dir():
+            raise IndexUnavailableError(f"no previous build to roll back to in {index_dir}")
+        try:
+            _read_manifest(index_dir / _BUILDS / previous)
+        except (OSError, ValueError) as error:
+            raise IndexUnavailableError(f"the previous build {previous} is damaged ({error}); not rolling back") from None
+        _point(index_dir, _CURRENT, previous)
+        if current is not None and (index_dir / _BUILDS / current).is_dir():
+            _point(index_dir, _PREVIOUS, current)
+        else:
+            (index_dir / _PREVIOUS).unlink(missing_ok=True)
+    return current or "none", previous
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _document_meta(record: dict) -> DocumentMeta:
+    """Catalogue metadata as stored; the id is data (any string a corpus uses), so it is not re-validated."""
+    fields = {k: v for k, v in record.items() if k not in ("layout", "warnings")}
+    return DocumentMeta.model_validate({**fields, "id": "_"}).model_copy(update={"id": fields["id"]})
+
+
+def _read_file(build: Path, name: str, reader: Callable[[Path], object], rebuild: str) -> object:
+    """Run ``reader`` on one file of the build; any failure is a sentence naming that file."""
+    path = build / name
+    try:
+        return reader(path)
+    except FileNotFoundError:
+        raise IndexUnavailableError(f"the index is damaged: {path} is missing; {rebuild}") from None
+    except Exception as error:  # a truncated or foreign file fails in numpy, FAISS, json, bm25s or pydantic
+        raise IndexUnavailableError(
+            f"the index is damaged: {path} cannot be read ({type(error).__name__}: {_first_line(error)}); {rebuild}"
+        ) from None
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def _rebuild_advice(index_dir: Path) -> str:
+    advice = f"rebuild it with: rag build --index-dir {index_dir} --force (add --corpus FILE if it was built from a corpus)"
+    previous = _pointer(index_dir, _PREVIOUS)
+    if previous is not None and (index_dir / _BUILDS / previous).is_dir():
+        advice += f", or go back to the previous build with: rag index rollback --index-dir {index_dir}"
+    return advice
 
 
 def load_index(
@@ -372,17 +567,25 @@ def load_index(
     """Open the live build of ``index_dir``, refusing one built for other settings.
 
     Raises:
-        IndexUnavailableError: no index there, or it is unreadable.
+        IndexMissingError: there is no index at all in ``index_dir``.
+        IndexUnavailableError: the index is damaged (the message names the file) or unreadable.
         IndexMismatchError: built with another model, chunking or format version.
     """
-    rebuild = f"rebuild it with: rag build --index-dir {index_dir}"
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexUnavailableError(f"{index_dir} is a file, not an index directory; give --index-dir a folder")
+    rebuild = _rebuild_advice(index_dir)
     build = _live_build(index_dir)
     if build is None:
-        raise IndexUnavailableError(f"no index found in {index_dir}; {rebuild}")
-    try:
-        manifest = _read_manifest(build)
-    except (OSError, ValueError) as error:
-        raise IndexUnavailableError(f"unreadable index manifest in {build}: {error}; {rebuild}") from error
+        pointer = live_build_id(index_dir)
+        if pointer is not None:
+            raise IndexUnavailableError(f"the index is damaged: {index_dir / _CURRENT} names build {pointer}, which is missing; {rebuild}")
+        if (index_dir / _CURRENT).exists():
+            raise IndexUnavailableError(f"the index is damaged: {index_dir / _CURRENT} is unreadable; {rebuild}")
+        if _complete_builds(index_dir):
+            raise IndexUnavailableError(f"the index is damaged: {index_dir / _CURRENT} is missing but builds exist; {rebuild}")
+        raise IndexMissingError(f"no index found in {index_dir}; build it with: rag build --index-dir {index_dir}")
+    manifest = _read_file(build, "manifest.json", lambda p: IndexManifest.model_validate_json(p.read_text(encoding="utf-8")), rebuild)
+    assert isinstance(manifest, IndexManifest)
     problems = []
     if manifest.format_version != FORMAT_VERSION:
         problems.append(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
@@ -394,27 +597,29 @@ def load_index(
         problems.append(f"lexical analyser version {manifest.lexical_analyzer_version}, this version uses {ANALYZER_VERSION}")
     if problems:
         raise IndexMismatchError(f"the index in {index_dir} does not match this configuration: {'; '.join(problems)}; {rebuild}")
-    try:
-        documents = {
-            doc: DocumentMeta.model_validate({k: v for k, v in record.items() if k not in ("layout", "warnings")})
-            for doc, record in json.loads((build / "documents.json").read_text(encoding="utf-8")).items()
-        }
-        units = {}
-        for line in (build / "units.jsonl").open(encoding="utf-8"):
-            unit = _unit_from_record(json.loads(line))
-            units[unit.id] = unit
-        chunks = _read_spans(build / "chunks.jsonl", units)
-        sentences = _read_spans(build / "sentences.jsonl", units)
-        sentence_vectors = np.load(build / "sentence_vectors.npy")
-        vectors = np.load(build / "vectors.npy")
-        dense = load_dense_index(build / "dense.faiss")
-        lexical = LexicalIndex.load(build / "lexical")
-    except (OSError, ValueError, KeyError) as error:
-        raise IndexUnavailableError(f"the index in {build} is damaged ({error}); {rebuild}") from error
-    if not (len(chunks) == len(vectors) == dense.ntotal == len(lexical) == manifest.chunks) or len(sentences) != len(
-        sentence_vectors
-    ):
-        raise IndexUnavailableError(f"the index in {build} is inconsistent (chunk and vector counts differ); {rebuild}")
+
+    def read(name: str, reader: Callable[[Path], object]) -> object:
+        return _read_file(build, name, reader, rebuild)
+
+    documents: dict[str, DocumentMeta] = read(  # type: ignore[assignment]
+        "documents.json",
+        lambda p: {doc: _document_meta(record) for doc, record in json.loads(p.read_text(encoding="utf-8")).items()},
+    )
+    units: dict[str, Unit] = read("units.jsonl", lambda p: {u.id: u for u in map(_unit_from_record, _jsonl(p))})  # type: ignore[assignment]
+    chunks: list[Chunk] = read("chunks.jsonl", lambda p: _read_spans(p, units))  # type: ignore[assignment]
+    sentences: list[Chunk] = read("sentences.jsonl", lambda p: _read_spans(p, units))  # type: ignore[assignment]
+    sentence_vectors: np.ndarray = read("sentence_vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
+    vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
+    dense = read("dense.faiss", load_dense_index)
+    lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
+    counts = (len(chunks), len(vectors), dense.ntotal, len(lexical), manifest.chunks)  # type: ignore[attr-defined]
+    if len(set(counts)) != 1 or len(sentences) != len(sentence_vectors) or len(sentences) != manifest.sentences:
+        raise IndexUnavailableError(
+            f"the index in {build} is damaged: its files disagree (chunks, vectors, FAISS rows, lexical rows, manifest: "
+            f"{'/'.join(map(str, counts))}; sentences {len(sentences)}, sentence vectors {len(sentence_vectors)}); {rebuild}"
+        )
+    if vectors.ndim != 2 or vectors.shape[1] != manifest.dimension or dense.d != manifest.dimension:  # type: ignore[attr-defined]
+        raise IndexUnavailableError(f"the index in {build} is damaged: vectors do not have dimension {manifest.dimension}; {rebuild}")
     rows: dict[str, range] = {}
     for row, sentence in enumerate(sentences):
         first = rows.get(sentence.unit_id)
