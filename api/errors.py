@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,11 +12,13 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import MAX_K
 from rag.language import detect_language
 
 __all__ = ["ApiError", "document_errors", "install_error_handlers", "localized"]
 
 log = logging.getLogger("rag.api")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -34,9 +37,20 @@ def localized(question: str | None, en: str, zh: str) -> str:
     return zh if detect_language(question) == "zh" else en
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, question: str | None) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
     kind = error.get("type", "")
+    if location in ("question", "q") and kind == "string_too_short":
+        return localized(question, "The question is empty.", "问题为空。")
+    if location in ("question", "q") and kind == "string_too_long" and isinstance(error.get("input"), str):
+        n, most = len(error["input"]), error.get("ctx", {}).get("max_length")
+        return localized(question, f"The question is too long ({n} characters; at most {most}).", f"问题过长（{n} 个字符；最多 {most} 个）。")
+    if location == "k" and kind in ("greater_than_equal", "less_than_equal"):
+        return localized(question, f"k must be between 1 and {MAX_K}.", f"k 必须在 1 到 {MAX_K} 之间。")
+    if kind == "surrogate":
+        return f"'{location}' {error.get('msg', 'is not valid text')}"
+    if kind.startswith("string_too"):
+        return f"'{location}': {error.get('msg', 'wrong length')}"
     if kind == "missing":
         return f"'{location}' is required" if location else "a JSON body is required"
     if kind == "extra_forbidden":
@@ -58,7 +72,11 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
             return JSONResponse({"detail": f"send the request body as JSON (Content-Type: application/json), not {content_type or 'no content type'}"}, 415)
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse({"detail": "the request body is not valid JSON"}, 400)
-    return JSONResponse({"detail": "; ".join(_describe(e) for e in errors)}, 422)
+    body = exc.body if isinstance(exc.body, dict) else {}
+    question = body.get("question") if isinstance(body.get("question"), str) else request.query_params.get("q")
+    if question and _SURROGATE.search(question):
+        question = None  # not text: answer in both languages
+    return JSONResponse({"detail": "; ".join(_describe(e, question) for e in errors)}, 422)
 
 
 async def _api_error_handler(_: Request, exc: ApiError) -> JSONResponse:

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
 
 
+MAX_DOC_ID_CHARS = 200
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value: str) -> str:
+    """JSON can spell a lone surrogate (\\ud800), which is no character; refuse it instead of failing later."""
+    if _SURROGATE.search(value):
+        raise PydanticCustomError("surrogate", "contains a lone surrogate code point (U+D800..U+DFFF), which is not text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_surrogates)]
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="the question, in Chinese or English")
-    k: int = Field(default=5, description=f"number of hits to consider, 1..{MAX_K}")
-    doc: str | None = Field(default=None, description="restrict to one document id")
+    question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question, in Chinese or English")
+    k: int = Field(default=5, ge=1, le=MAX_K, description=f"number of hits to consider, 1..{MAX_K}")
+    doc: Text | None = Field(default=None, min_length=1, max_length=MAX_DOC_ID_CHARS, description="restrict to one document id")
 
 
 class CitationOut(BaseModel):

@@ -606,20 +606,30 @@ def load_index(
         lambda p: {doc: _document_meta(record) for doc, record in json.loads(p.read_text(encoding="utf-8")).items()},
     )
     units: dict[str, Unit] = read("units.jsonl", lambda p: {u.id: u for u in map(_unit_from_record, _jsonl(p))})  # type: ignore[assignment]
+    for name, found, expected in (("documents.json", len(documents), manifest.documents), ("units.jsonl", len(units), manifest.units)):
+        if found != expected:
+            raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} entries, the manifest says {expected}; {rebuild}")
     chunks: list[Chunk] = read("chunks.jsonl", lambda p: _read_spans(p, units))  # type: ignore[assignment]
     sentences: list[Chunk] = read("sentences.jsonl", lambda p: _read_spans(p, units))  # type: ignore[assignment]
     sentence_vectors: np.ndarray = read("sentence_vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
     vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
     dense = read("dense.faiss", load_dense_index)
     lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
-    counts = (len(chunks), len(vectors), dense.ntotal, len(lexical), manifest.chunks)  # type: ignore[attr-defined]
-    if len(set(counts)) != 1 or len(sentences) != len(sentence_vectors) or len(sentences) != manifest.sentences:
-        raise IndexUnavailableError(
-            f"the index in {build} is damaged: its files disagree (chunks, vectors, FAISS rows, lexical rows, manifest: "
-            f"{'/'.join(map(str, counts))}; sentences {len(sentences)}, sentence vectors {len(sentence_vectors)}); {rebuild}"
-        )
-    if vectors.ndim != 2 or vectors.shape[1] != manifest.dimension or dense.d != manifest.dimension:  # type: ignore[attr-defined]
-        raise IndexUnavailableError(f"the index in {build} is damaged: vectors do not have dimension {manifest.dimension}; {rebuild}")
+    expected = (
+        ("chunks.jsonl", len(chunks), manifest.chunks),
+        ("vectors.npy", len(vectors), manifest.chunks),
+        ("dense.faiss", dense.ntotal, manifest.chunks),  # type: ignore[attr-defined]
+        ("lexical", len(lexical), manifest.chunks),
+        ("sentences.jsonl", len(sentences), manifest.sentences),
+        ("sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
+    )
+    for name, found, wanted in expected:
+        if found != wanted:
+            raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} rows, the manifest says {wanted}; {rebuild}")
+    for name, array in (("vectors.npy", vectors), ("sentence_vectors.npy", sentence_vectors), ("dense.faiss", dense)):
+        dim = array.d if name == "dense.faiss" else (array.shape[1] if array.ndim == 2 else -1)  # type: ignore[attr-defined]
+        if dim != manifest.dimension:
+            raise IndexUnavailableError(f"the index is damaged: {build / name} does not hold {manifest.dimension}-dimensional vectors; {rebuild}")
     rows: dict[str, range] = {}
     for row, sentence in enumerate(sentences):
         first = rows.get(sentence.unit_id)
