@@ -60,7 +60,8 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
         except (IndexBuildError, IndexUnavailableError) as error:
             raise StartupError(str(error)) from None
     except IndexUnavailableError as error:
-        raise StartupError(f"{error}. The service does not start on a damaged index and does not rebuild over it.") from None
+        refusal = " The service does not start on a damaged index and does not rebuild over it." if "damaged" in str(error) else ""
+        raise StartupError(f"{error}.{refusal}") from None
     # jieba's dictionary and the English→Chinese lexicon load lazily: pay for them now, not on the first request
     for warm_up in ("气候变化", "climate change"):
         retriever.search(warm_up, k=1)
