@@ -47,8 +47,8 @@ def _describe(error: dict, question: str | None) -> str:
         return localized(question, f"The question is too long ({n} characters; at most {most}).", f"问题过长（{n} 个字符；最多 {most} 个）。")
     if location == "k" and kind in ("greater_than_equal", "less_than_equal"):
         return localized(question, f"k must be between 1 and {MAX_K}.", f"k 必须在 1 到 {MAX_K} 之间。")
-    if kind == "surrogate":
-        return f"'{location}' {error.get('msg', 'is not valid text')}"
+    if kind == "surrogate" or kind == "string_unicode":  # pydantic-core refuses lone surrogates itself in some paths
+        return f"'{location}' contains a lone surrogate code point (U+D800..U+DFFF), which is not text"
     if kind.startswith("string_too"):
         return f"'{location}': {error.get('msg', 'wrong length')}"
     if kind == "missing":

@@ -30,7 +30,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question, in Chinese or English")
-    k: int = Field(default=5, ge=1, le=MAX_K, description=f"number of hits to consider, 1..{MAX_K}")
+    k: int = Field(default=5, ge=1, le=MAX_K, strict=True, description=f"number of hits to consider, 1..{MAX_K}")
     doc: Text | None = Field(default=None, min_length=1, max_length=MAX_DOC_ID_CHARS, description="restrict to one document id")
 
 
