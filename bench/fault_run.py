@@ -44,8 +44,10 @@ def live_build(index: Path) -> Path:
 
 
 def first_error(run: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING", "DEBUG"))]
-    return lines[0][:240] if lines else ""
+    """The command's own error line (not library warnings or progress bars)."""
+    lines = [line.strip() for line in run.stderr.splitlines() if line.strip()]
+    ours = [line for line in lines if line.startswith(("error:", "Traceback", "Aborted"))]
+    return (ours or [""])[0][:240]
 
 
 def free_port() -> int:

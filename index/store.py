@@ -287,6 +287,7 @@ def build_index(
             manifest = _read_manifest(live)
             same = manifest.corpus_hash == hash_ and manifest.model_id == model_id and manifest.format_version == FORMAT_VERSION
             if same and (manifest.sentences > 0) == with_sentences:
+                _clean_leftovers_if_idle(index_dir)
                 return BuildReport(live, manifest, 0, manifest.chunks, True, time.perf_counter() - started)
         except (OSError, ValueError):
             pass
@@ -327,13 +328,27 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
     except Timeout:
         raise IndexBuildError(f"another build is running in {index_dir}; wait for it to finish") from None
     try:
-        for leftover in (index_dir / _BUILDS).glob(".*.partial"):
-            shutil.rmtree(leftover, ignore_errors=True)  # a build killed with -9 cannot clean up after itself
-        for leftover in index_dir.glob(f".{_CURRENT}.*"):
-            leftover.unlink(missing_ok=True)
+        _clean_leftovers(index_dir)
         yield
     finally:
         lock.release()
+
+
+def _clean_leftovers(index_dir: Path) -> None:
+    """Remove what a build killed with -9 left behind (it cannot clean up after itself); call under the lock."""
+    for leftover in (index_dir / _BUILDS).glob(".*.partial"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in index_dir.glob(f".{_CURRENT}.*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _clean_leftovers_if_idle(index_dir: Path) -> None:
+    """Clean leftovers when no build is running (an up-to-date index is otherwise never written)."""
+    try:
+        with _build_lock(index_dir):
+            pass
+    except IndexBuildError:
+        pass  # another build is running: it cleans up itself
 
 
 def _write_new_build(
@@ -535,10 +550,13 @@ def _document_meta(record: dict) -> DocumentMeta:
 def _read_file(build: Path, name: str, reader: Callable[[Path], object], rebuild: str) -> object:
     """Run ``reader`` on one file of the build; any failure is a sentence naming that file."""
     path = build / name
+    missing = f"the index is damaged: {path} is missing; {rebuild}"
+    if not path.exists():
+        raise IndexUnavailableError(missing)
     try:
         return reader(path)
     except FileNotFoundError:
-        raise IndexUnavailableError(f"the index is damaged: {path} is missing; {rebuild}") from None
+        raise IndexUnavailableError(missing) from None
     except Exception as error:  # a truncated or foreign file fails in numpy, FAISS, json, bm25s or pydantic
         raise IndexUnavailableError(
             f"the index is damaged: {path} cannot be read ({type(error).__name__}: {_first_line(error)}); {rebuild}"

@@ -235,3 +235,10 @@ def test_cli_build_with_corpus_honours_force(tmp_path: Path, monkeypatch: pytest
     assert forced.exit_code == 0 and "up to date" not in forced.output, forced.output
     search = runner.invoke(app, ["search", "text", "--mode", "lexical", "--index-dir", str(tmp_path / "index")])
     assert search.exit_code == 0 and "Super_Bowl_50#0" in search.output, search.output
+
+
+def test_an_up_to_date_build_still_removes_leftovers(index_dir: Path) -> None:
+    leftover = index_dir / "builds" / ".20200101T000000-deadbeef.partial"
+    leftover.mkdir()
+    report = _build(index_dir, DOCS, _FakeEmbedder())  # same corpus: nothing rebuilt
+    assert report.unchanged and not leftover.exists()
