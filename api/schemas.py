@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 MAX_QUESTION_CHARS = 2000
@@ -26,11 +26,21 @@ def _no_surrogates(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_surrogates)]
 
 
+def _json_integer(value: object) -> object:
+    """A JSON Schema integer: 3 and 3.0, not true or "3" (which pydantic's lax mode would take)."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question, in Chinese or English")
-    k: int = Field(default=5, ge=1, le=MAX_K, strict=True, description=f"number of hits to consider, 1..{MAX_K}")
+    k: JsonInteger = Field(default=5, ge=1, le=MAX_K, description=f"number of hits to consider, 1..{MAX_K}")
     doc: Text | None = Field(default=None, min_length=1, max_length=MAX_DOC_ID_CHARS, description="restrict to one document id")
 
 
