@@ -1,8 +1,9 @@
-"""The catalogue: what we know about each document that its text does not say.
+"""The catalogue: what we know about each document, from ``catalogue.json`` and its own header.
 
 A UN document's symbol (A/68/…) is often not printed in the extracted text, and guessing it
 from footnotes is how wrong citations happen (the seed's footnote "A/68/150" is the agenda,
-not the document). So the symbol comes only from ``catalogue.json`` beside the documents.
+not the document). So the symbol comes from ``catalogue.json`` beside the documents, or from the
+document's own header where it is printed there (``rag.ingest.header``); the catalogue wins.
 """
 
 from __future__ import annotations
@@ -35,8 +36,18 @@ class DocumentMeta(BaseModel):
     language: str | None = None
     session: int | None = None
     agenda_items: tuple[str, ...] = ()
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")  # date of issue, ISO 8601
+    body: str | None = None  # issuing body: "General Assembly", "Security Council", …
     notes: str | None = None
     catalogued: bool = True
+    from_header: tuple[str, ...] = ()  # fields read from the document's printed header, not the catalogue
+
+    def with_header(self, fields: dict[str, object]) -> DocumentMeta:
+        """Fill the fields the catalogue leaves empty with those the document prints; the catalogue wins."""
+        update = {k: v for k, v in fields.items() if v not in (None, ()) and getattr(self, k) in (None, ())}
+        if not update:
+            return self
+        return self.model_copy(update={**update, "from_header": tuple(sorted({*self.from_header, *update}))})
 
 
 class Catalogue(BaseModel):
