@@ -40,7 +40,7 @@ def localized(question: str | None, en: str, zh: str) -> str:
 def _describe(error: dict, question: str | None) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
     kind = error.get("type", "")
-    if location in ("question", "q") and kind == "string_too_short":
+    if location in ("question", "q") and kind in ("string_too_short", "string_pattern_mismatch"):
         return localized(question, "The question is empty.", "问题为空。")
     if location in ("question", "q") and kind == "string_too_long" and isinstance(error.get("input"), str):
         n, most = len(error["input"]), error.get("ctx", {}).get("max_length")

@@ -13,6 +13,7 @@ MAX_K = 50
 
 
 MAX_DOC_ID_CHARS = 200
+NOT_BLANK = r"[^\s\x1c-\x1f]"  # at least one character that str.strip() keeps, in JSON Schema's regex dialect too
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -39,7 +40,7 @@ JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question, in Chinese or English")
+    question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="the question, in Chinese or English")
     k: JsonInteger = Field(default=5, ge=1, le=MAX_K, description=f"number of hits to consider, 1..{MAX_K}")
     doc: Text | None = Field(default=None, min_length=1, max_length=MAX_DOC_ID_CHARS, description="restrict to one document id")
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import Answerer
 from api.errors import ApiError, localized
 from api.routes.ask import check_k, check_question
-from api.schemas import MAX_DOC_ID_CHARS, MAX_K, MAX_QUESTION_CHARS, ErrorOut, HitOut, SearchResponse
+from api.schemas import MAX_DOC_ID_CHARS, MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, ErrorOut, HitOut, SearchResponse
 from rag.retriever import RetrievalMode
 
 router = APIRouter(tags=["search"])
@@ -18,7 +18,7 @@ router = APIRouter(tags=["search"])
 @router.get("/search", response_model=SearchResponse, responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 def search(
     answerer: Answerer,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question or keywords")],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="the question or keywords")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description=f"number of hits, 1..{MAX_K}")] = 10,
     doc: Annotated[str | None, Query(min_length=1, max_length=MAX_DOC_ID_CHARS, description="restrict to one document id")] = None,
     mode: Annotated[RetrievalMode, Query(description="hybrid, dense or lexical")] = RetrievalMode.HYBRID,
