@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from api.errors import document_errors, install_error_handlers
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.reload import Reloader
-from api.routes import admin, ask, documents, health, search
+from api.routes import admin, ask, documents, health, library, search
 from api.schemas import ErrorOut
 from api.security import RateLimitMiddleware, is_loopback, require_api_key
 from index.store import IndexBuildError, IndexMissingError, IndexUnavailableError
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
     app.state.reloader = Reloader(app.state, chunking=settings.chunking, check_every_s=settings.reload_check_s)
     install_error_handlers(app)
     guarded = [Depends(require_api_key)] if public else []
-    for router in (ask.router, search.router, documents.router):
+    for router in (ask.router, search.router, documents.router, library.router):
         app.include_router(router, dependencies=guarded, responses={401: {"model": ErrorOut}} if public else None)
     app.include_router(health.router)
     app.include_router(admin.router)

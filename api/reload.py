@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.store import live_build_id, load_index
+from index.backends.local import FaissDense
+from index.store import IndexUnavailableError, live_build_id, load_index
 from rag.chunking import ChunkingParams
 from rag.qa import QuestionAnswerer
 from rag.retriever import Retriever
@@ -58,6 +59,8 @@ class Reloader:
             directory = index_dir_of(old)
             if live_build_id(directory) == served:
                 return ReloadOutcome(False, served, served)
+            if not isinstance(old.retriever.dense, FaissDense):
+                raise IndexUnavailableError("reload swaps the local index only; restart the service to serve a rebuilt Milvus collection")
             index = load_index(directory, model_id=old.retriever.index.manifest.model_id, chunking=self.chunking)
             retriever = Retriever(index, old.retriever.encoder, fusion=old.retriever.fusion, lexicon=old.retriever.lexicon)
             self.state.answerer = QuestionAnswerer(retriever, old.params, old.generator)

@@ -58,8 +58,15 @@ class Citation:
     spans: tuple[tuple[int, int], ...]
     reference: str
     language: Language  # the language of ``text`` (the document's), which may differ from the question's
+    versions: tuple[Citation, ...] = ()  # the same unit in every language version of the document (rag.bilingual)
 
     def to_record(self) -> dict[str, object]:
+        record = self._record()
+        if self.versions:
+            record["versions"] = [v._record() for v in self.versions]
+        return record
+
+    def _record(self) -> dict[str, object]:
         return {
             "id": self.id,
             "doc": self.doc,

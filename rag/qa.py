@@ -10,7 +10,10 @@ import time
 from dataclasses import dataclass, replace
 
 from rag.answer import Answer, AnswerParams, compose_answer
+from rag.bilingual import with_versions
+from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
+from rag.library import library_of
 from rag.retriever import Retriever, SearchResult
 
 __all__ = ["AskResult", "QuestionAnswerer"]
@@ -31,17 +34,18 @@ class QuestionAnswerer:
         self.params = params or AnswerParams()
         self.generator = generator
 
-    def ask(self, question: str, *, k: int = 5, doc: str | None = None) -> AskResult:
-        """Answer one question from the top ``k`` hits.
+    def ask(self, question: str, *, k: int = 5, doc: str | None = None, where: SearchFilter | None = None) -> AskResult:
+        """Answer one question from the top ``k`` hits (of the documents ``where`` allows).
 
         Raises:
-            KeyError: ``doc`` is not an indexed document.
+            KeyError: ``doc``, or a document named by ``where``, is not an indexed document.
         """
         started = time.perf_counter()
-        result = self.retriever.search(question, k=k, doc=doc)
+        result = self.retriever.search(question, k=k, doc=doc, where=where)
         searched = time.perf_counter()
         assert result.query_vector is not None
         answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params)
+        answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
             answer = self._generate(question, result, answer)
