@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import MAX_K
 from rag.language import detect_language
+
+__all__ = ["ApiError", "document_errors", "install_error_handlers", "localized"]
+
+log = logging.getLogger("rag.api")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -26,9 +37,20 @@ def localized(question: str | None, en: str, zh: str) -> str:
     return zh if detect_language(question) == "zh" else en
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, question: str | None) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
     kind = error.get("type", "")
+    if location in ("question", "q") and kind in ("string_too_short", "string_pattern_mismatch"):
+        return localized(question, "The question is empty.", "问题为空。")
+    if location in ("question", "q") and kind == "string_too_long" and isinstance(error.get("input"), str):
+        n, most = len(error["input"]), error.get("ctx", {}).get("max_length")
+        return localized(question, f"The question is too long ({n} characters; at most {most}).", f"问题过长（{n} 个字符；最多 {most} 个）。")
+    if location == "k" and kind in ("greater_than_equal", "less_than_equal"):
+        return localized(question, f"k must be between 1 and {MAX_K}.", f"k 必须在 1 到 {MAX_K} 之间。")
+    if kind == "surrogate" or kind == "string_unicode":  # pydantic-core refuses lone surrogates itself in some paths
+        return f"'{location}' contains a lone surrogate code point (U+D800..U+DFFF), which is not text"
+    if kind.startswith("string_too"):
+        return f"'{location}': {error.get('msg', 'wrong length')}"
     if kind == "missing":
         return f"'{location}' is required" if location else "a JSON body is required"
     if kind == "extra_forbidden":
@@ -50,11 +72,16 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
             return JSONResponse({"detail": f"send the request body as JSON (Content-Type: application/json), not {content_type or 'no content type'}"}, 415)
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse({"detail": "the request body is not valid JSON"}, 400)
-    return JSONResponse({"detail": "; ".join(_describe(e) for e in errors)}, 422)
+    body = exc.body if isinstance(exc.body, dict) else {}
+    question = body.get("question") if isinstance(body.get("question"), str) else request.query_params.get("q")
+    if question and _SURROGATE.search(question):
+        question = None  # not text: answer in both languages
+    return JSONResponse({"detail": "; ".join(_describe(e, question) for e in errors)}, 422)
 
 
 async def _api_error_handler(_: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse({"detail": exc.message}, exc.status)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse({"detail": exc.message}, exc.status, headers=headers)
 
 
 async def _http_error_handler(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -62,11 +89,49 @@ async def _http_error_handler(_: Request, exc: StarletteHTTPException) -> JSONRe
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such endpoint; see /docs"
     if exc.status_code == 405:
-        detail = "method not allowed for this endpoint; see /docs"
-    return JSONResponse({"detail": detail}, exc.status_code)
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"method not allowed for this endpoint (allowed: {allowed}); see /docs" if allowed else "method not allowed; see /docs"
+    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)  # keeps Allow on 405
+
+
+async def _unexpected_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error while answering a request", exc_info=exc)
+    return JSONResponse({"detail": "internal error; the server log has the details"}, 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(Exception, _unexpected_error_handler)
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+_BODY_ERRORS = {"400": "the body is not valid JSON", "413": "the body is larger than the configured limit", "415": "the body is not JSON"}
+
+
+def document_errors(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI schema with every error response as it really is: ``{"detail": "<sentence>"}``."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorOut"] = {
+        "title": "ErrorOut", "type": "object", "required": ["detail"],
+        "properties": {"detail": {"title": "Detail", "type": "string", "description": "what went wrong, as a sentence"}},
+    }
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            codes = {"422": "a parameter or field is invalid", "429": "too many requests from this client"}
+            if "requestBody" in operation:
+                codes.update(_BODY_ERRORS)
+            for code, description in codes.items():
+                responses[code] = {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+            for code, response in responses.items():
+                if code[0] in "45" and code not in codes:
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
+    app.openapi_schema = schema
+    return schema

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
+
+
+MAX_DOC_ID_CHARS = 200
+NOT_BLANK = r"[^\s\x1c-\x1f]"  # at least one character that str.strip() keeps, in JSON Schema's regex dialect too
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value: str) -> str:
+    """JSON can spell a lone surrogate (\\ud800), which is no character; refuse it instead of failing later."""
+    if _SURROGATE.search(value):
+        raise PydanticCustomError("surrogate", "contains a lone surrogate code point (U+D800..U+DFFF), which is not text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_surrogates)]
+
+
+def _json_integer(value: object) -> object:
+    """A JSON Schema integer: 3 and 3.0, not true or "3" (which pydantic's lax mode would take)."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 
 
 class FilterFields(BaseModel):
@@ -15,18 +42,18 @@ class FilterFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    doc: str | list[str] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
-    symbol: str | list[str] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
-    lang: str | list[str] | None = Field(default=None, description="language version(s) to search: zh, en")
+    doc: Text | list[Text] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
+    symbol: Text | list[Text] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
+    lang: Text | list[Text] | None = Field(default=None, description="language version(s) to search: zh, en")
     session: int | list[int] | None = Field(default=None, description="session number(s), e.g. 68")
-    since: str | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
-    until: str | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
-    body: str | list[str] | None = Field(default=None, description="issuing body, e.g. General Assembly")
+    since: Text | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
+    until: Text | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
+    body: Text | list[Text] | None = Field(default=None, description="issuing body, e.g. General Assembly")
 
 
 class AskRequest(FilterFields):
-    question: str = Field(description="the question, in Chinese or English")
-    k: int = Field(default=5, description=f"number of hits to consider, 1..{MAX_K}")
+    question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="the question, in Chinese or English")
+    k: JsonInteger = Field(default=5, ge=1, le=MAX_K, description=f"number of hits to consider, 1..{MAX_K}")
 
 
 class CitationVersionOut(BaseModel):
@@ -169,7 +196,14 @@ class HealthOut(BaseModel):
     model: str
     units: dict[str, int]
     manifest: dict[str, object]
+    stale: bool = Field(default=False, description="a newer build is live on disk; it is served after the next reload")
 
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ReloadOut(BaseModel):
+    changed: bool = Field(description="a new build is now served")
+    build: str = Field(description="id of the build now served")
+    previous: str = Field(description="id of the build served before")

@@ -109,6 +109,7 @@ def build(
     """Build the search index from a documents folder or a BEIR corpus file."""
     import time
 
+    from index.store import IndexBuildError
     from rag.engine import build_from_corpus_file, build_from_documents, load_seed_corpus
     from rag.evaluation.datasets import DatasetError
 
@@ -119,7 +120,7 @@ def build(
     started = time.perf_counter()
     try:
         if corpus is not None:
-            report = build_from_corpus_file(settings, corpus, index_dir=target, show_progress=True)
+            report = build_from_corpus_file(settings, corpus, index_dir=target, show_progress=True, force=force)
         else:
             documents = load_seed_corpus(settings, seeds)
             for message in documents.warnings:
@@ -129,7 +130,7 @@ def build(
             if not documents.documents:
                 raise _fail(f"no readable documents in {seeds or settings.seeds_dir}")
             report = build_from_documents(settings, documents, index_dir=target, show_progress=True, force=force)
-    except (FileNotFoundError, DatasetError, ValueError) as error:
+    except (FileNotFoundError, DatasetError, ValueError, IndexBuildError) as error:
         raise _fail(str(error)) from None
     m = report.manifest
     state = "up to date, nothing rebuilt" if report.unchanged else f"embedded {report.embedded}, reused {report.reused}"
@@ -278,15 +279,39 @@ def serve(
     import uvicorn
 
     from api.app import StartupError, create_app, prepare_answerer
+    from api.security import is_loopback
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings = Settings().model_copy(update={"host": host})
+    if not is_loopback(host) and not settings.api_key:
+        raise _fail(
+            f"refusing to serve on {host} without authentication: set RAG_API_KEY to a secret "
+            "(clients send it as 'Authorization: Bearer <key>' or 'X-API-Key'), or serve on 127.0.0.1"
+        )
     try:
         answerer = prepare_answerer(settings, index_dir=index_dir)
     except StartupError as error:
         raise _fail(str(error)) from None
     typer.echo(f"serving on http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run(create_app(settings, answerer=answerer), host=host, port=port, log_level="info")
+    app_ = create_app(settings, answerer=answerer, index_dir=index_dir or settings.resolved_index_dir)
+    uvicorn.run(app_, host=host, port=port, log_level="info", server_header=False)
+
+
+index_app = typer.Typer(help="Manage the index's builds.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("rollback")
+def index_rollback(index_dir: IndexDirOption = None) -> None:
+    """Make the previous build live again (the current one becomes the previous: run twice to undo)."""
+    from index.store import IndexBuildError, IndexUnavailableError, rollback
+
+    target = index_dir or Settings().resolved_index_dir
+    try:
+        left, now = rollback(target)
+    except (IndexUnavailableError, IndexBuildError) as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"index {target}: build {now} is live again (was {left}); a running service picks it up on POST /admin/reload")
 
 
 @app.command()

@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(default=2, ge=1, le=64, description="intra-op threads of the encoder (the machine's cores)")
     query_cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="recent query vectors kept in memory (0: off)")
 
+    host: str = Field(default="127.0.0.1", description="address the service listens on (rag serve --host); not loopback means an API key is required")
+    api_key: str | None = Field(
+        default=None, repr=False, min_length=16,
+        description="secret clients send as 'Authorization: Bearer <key>' or 'X-API-Key'; required off loopback and for /admin endpoints",
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, le=100_000_000, description="largest request body accepted (413 beyond)")
+    rate_limit: str = Field(default="120/minute", description="per-client request limit, in the 'limits' notation (e.g. 10/second)")
+    rate_limit_on_loopback: bool = Field(default=False, description="apply the rate limit when serving on loopback too")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none: CORS closed)")
+    reload_check_s: float = Field(
+        default=2.0, ge=0, le=3600, description="how often the service looks for a rebuilt index and swaps it in (0: only on POST /admin/reload)"
+    )
+
     @property
     def chunking(self) -> ChunkingParams:
         return ChunkingParams(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap, heading_context=self.chunk_heading_context)

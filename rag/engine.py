@@ -109,12 +109,14 @@ def corpus_from_beir(docs: Sequence[tuple[str, str, str]], source_name: str) -> 
     return LoadedCorpus(tuple(documents), metadata, (), ())
 
 
-def build_from_corpus_file(settings: Settings, path: Path, *, index_dir: Path, show_progress: bool = False) -> BuildReport:
+def build_from_corpus_file(
+    settings: Settings, path: Path, *, index_dir: Path, show_progress: bool = False, force: bool = False
+) -> BuildReport:
     from rag.evaluation.beir import load_beir_corpus
 
     docs = load_beir_corpus(path)
     corpus = corpus_from_beir([(d.id, d.title, d.text) for d in docs], path.name)
-    return build_from_documents(settings, corpus, index_dir=index_dir, show_progress=show_progress)
+    return build_from_documents(settings, corpus, index_dir=index_dir, show_progress=show_progress, force=force)
 
 
 def load_seed_corpus(settings: Settings, seeds_dir: Path | None = None) -> LoadedCorpus:

@@ -22,7 +22,6 @@ from rag.evaluation.parallel import measure_aligned_quotes, write_parallel_libra
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
 from rag.filters import SearchFilter
 from rag.library import library_of
-from rag.live import reload_answerer
 
 pytestmark = pytest.mark.slow
 
@@ -167,10 +166,10 @@ def test_live_swap_serves_a_new_document_without_failing_requests(client: TestCl
     try:
         write_parallel_library(DEFAULT_XQUAD_DIR, library_settings.seeds_dir, (0, 1, 2))
         build_from_documents(library_settings, load_seed_corpus(library_settings), index_dir=library_settings.resolved_index_dir)
-        fresh = reload_answerer(client.app.state.answerer)
-        assert fresh is not None
-        client.app.state.answerer = fresh
-        assert reload_answerer(fresh) is None  # already serving the live build
+        reloader = client.app.state.reloader
+        assert reloader.reload().changed
+        assert not reloader.reload().changed  # already serving the live build
+        fresh = client.app.state.answerer
     finally:
         stop.set()
         worker.join()

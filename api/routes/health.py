@@ -1,10 +1,10 @@
-"""GET /health: is the index loaded, with which model, and what is in it."""
+"""GET /health: is the index loaded, with which model, and what is in it (no file paths)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import Answerer
 from api.schemas import HealthOut
@@ -13,7 +13,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthOut)
-def health(answerer: Answerer) -> HealthOut:
+def health(answerer: Answerer, request: Request) -> HealthOut:
     index = answerer.retriever.index
     counts = Counter(u.kind.value for u in index.units.values())
     return HealthOut(
@@ -21,5 +21,6 @@ def health(answerer: Answerer) -> HealthOut:
         index_loaded=True,
         model=index.manifest.model_id,
         units={"total": len(index.units), "chunks": len(index.chunks), **counts},
-        manifest={**index.manifest.model_dump(), "path": str(index.path)},
+        manifest=index.manifest.model_dump(),
+        stale=request.app.state.reloader.is_stale(),
     )

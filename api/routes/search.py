@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import Answerer
 from api.filtering import make_filter, unknown_document
 from api.routes.ask import check_k, check_question
-from api.schemas import ErrorOut, FilterFields, HitOut, SearchResponse
+from api.schemas import MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, ErrorOut, FilterFields, HitOut, SearchResponse
 from rag.library import library_of
 from rag.retriever import RetrievalMode
 
@@ -21,8 +21,8 @@ __all__ = ["router"]
 @router.get("/search", response_model=SearchResponse, responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 def search(
     answerer: Answerer,
-    q: Annotated[str, Query(description="the question or keywords")],
-    k: Annotated[int, Query(description="number of hits, 1..50")] = 10,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="the question or keywords")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description=f"number of hits, 1..{MAX_K}")] = 10,
     doc: Annotated[list[str] | None, Query(description="document id, or a document's symbol / key (all its versions); repeatable")] = None,
     symbol: Annotated[list[str] | None, Query(description="UN symbol; repeatable")] = None,
     lang: Annotated[list[str] | None, Query(description="language version: zh, en; repeatable")] = None,

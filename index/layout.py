@@ -1,0 +1,129 @@
+"""What a build folder holds: the manifest, the loaded index, and the records of its JSONL files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from index.builds import IndexUnavailableError
+from rag.catalogue import DocumentMeta
+from rag.chunking import Chunk
+from rag.lexical import LexicalIndex
+from rag.units import SourceSpan, Unit, UnitKind
+
+__all__ = [
+    "FORMAT_VERSION",
+    "IndexManifest",
+    "IndexMismatchError",
+    "LoadedIndex",
+    "read_manifest",
+    "read_spans",
+    "unit_from_record",
+    "unit_record",
+    "write_spans",
+]
+
+FORMAT_VERSION = 1
+
+
+class IndexMismatchError(IndexUnavailableError):
+    """The index was built with another model, chunking or format than the one asked for."""
+
+
+class IndexManifest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int
+    package_version: str
+    created: str
+    model_id: str
+    dimension: int
+    chunking: dict[str, object]
+    lexical_analyzer_version: int
+    corpus_hash: str
+    documents: int
+    units: int
+    chunks: int
+    sentences: int
+    dense_index: str
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """Everything search needs, read from one build directory."""
+
+    path: Path
+    manifest: IndexManifest
+    documents: dict[str, DocumentMeta]
+    units: dict[str, Unit]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    dense: object  # faiss.Index
+    lexical: LexicalIndex
+    sentences: list[Chunk]  # sentence spans of retrievable units, same shape as chunks
+    sentence_vectors: np.ndarray
+    sentence_rows: dict[str, range]  # unit id -> rows of its sentences
+    paragraphs: dict[str, dict[int, Unit]]  # doc -> paragraph number -> paragraph (first of duplicates), in order
+    sub_units: dict[str, tuple[Unit, ...]]  # paragraph id -> its sub-units, in order
+
+    def unit_sentences(self, unit_id: str) -> list[tuple[Chunk, np.ndarray]]:
+        rows = self.sentence_rows.get(unit_id, range(0))
+        return [(self.sentences[i], self.sentence_vectors[i]) for i in rows]
+
+
+def read_manifest(build: Path) -> IndexManifest:
+    return IndexManifest.model_validate_json((build / "manifest.json").read_text(encoding="utf-8"))
+
+
+def unit_record(unit: Unit) -> dict[str, object]:
+    record = unit.to_record()
+    record.update(
+        spans=[[s.text_start, s.start, s.end] for s in unit.spans],
+        marker=list(unit.marker) if unit.marker else None,
+        parent=unit.parent,
+    )
+    return record
+
+
+def unit_from_record(record: dict) -> Unit:
+    return Unit(
+        id=record["id"],
+        doc=record["doc"],
+        kind=UnitKind(record["kind"]),
+        para=record["para"],
+        sub=record["sub"],
+        section=tuple(record["section"]),
+        text=record["text"],
+        start=record["start"],
+        end=record["end"],
+        spans=tuple(SourceSpan(*s) for s in record["spans"]),
+        marker=tuple(record["marker"]) if record["marker"] else None,
+        parent=record["parent"],
+        label=record["label"],
+        page=record.get("page"),  # absent in indexes built before pages were recorded
+    )
+
+
+def write_spans(path: Path, spans: Sequence[Chunk]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for span in spans:
+            record = {"id": span.id, "unit": span.unit_id, "start": span.start, "end": span.end, "hash": span.content_hash}
+            if span.context:
+                record["context"] = span.context
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def read_spans(path: Path, units: dict[str, Unit]) -> list[Chunk]:
+    spans = []
+    for line in path.open(encoding="utf-8"):
+        record = json.loads(line)
+        unit = units[record["unit"]]
+        text = unit.text[record["start"] : record["end"]]
+        spans.append(Chunk(record["id"], record["unit"], text, record["start"], record["end"], record.get("context", "")))
+    return spans
+

@@ -1,0 +1,153 @@
+"""Open the live build of an index directory with checks: every failure is one sentence naming the file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from index.builds import (
+    CURRENT,
+    IndexMissingError,
+    IndexUnavailableError,
+    complete_builds,
+    first_line,
+    live_build,
+    live_build_id,
+    previous_build_id,
+)
+from index.dense import load_dense_index
+from index.layout import FORMAT_VERSION, IndexManifest, IndexMismatchError, LoadedIndex, read_spans, unit_from_record
+from rag.catalogue import DocumentMeta
+from rag.chunking import Chunk, ChunkingParams
+from rag.lexical import ANALYZER_VERSION, LexicalIndex
+from rag.units import Unit, UnitKind
+
+__all__ = ["load_index"]
+
+
+def _document_meta(record: dict) -> DocumentMeta:
+    """Catalogue metadata as stored; the id is data (any string a corpus uses), so it is not re-validated."""
+    fields = {k: v for k, v in record.items() if k not in ("layout", "warnings")}
+    return DocumentMeta.model_validate({**fields, "id": "_"}).model_copy(update={"id": fields["id"]})
+
+
+def _read_file(build: Path, name: str, reader: Callable[[Path], object], rebuild: str) -> object:
+    """Run ``reader`` on one file of the build; any failure is a sentence naming that file."""
+    path = build / name
+    missing = f"the index is damaged: {path} is missing; {rebuild}"
+    if not path.exists():
+        raise IndexUnavailableError(missing)
+    try:
+        return reader(path)
+    except FileNotFoundError:
+        raise IndexUnavailableError(missing) from None
+    except Exception as error:  # a truncated or foreign file fails in numpy, FAISS, json, bm25s or pydantic
+        raise IndexUnavailableError(
+            f"the index is damaged: {path} cannot be read ({type(error).__name__}: {first_line(error)}); {rebuild}"
+        ) from None
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def _rebuild_advice(index_dir: Path) -> str:
+    advice = f"rebuild it with: rag build --index-dir {index_dir} --force (add --corpus FILE if it was built from a corpus)"
+    if previous_build_id(index_dir) is not None:
+        advice += f", or go back to the previous build with: rag index rollback --index-dir {index_dir}"
+    return advice
+
+
+def load_index(
+    index_dir: Path,
+    *,
+    model_id: str | None = None,
+    chunking: ChunkingParams | None = None,
+) -> LoadedIndex:
+    """Open the live build of ``index_dir``, refusing one built for other settings.
+
+    Raises:
+        IndexMissingError: there is no index at all in ``index_dir``.
+        IndexUnavailableError: the index is damaged (the message names the file) or unreadable.
+        IndexMismatchError: built with another model, chunking or format version.
+    """
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexUnavailableError(f"{index_dir} is a file, not an index directory; give --index-dir a folder")
+    rebuild = _rebuild_advice(index_dir)
+    build = live_build(index_dir)
+    if build is None:
+        named = live_build_id(index_dir)
+        if named is not None:
+            raise IndexUnavailableError(f"the index is damaged: {index_dir / CURRENT} names build {named}, which is missing; {rebuild}")
+        if (index_dir / CURRENT).exists():
+            raise IndexUnavailableError(f"the index is damaged: {index_dir / CURRENT} is unreadable; {rebuild}")
+        if complete_builds(index_dir):
+            raise IndexUnavailableError(f"the index is damaged: {index_dir / CURRENT} is missing but builds exist; {rebuild}")
+        raise IndexMissingError(f"no index found in {index_dir}; build it with: rag build --index-dir {index_dir}")
+    manifest = _read_file(build, "manifest.json", lambda p: IndexManifest.model_validate_json(p.read_text(encoding="utf-8")), rebuild)
+    assert isinstance(manifest, IndexManifest)
+    problems = []
+    if manifest.format_version != FORMAT_VERSION:
+        problems.append(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
+    if model_id is not None and manifest.model_id != model_id:
+        problems.append(f"built with model {manifest.model_id!r}, configured model is {model_id!r}")
+    if chunking is not None and manifest.chunking != json.loads(json.dumps(chunking.as_dict())):
+        problems.append(f"built with chunking {manifest.chunking}, configured {chunking.as_dict()}")
+    if manifest.lexical_analyzer_version != ANALYZER_VERSION:
+        problems.append(f"lexical analyser version {manifest.lexical_analyzer_version}, this version uses {ANALYZER_VERSION}")
+    if problems:
+        raise IndexMismatchError(f"the index in {index_dir} does not match this configuration: {'; '.join(problems)}; {rebuild}")
+
+    def read(name: str, reader: Callable[[Path], object]) -> object:
+        return _read_file(build, name, reader, rebuild)
+
+    documents: dict[str, DocumentMeta] = read(  # type: ignore[assignment]
+        "documents.json",
+        lambda p: {doc: _document_meta(record) for doc, record in json.loads(p.read_text(encoding="utf-8")).items()},
+    )
+    units: dict[str, Unit] = read("units.jsonl", lambda p: {u.id: u for u in map(unit_from_record, _jsonl(p))})  # type: ignore[assignment]
+    for name, found, expected in (("documents.json", len(documents), manifest.documents), ("units.jsonl", len(units), manifest.units)):
+        if found != expected:
+            raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} entries, the manifest says {expected}; {rebuild}")
+    chunks: list[Chunk] = read("chunks.jsonl", lambda p: read_spans(p, units))  # type: ignore[assignment]
+    sentences: list[Chunk] = read("sentences.jsonl", lambda p: read_spans(p, units))  # type: ignore[assignment]
+    sentence_vectors: np.ndarray = read("sentence_vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
+    vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
+    dense = read("dense.faiss", load_dense_index)
+    lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
+    expected = (
+        ("chunks.jsonl", len(chunks), manifest.chunks),
+        ("vectors.npy", len(vectors), manifest.chunks),
+        ("dense.faiss", dense.ntotal, manifest.chunks),  # type: ignore[attr-defined]
+        ("lexical", len(lexical), manifest.chunks),
+        ("sentences.jsonl", len(sentences), manifest.sentences),
+        ("sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
+    )
+    for name, found, wanted in expected:
+        if found != wanted:
+            raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} rows, the manifest says {wanted}; {rebuild}")
+    for name, array in (("vectors.npy", vectors), ("sentence_vectors.npy", sentence_vectors), ("dense.faiss", dense)):
+        dim = array.d if name == "dense.faiss" else (array.shape[1] if array.ndim == 2 else -1)  # type: ignore[attr-defined]
+        if dim != manifest.dimension:
+            raise IndexUnavailableError(f"the index is damaged: {build / name} does not hold {manifest.dimension}-dimensional vectors; {rebuild}")
+    rows: dict[str, range] = {}
+    for row, sentence in enumerate(sentences):
+        first = rows.get(sentence.unit_id)
+        rows[sentence.unit_id] = range(first.start if first else row, row + 1)
+    paragraphs: dict[str, dict[int, Unit]] = {doc: {} for doc in documents}
+    sub_units: dict[str, list[Unit]] = {}
+    for unit in units.values():
+        if unit.kind is UnitKind.PARAGRAPH and unit.para is not None:
+            paragraphs.setdefault(unit.doc, {}).setdefault(unit.para, unit)
+        elif unit.parent is not None:
+            sub_units.setdefault(unit.parent, []).append(unit)
+    paragraphs = {doc: dict(sorted(numbers.items())) for doc, numbers in paragraphs.items()}
+    return LoadedIndex(
+        build, manifest, documents, units, chunks, vectors, dense, lexical, sentences, sentence_vectors, rows,
+        paragraphs, {parent: tuple(subs) for parent, subs in sub_units.items()},
+    )
+
