@@ -8,6 +8,7 @@ from api.deps import Answerer
 from api.errors import ApiError
 from api.schemas import DocumentOut, ErrorOut, ParagraphOut, ParagraphSummaryOut, UnitOut
 from index.store import LoadedIndex
+from rag.citation import format_reference
 from rag.units import Unit
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -21,8 +22,10 @@ def _document_out(index: LoadedIndex, doc: str) -> DocumentOut:
     )
 
 
-def _unit_out(unit: Unit) -> UnitOut:
-    return UnitOut.model_validate(unit.to_record())
+def _unit_out(unit: Unit, symbol: str | None = None) -> UnitOut:
+    """The unit with its references formatted by rag.citation, so the page never formats one."""
+    references = {lang: format_reference(unit, symbol, lang) for lang in ("zh", "en")}
+    return UnitOut.model_validate({**unit.to_record(), "references": references})
 
 
 def _check_document(index: LoadedIndex, doc: str) -> None:
@@ -63,8 +66,8 @@ def get_paragraph(doc: str, para: int, answerer: Answerer) -> ParagraphOut:
     position = numbers.index(para)
     return ParagraphOut(
         document=_document_out(index, doc),
-        paragraph=_unit_out(paragraph),
-        sub_units=[_unit_out(u) for u in index.sub_units.get(paragraph.id, ())],
+        paragraph=_unit_out(paragraph, index.documents[doc].symbol),
+        sub_units=[_unit_out(u, index.documents[doc].symbol) for u in index.sub_units.get(paragraph.id, ())],
         previous=numbers[position - 1] if position > 0 else None,
         next=numbers[position + 1] if position + 1 < len(numbers) else None,
     )
