@@ -14,8 +14,8 @@ not answer and lists the closest paragraphs under ``see_also`` instead of citing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -31,9 +31,11 @@ __all__ = [
     "AnswerKind",
     "AnswerParams",
     "Citation",
+    "Judge",
     "QuotedSentence",
     "Segment",
     "asks_about_front_matter",
+    "candidate_sentences",
     "citable",
     "citation_for",
     "compose_answer",
@@ -159,7 +161,7 @@ def sentence_in_sub_unit(unit: Unit, start: int, end: int, index: LoadedIndex) -
     return unit, start, end
 
 
-def _candidate_sentences(
+def candidate_sentences(
     question: str, hits: tuple[Hit, ...], index: LoadedIndex, query_vector: np.ndarray, params: AnswerParams
 ) -> list[QuotedSentence]:
     front = asks_about_front_matter(question)
@@ -233,27 +235,35 @@ def refusal(question: str, language: Language, hits: tuple[Hit, ...], index: Loa
     return Answer(question, language, text, True, (), see_also, score, cross, (), (Segment(text),), AnswerKind.REFUSAL)
 
 
+Judge = Callable[[str, Language, Sequence[QuotedSentence], Sequence[Hit], bool], tuple[bool, float | None]]
+"""(question, its language, candidate sentences best first, hits, cross-lingual) -> (answer it?, confidence)."""
+
+
 def compose_answer(
     question: str,
     result: SearchResult,
     index: LoadedIndex,
     query_vector: np.ndarray,
     params: AnswerParams | None = None,
-    accept: Callable[[float, bool], bool] | None = None,
+    judge: Judge | None = None,
 ) -> Answer:
     """Answer ``question`` from the hits of ``result`` (the query vector scores the sentences).
 
-    ``accept(best sentence score, cross-lingual)`` decides whether to answer; by default the
-    cosine thresholds of ``params``. Front matter and footnotes are quoted only when the question
-    asks about them, so every answer cites a numbered unit (or the front matter it asked for).
+    ``judge`` decides whether to answer (:mod:`rag.verifier`); without one, the cosine
+    thresholds of ``params``. Front matter and footnotes are quoted only when the question asks
+    about them, so every answer cites a numbered unit (or the front matter it asked for).
     """
     params = params or AnswerParams()
     language = detect_language(question)
-    candidates = _candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
+    candidates = candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
     best = candidates[0].score if candidates else 0.0
     best_language = text_language(candidates[0].text) if candidates else None
     cross = best_language is not None and best_language != language
-    accepted = best >= params.threshold(cross) if accept is None else accept(best, cross)
+    confidence: float | None = None
+    if judge is None:
+        accepted = best >= params.threshold(cross)
+    else:
+        accepted, confidence = judge(question, language, candidates, result.hits, cross)
     if not candidates or not accepted:
-        return refusal(question, language, result.hits, index, params, best, cross)
-    return quoted_answer(question, language, select_sentences(candidates, params), index, best)
+        return replace(refusal(question, language, result.hits, index, params, best, cross), confidence=confidence)
+    return replace(quoted_answer(question, language, select_sentences(candidates, params), index, best), confidence=confidence)
