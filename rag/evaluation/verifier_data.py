@@ -105,6 +105,11 @@ def _open(settings: Settings, name: str, docs: list[tuple[str, str, str]], work_
     return QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params, verifier=None)
 
 
+def _ascii_id(doc_id: str) -> str:
+    """CMRC titles are Chinese; index document ids must be ASCII."""
+    return doc_id if doc_id.isascii() else "cmrc-" + hashlib.sha256(doc_id.encode()).hexdigest()[:12]
+
+
 def _squad_questions(path: Path, lang: str, indexed: set[str], removed: set[str], limit: int, seed: int) -> list[Question]:
     dataset = load_squad(path, lang=lang)
     out = []
@@ -118,7 +123,7 @@ def _squad_questions(path: Path, lang: str, indexed: set[str], removed: set[str]
         elif gold & removed:
             kind, kept = "hard", frozenset()
         else:
-            kind, kept = "answerable", frozenset(gold)
+            kind, kept = "answerable", frozenset(_ascii_id(g) for g in gold)
         out.append(Question(query.id, query.text, kept, kind, article))
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(out))[:limit]
@@ -138,21 +143,46 @@ def _partition(corpus_ids: Iterable[str]) -> tuple[set[str], set[str]]:
 def build_examples(settings: Settings, work_dir: Path, *, xquad_dir: Path, cmrc_path: Path, seed_questions: Path, limit: int = 400) -> list[Example]:
     """Build every index it needs under ``work_dir`` and return the examples (see the module doc)."""
     examples: list[Example] = []
+
+    def cached(source: str, make) -> list[Example]:  # one file per source: an interrupted run resumes
+        path = work_dir / f"examples-{source}.jsonl"
+        if path.exists():
+            return read_examples(path)
+        made = list(make())
+        write_examples(made, path)
+        return made
+
     for corpus_lang, question_sets in (("zh", (("xquad-zh", "zh"), ("xquad-en-zh", "en"))), ("en", (("xquad-en", "en"),))):
         corpus = load_squad(xquad_dir / f"xquad.{corpus_lang}.json", lang=corpus_lang).corpus or ()
         indexed, removed = _partition(d.id for d in corpus)
         docs = [(d.id, "", d.text) for d in corpus if _article(d.id) in indexed and d.id not in removed]
-        answerer = _open(settings, f"xquad-{corpus_lang}-half", docs, work_dir)
-        for source, question_lang in question_sets:
-            questions = _squad_questions(xquad_dir / f"xquad.{question_lang}.json", question_lang, indexed, removed, limit, len(examples))
-            examples += examples_for(answerer, source, questions)
-    cmrc = load_squad(cmrc_path, lang="zh")
+        answerer = None
+        for number, (source, question_lang) in enumerate(question_sets):
+            if not (work_dir / f"examples-{source}.jsonl").exists() and answerer is None:
+                answerer = _open(settings, f"xquad-{corpus_lang}-half", docs, work_dir)
+            questions = _squad_questions(xquad_dir / f"xquad.{question_lang}.json", question_lang, indexed, removed, limit, number)
+            examples += cached(source, lambda a=answerer, s=source, q=questions: examples_for(a, s, q))
+    cmrc = load_squad(_without_empty_questions(cmrc_path, work_dir), lang="zh")
     indexed, removed = _partition(d.id for d in cmrc.corpus or ())
-    docs = [(d.id, "", d.text) for d in cmrc.corpus or () if _article(d.id) in indexed and d.id not in removed]
-    answerer = _open(settings, "cmrc-half", docs, work_dir)
-    examples += examples_for(answerer, "cmrc2018", _squad_questions(cmrc_path, "zh", indexed, removed, limit, 7))
-    examples += _seed_examples(settings, work_dir, seed_questions)
+    docs = [(_ascii_id(d.id), "", d.text) for d in cmrc.corpus or () if _article(d.id) in indexed and d.id not in removed]
+    cmrc_path = work_dir / "cmrc_trial.json"
+    examples += cached(
+        "cmrc2018",
+        lambda: examples_for(_open(settings, "cmrc-half", docs, work_dir), "cmrc2018", _squad_questions(cmrc_path, "zh", indexed, removed, limit, 7)),
+    )
+    examples += cached("seed", lambda: _seed_examples(settings, work_dir, seed_questions))
     return examples
+
+
+def _without_empty_questions(path: Path, work_dir: Path) -> Path:
+    """The CMRC trial file has a few questions with no text; a copy without them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            paragraph["qas"] = [qa for qa in paragraph["qas"] if str(qa.get("question", "")).strip()]
+    target = work_dir / "cmrc_trial.json"
+    target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return target
 
 
 def _seed_examples(settings: Settings, work_dir: Path, path: Path) -> list[Example]:
