@@ -24,9 +24,11 @@ run: install
 	$(VENV)/bin/rag build
 	$(VENV)/bin/rag serve --host $(HOST) --port $(PORT)
 
-# The browser tests need Debian's chromium (no browser download); the script installs it if missing.
+# The browser tests need Debian's chromium (no browser download); the reader tests need LibreOffice
+# (it lays out the generated Word file as a PDF). The scripts install what is missing.
 test: install
 	bash scripts/install-browser.sh
+	bash scripts/install-test-packages.sh
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest --durations=15
 

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import ask, documents, health, search
+from api.routes import ask, documents, health, library, search
 from index.store import IndexMismatchError, IndexUnavailableError
 from rag.config import Settings
 from rag.qa import QuestionAnswerer
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
     )
     app.state.answerer = answerer
     install_error_handlers(app)
-    for router in (ask.router, search.router, documents.router, health.router):
+    for router in (ask.router, search.router, documents.router, library.router, health.router):
         app.include_router(router)
     if (STATIC_DIR / "index.html").is_file():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

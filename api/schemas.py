@@ -10,15 +10,26 @@ MAX_QUESTION_CHARS = 2000
 MAX_K = 50
 
 
-class AskRequest(BaseModel):
+class FilterFields(BaseModel):
+    """Which documents to search; every given condition must hold (see rag.filters)."""
+
     model_config = ConfigDict(extra="forbid")
 
+    doc: str | list[str] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
+    symbol: str | list[str] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
+    lang: str | list[str] | None = Field(default=None, description="language version(s) to search: zh, en")
+    session: int | list[int] | None = Field(default=None, description="session number(s), e.g. 68")
+    since: str | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
+    until: str | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
+    body: str | list[str] | None = Field(default=None, description="issuing body, e.g. General Assembly")
+
+
+class AskRequest(FilterFields):
     question: str = Field(description="the question, in Chinese or English")
     k: int = Field(default=5, description=f"number of hits to consider, 1..{MAX_K}")
-    doc: str | None = Field(default=None, description="restrict to one document id")
 
 
-class CitationOut(BaseModel):
+class CitationVersionOut(BaseModel):
     id: str
     doc: str
     symbol: str | None
@@ -27,9 +38,16 @@ class CitationOut(BaseModel):
     section: list[str]
     text: str
     spans: list[tuple[int, int]] = Field(description="character offsets of the quoted evidence within text")
-    reference: str = Field(description='formatted reference, e.g. "第26段" or "para. 85, target 11" (rag.citation formats it)')
-    language: Literal["zh", "en"] = Field(description="language of text; it may differ from the question's (never translated)")
+    reference: str = Field(description='formatted reference, e.g. "第26段" or "para. 85, target 11"')
+    language: str = Field(description="language of text; it may differ from the question's (never translated)")
     kind: str = Field(default="paragraph", description="paragraph, sub, front or footnote")
+
+
+class CitationOut(CitationVersionOut):
+    versions: list[CitationVersionOut] = Field(
+        default_factory=list,
+        description="the same unit (same document, paragraph and sub-unit) in every language version the library holds, this one included",
+    )
 
 
 class SegmentOut(BaseModel):
@@ -64,6 +82,8 @@ class HitOut(BaseModel):
     score: float
     dense: float | None
     lexical: float | None
+    symbol: str | None = None
+    language: str | None = Field(default=None, description="language of the document version the hit is in")
 
 
 class SearchResponse(BaseModel):
@@ -72,9 +92,20 @@ class SearchResponse(BaseModel):
     mode: str
     hits: list[HitOut]
     timings_ms: dict[str, float]
+    filters: dict[str, object] = Field(default_factory=dict, description="the filters applied (empty: the whole library)")
+
+
+class VersionRefOut(BaseModel):
+    id: str
+    language: str | None
+    title: str | None
+    paragraphs: int
+    units: int
 
 
 class DocumentOut(BaseModel):
+    """One language version of a document, with the document it belongs to and its sibling versions."""
+
     id: str
     symbol: str | None
     title: str | None
@@ -83,6 +114,26 @@ class DocumentOut(BaseModel):
     session: int | None
     agenda_items: list[str]
     paragraphs: int
+    units: int = Field(description="citable units: paragraphs, sub-units, front matter, footnotes")
+    date: str | None = None
+    body: str | None = None
+    document: str = Field(description="the document this is a version of: its symbol, else its version_of key, else its id")
+    versions: list[VersionRefOut] = Field(description="every language version of the document, this one included")
+
+
+class LibraryDocumentOut(BaseModel):
+    """A document of the library with all its language versions."""
+
+    document: str
+    symbol: str | None
+    title: str | None
+    title_en: str | None
+    date: str | None
+    session: int | None
+    agenda_items: list[str]
+    body: str | None
+    languages: list[str]
+    versions: list[VersionRefOut]
 
 
 class UnitOut(BaseModel):
@@ -101,12 +152,22 @@ class UnitOut(BaseModel):
     )
 
 
+class ParagraphVersionOut(BaseModel):
+    language: str | None
+    document: DocumentOut
+    paragraph: UnitOut
+    sub_units: list[UnitOut]
+
+
 class ParagraphOut(BaseModel):
     document: DocumentOut
     paragraph: UnitOut
     sub_units: list[UnitOut]
     previous: int | None
     next: int | None
+    versions: list[ParagraphVersionOut] = Field(
+        default_factory=list, description="this paragraph in every language version of the document (Chinese first), this one included"
+    )
 
 
 class ParagraphSummaryOut(BaseModel):

@@ -175,6 +175,7 @@ def _unit_from_record(record: dict) -> Unit:
         marker=tuple(record["marker"]) if record["marker"] else None,
         parent=record["parent"],
         label=record["label"],
+        page=record.get("page"),  # absent in indexes built before pages were recorded
     )
 
 

@@ -42,6 +42,7 @@ class Citation:
     reference: str
     language: Language  # the language of ``text`` (the document's), which may differ from the question's
     kind: str = UnitKind.PARAGRAPH.value
+    versions: tuple[Citation, ...] = ()  # the same unit in every language version of the document (rag.bilingual)
 
     @property
     def numbered(self) -> bool:
@@ -49,6 +50,12 @@ class Citation:
         return self.para is not None and self.kind in (UnitKind.PARAGRAPH.value, UnitKind.SUB.value)
 
     def to_record(self) -> dict[str, object]:
+        record = self._record()
+        if self.versions:
+            record["versions"] = [v._record() for v in self.versions]
+        return record
+
+    def _record(self) -> dict[str, object]:
         return {
             "id": self.id,
             "doc": self.doc,

@@ -6,11 +6,14 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rag.config import Settings
+
+if TYPE_CHECKING:
+    from rag.filters import SearchFilter
 
 app = typer.Typer(help="Question answering with paragraph citations over UN documents.", no_args_is_help=True)
 
@@ -69,6 +72,27 @@ def paragraphs(
     Console().print(table)
 
 
+DocFilter = Annotated[list[str] | None, typer.Option("--doc", help="only this document: a version's id, or a symbol for all its versions; repeatable")]
+SymbolFilter = Annotated[list[str] | None, typer.Option("--symbol", help="only documents with this UN symbol; repeatable")]
+LangFilter = Annotated[list[str] | None, typer.Option("--lang", help="only this language version (zh, en); repeatable")]
+SessionFilter = Annotated[list[int] | None, typer.Option("--session", help="only this session; repeatable")]
+SinceFilter = Annotated[str | None, typer.Option("--since", help="only documents dated on or after YYYY-MM-DD (or a year)")]
+UntilFilter = Annotated[str | None, typer.Option("--until", help="only documents dated on or before YYYY-MM-DD (or a year)")]
+BodyFilter = Annotated[list[str] | None, typer.Option("--body", help="only documents of this issuing body; repeatable")]
+
+
+def _filter(
+    doc: list[str] | None, symbol: list[str] | None, lang: list[str] | None, session: list[int] | None,
+    since: str | None, until: str | None, body: list[str] | None,
+) -> SearchFilter:
+    from rag.filters import FilterError, SearchFilter
+
+    try:
+        return SearchFilter.of(doc=doc, symbol=symbol, language=lang, session=session, since=since, until=until, body=body)
+    except FilterError as error:
+        raise _fail(str(error)) from None
+
+
 IndexDirOption = Annotated[Path | None, typer.Option("--index-dir", help="index directory (default: RAG_INDEX_DIR or ~/.cache/un-rag/index)")]
 
 
@@ -78,6 +102,9 @@ def build(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="a BEIR corpus.jsonl instead of a documents folder")] = None,
     index_dir: IndexDirOption = None,
     force: Annotated[bool, typer.Option("--force", help="rebuild even if the index is up to date")] = False,
+    backend: Annotated[
+        BackendChoice | None, typer.Option("--backend", help="also mirror the build into Milvus (default: RAG_BACKEND)")
+    ] = None,
 ) -> None:
     """Build the search index from a documents folder or a BEIR corpus file."""
     import time
@@ -110,6 +137,53 @@ def build(
         f"index {report.path}: {m.documents} documents, {m.units} units, {m.chunks} chunks "
         f"({m.dense_index}, {m.model_id}, dim {m.dimension}); {state}; {time.perf_counter() - started:.1f} s"
     )
+    if (backend or settings.backend) == BackendChoice.milvus:
+        _export_to_milvus(settings, target, only_if_changed=True)
+
+
+class BackendChoice(StrEnum):
+    faiss = "faiss"
+    milvus = "milvus"
+
+
+index_app = typer.Typer(help="Operations on a built index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("export")
+def index_export(
+    to: Annotated[BackendChoice, typer.Option("--to", help="target store (milvus: RAG_MILVUS_URI, RAG_MILVUS_COLLECTION)")],
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Copy a built index into another store, vectors included (nothing is re-embedded)."""
+    if to != BackendChoice.milvus:
+        raise _fail("the local FAISS index is the build itself; export --to milvus copies it")
+    settings = Settings()
+    _export_to_milvus(settings, index_dir or settings.resolved_index_dir, only_if_changed=False)
+
+
+def _export_to_milvus(settings: Settings, index_dir: Path, *, only_if_changed: bool) -> None:
+    import time
+
+    from index.milvus_sync import ensure_exported, export_index
+    from index.store import IndexUnavailableError, load_index
+    from rag.engine import open_milvus_store
+
+    started = time.perf_counter()
+    try:
+        index = load_index(index_dir)
+        store = open_milvus_store(settings, index_dir)
+        if only_if_changed and not ensure_exported(index, store):
+            typer.echo(f"Milvus collection {store.collection!r} already mirrors this build")
+            return
+        if not only_if_changed:
+            export_index(index, store)
+    except IndexUnavailableError as error:
+        raise _fail(str(error)) from None
+    typer.echo(
+        f"exported {len(index.chunks)} chunks to Milvus collection {store.collection!r} at {settings.resolved_milvus_uri} "
+        f"({store.index_type}, consistency {store.consistency}); {time.perf_counter() - started:.1f} s"
+    )
 
 
 class ModeChoice(StrEnum):
@@ -124,7 +198,13 @@ def search(
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="number of hits")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
     batch: Annotated[Path | None, typer.Option("--batch", help="JSONL file of {id, question} lines")] = None,
-    doc: Annotated[str | None, typer.Option("--doc", help="only this document")] = None,
+    doc: DocFilter = None,
+    symbol: SymbolFilter = None,
+    lang: LangFilter = None,
+    session: SessionFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    body: BodyFilter = None,
     mode: Annotated[ModeChoice, typer.Option("--mode", help="hybrid, dense or lexical")] = ModeChoice.hybrid,
     index_dir: IndexDirOption = None,
 ) -> None:
@@ -138,14 +218,15 @@ def search(
     if question is not None and not question.strip():
         raise _fail("the question is empty")
     questions = _read_batch(batch) if batch is not None else [("q", question or "")]
+    where = _filter(doc, symbol, lang, session, since, until, body)
     settings = Settings()
     try:
         retriever = open_retriever(settings, index_dir=index_dir, with_model=mode is not ModeChoice.lexical)
-        results = retriever.search_many([q for _, q in questions], k, doc=doc, mode=RetrievalMode(mode.value))
+        results = retriever.search_many([q for _, q in questions], k, mode=RetrievalMode(mode.value), where=where)
     except IndexUnavailableError as error:
         raise _fail(str(error)) from None
-    except KeyError:
-        raise _fail(f"unknown document {doc!r}") from None
+    except KeyError as error:
+        raise _fail(f"unknown document {error.args[0]!r}") from None
     if as_json or batch is not None:
         for (qid, _), result in zip(questions, results, strict=True):
             record = {"id": qid, "hits": [h.to_record() for h in result.hits]}
@@ -213,7 +294,13 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question, in Chinese or English")],
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="hits to consider")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
-    doc: Annotated[str | None, typer.Option("--doc", help="only this document")] = None,
+    doc: DocFilter = None,
+    symbol: SymbolFilter = None,
+    lang: LangFilter = None,
+    session: SessionFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    body: BodyFilter = None,
     index_dir: IndexDirOption = None,
 ) -> None:
     """Answer a question with citations and the quoted paragraph text."""
@@ -227,14 +314,15 @@ def ask(
 
     if not question.strip():
         raise _fail("the question is empty")
+    where = _filter(doc, symbol, lang, session, since, until, body)
     settings = Settings()
     try:
         answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params, make_generator(settings.generation))
-        result = answerer.ask(question, k=k, doc=doc)
+        result = answerer.ask(question, k=k, where=where)
     except IndexUnavailableError as error:
         raise _fail(str(error)) from None
-    except KeyError:
-        raise _fail(f"unknown document {doc!r}") from None
+    except KeyError as error:
+        raise _fail(f"unknown document {error.args[0]!r}") from None
     answer = result.answer
     if as_json:
         record = {
@@ -258,10 +346,17 @@ def ask(
         console.print(Text("\nClosest paragraphs:" if answer.language == "en" else "\n最接近的段落：", style="dim"))
     for citation in shown:
         console.print(Text(f"\n[{citation.reference}] " + " › ".join(citation.section), style="cyan"))
-        body = Text(citation.text)
+        text = Text(citation.text)
         for start, end in citation.spans:
-            body.stylize("bold green", start, end)
-        console.print(body)
+            text.stylize("bold green", start, end)
+        console.print(text)
+        for version in citation.versions:
+            if version.id != citation.id:
+                console.print(Text(f"[{version.language}] {version.reference}", style="dim cyan"))
+                text = Text(version.text)
+                for start, end in version.spans:
+                    text.stylize("green", start, end)
+                console.print(text)
 
 
 @app.command("eval")
@@ -308,3 +403,11 @@ def evaluate(
         typer.echo(markdown_tables(results))
         if out:
             typer.echo(f"\nwritten to {out}/ (report.md, results.json, runs/, recall_at_k.png)")
+
+
+from rag.cli_library import register as _register_library  # noqa: E402 - the library commands live in their own module
+
+_register_library(app)
+
+if __name__ == "__main__":
+    app()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +81,26 @@ class Settings(BaseSettings):
     generation_model: str | None = Field(default=None, description="model name sent to the endpoint")
     generation_api_key: str | None = Field(default=None, repr=False, description="Bearer token for the endpoint; never printed")
     generation_timeout_s: float = Field(default=20.0, gt=0, le=600, description="seconds to wait for the endpoint before falling back")
+    backend: Literal["faiss", "milvus"] = Field(
+        default="faiss",
+        description="where dense and lexical candidates come from: the local FAISS + bm25s build, or Milvus (deploy/README.md)",
+    )
+    milvus_uri: str | None = Field(
+        default=None, description="Milvus server (http://host:19530) or a milvus-lite .db file; default <home>/milvus/un_rag.db"
+    )
+    milvus_token: str | None = Field(default=None, repr=False, description="Milvus token (user:password or API key); never printed")
+    milvus_collection: str = Field(
+        default="un_rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="collection of the configured index"
+    )
+    milvus_consistency: Literal["Strong", "Session", "Bounded", "Eventually"] = Field(
+        default="Strong", description="Strong: a chunk added by any replica is found by the next search of every replica"
+    )
+    milvus_index: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
+        default="FLAT", description="dense index in Milvus (milvus-lite: FLAT, IVF_FLAT, AUTOINDEX; a cluster: HNSW)"
+    )
+    milvus_sync_on_open: bool = Field(
+        default=True, description="export the local build to Milvus when the collection does not mirror it (off for replicas)"
+    )
 
     @property
     def chunking(self) -> ChunkingParams:
@@ -136,3 +156,16 @@ class Settings(BaseSettings):
     @property
     def model_cache_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def resolved_milvus_uri(self) -> str:
+        return self.milvus_uri or str(self.home / "milvus" / "un_rag.db")
+
+    def milvus_collection_for(self, index_dir: Path) -> str:
+        """The configured collection for the configured index; another index directory (an
+        evaluation set) gets its own collection, suffixed with a hash of its path."""
+        import hashlib
+
+        if index_dir.resolve() == self.resolved_index_dir.resolve():
+            return self.milvus_collection
+        return f"{self.milvus_collection}_{hashlib.sha256(str(index_dir.resolve()).encode()).hexdigest()[:12]}"

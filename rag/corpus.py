@@ -1,4 +1,4 @@
-"""Loading a folder of documents: decode, look up the catalogue, parse.
+"""Loading a folder of documents (text, PDF, Word, HTML): read, look up the catalogue, parse.
 
 One bad file must never stop the others from loading: its problem is reported, by name, in
 ``LoadedCorpus.errors`` and the caller decides whether that is fatal.
@@ -6,18 +6,17 @@ One bad file must never stop the others from loading: its problem is reported, b
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.catalogue import DocumentMeta, derive_doc_id, load_catalogue
+from rag.ingest import DOCUMENT_SUFFIXES, IngestError, read_document, read_header
 from rag.language import detect_language
 from rag.parser import parse_document
-from rag.textio import DocumentDecodeError, read_document_text
-from rag.units import ParsedDocument
+from rag.units import ParsedDocument, UnitKind
 
 __all__ = ["DOCUMENT_SUFFIXES", "LoadedCorpus", "load_documents"]
-
-DOCUMENT_SUFFIXES = (".txt",)
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,13 @@ class LoadedCorpus:
     errors: tuple[str, ...]
 
 
+def _header_meta(meta: DocumentMeta, parsed: ParsedDocument, running_lines: tuple[str, ...]) -> DocumentMeta:
+    front = [u.text for u in parsed.units if u.kind is UnitKind.FRONT]
+    return meta.with_header(dataclasses.asdict(read_header(front, running_lines)))
+
+
 def load_documents(directory: Path) -> LoadedCorpus:
-    """Parse every ``*.txt`` document in ``directory`` (not recursive), in name order."""
+    """Parse every supported document in ``directory`` (not recursive), in name order."""
     if not directory.is_dir():
         raise FileNotFoundError(f"documents folder not found: {directory}")
     catalogue = load_catalogue(directory)
@@ -39,20 +43,21 @@ def load_documents(directory: Path) -> LoadedCorpus:
     errors: list[str] = []
     for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES):
         try:
-            source, encoding = read_document_text(path)
-        except (DocumentDecodeError, OSError) as error:
-            errors.append(str(error))
+            extracted = read_document(path)
+        except (IngestError, OSError) as error:
+            errors.append(str(error) if str(path) in str(error) else f"{path}: {error}")
             continue
+        warnings.extend(extracted.warnings)
         meta = catalogue.for_file(path.name)
         if meta is None:
-            meta = DocumentMeta(file=path.name, id=derive_doc_id(path), language=detect_language(source), catalogued=False)
-            warnings.append(f"{path}: no entry in the catalogue; using document id {meta.id!r} and no symbol")
+            meta = DocumentMeta(file=path.name, id=derive_doc_id(path), language=detect_language(extracted.source), catalogued=False)
+            warnings.append(f"{path}: no entry in the catalogue; using document id {meta.id!r}")
         if meta.id in metadata:
             errors.append(f"{path}: document id {meta.id!r} is already used by {metadata[meta.id].file}; file skipped")
             continue
-        parsed = parse_document(meta.id, source, path=str(path), encoding=encoding)
+        parsed = parse_document(meta.id, extracted.source, path=str(path), encoding=extracted.encoding, blocks=extracted.blocks)
         documents.append(parsed)
-        metadata[meta.id] = meta
+        metadata[meta.id] = _header_meta(meta, parsed, extracted.header_lines)
         warnings.extend(parsed.warnings)
     for meta in catalogue.documents:
         if not (directory / meta.file).exists():

@@ -20,6 +20,8 @@ from rag.retriever import Retriever
 from rag.units import Layout, ParsedDocument, Unit, UnitKind
 
 if TYPE_CHECKING:
+    from index.backends.milvus import MilvusDense, MilvusLexical, MilvusStore
+    from index.store import LoadedIndex
     from rag.embedding import Embedder
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "load_embedder_for",
     "load_seed_corpus",
     "make_lexicon",
+    "open_milvus_store",
     "open_retriever",
 ]
 
@@ -113,9 +116,43 @@ def load_seed_corpus(settings: Settings, seeds_dir: Path | None = None) -> Loade
 def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_model: bool = True) -> Retriever:
     """Load the index (checking it matches the configured model and chunking) and the model."""
     choice = choose_model(settings)
-    index = load_index(index_dir or settings.resolved_index_dir, model_id=choice.id, chunking=settings.chunking)
+    index_dir = index_dir or settings.resolved_index_dir
+    index = load_index(index_dir, model_id=choice.id, chunking=settings.chunking)
+    dense = lexical = None
+    if settings.backend == "milvus":
+        dense, lexical = _milvus_backends(settings, index, index_dir)
     encoder = load_embedder_for(choice, settings) if with_model else None
-    return Retriever(index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings))
+    return Retriever(index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings), dense=dense, lexical=lexical)
+
+
+def open_milvus_store(settings: Settings, index_dir: Path) -> MilvusStore:
+    """The collection that mirrors ``index_dir`` on the configured Milvus (nothing is created yet)."""
+    from index.backends.milvus import MilvusStore, connect
+
+    uri = settings.resolved_milvus_uri
+    if "://" not in uri:  # a milvus-lite file: its folder must exist
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    return MilvusStore(
+        connect(uri, settings.milvus_token),
+        settings.milvus_collection_for(index_dir),
+        consistency=settings.milvus_consistency,
+        index_type=settings.milvus_index,
+    )
+
+
+def _milvus_backends(settings: Settings, index: LoadedIndex, index_dir: Path) -> tuple[MilvusDense, MilvusLexical]:
+    from index.backends.milvus import MilvusDense, MilvusLexical, MilvusUnavailableError
+    from index.milvus_sync import collection_info, ensure_exported
+
+    store = open_milvus_store(settings, index_dir)
+    if settings.milvus_sync_on_open:
+        ensure_exported(index, store)
+    elif store.info() != collection_info(index, store.index_type):
+        raise MilvusUnavailableError(
+            f"Milvus collection {store.collection!r} does not mirror the index in {index_dir}; "
+            f"run: rag index export --to milvus --index-dir {index_dir}"
+        )
+    return MilvusDense(store), MilvusLexical(store)
 
 
 def make_lexicon(settings: Settings) -> BilingualLexicon:

@@ -16,17 +16,21 @@ ends up in a unit, in a marker, in recorded debris, or is whitespace.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from rag.ingest.blocks import Block
+from rag.textjoin import TextBlock, TextBuilder, split_blocks
 from rag.units import Debris, Layout, ParsedDocument, SourceSpan, Unit, UnitKind, unit_id
 
 __all__ = ["parse_document"]
 
 _CHAPTER = re.compile(r"^(?P<num>[一二三四五六七八九十]+)\s*[.．、]\s*\S|^(?P<roman>[IVXL]{1,6})\.\s+\S")
 _SECTION = re.compile(r"^(?P<letter>[A-Z])\s*[.．]\s+\S|^(?P<letter2>[A-Z])[.．](?=[\u3400-\u9fff《“])")
-_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\s*[.．](?:\s+|(?=[^\d\s]))")
+_NUMBERED = re.compile(r"^(?P<num>\d+)\s*[.．](?:\s+|(?=[^\d\s]))")
 _SUBITEM = re.compile(r"^\((?P<label>[a-z]{1,4})\)\s*")
 _TARGET = re.compile(r"^(?:目标|Target)\s*(?P<num>\d{1,2})\s*[.．:：]\s*")
 _FOOTNOTE = re.compile(r"^\*+\s*\S")
@@ -35,15 +39,7 @@ _INLINE_SUBITEM = re.compile(r"\((?P<label>[a-z])\)\s*")
 _TERMINAL = set("。；：！？.;:!?")
 _CLOSERS = "”’\"')）」』]】"
 _MAX_HEADING_CHARS = 120
-_RARE_PAIR_FREQUENCY = 100  # a doubled character rarer than this in jieba's dictionary is page-join debris
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-
-
-def _is_cjk_or_fullwidth(ch: str) -> bool:
-    return _is_cjk(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or ch in "“”‘’《》"
+_MAX_UNSEQUENCED_DIGITS = 3  # "2013. …" out of sequence is a year, not paragraph 2013; in sequence it is a paragraph
 
 
 def _ends_sentence(text: str) -> bool:
@@ -53,115 +49,6 @@ def _ends_sentence(text: str) -> bool:
 
 def _looks_like_heading(text: str) -> bool:
     return 0 < len(text) <= _MAX_HEADING_CHARS and not _ends_sentence(text)
-
-
-@lru_cache(maxsize=1)
-def _word_frequencies() -> dict[str, int]:
-    """jieba's dictionary, read once; used only to tell reduplication (常常) from page debris (生生)."""
-    import logging
-
-    import jieba
-
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer.FREQ
-
-
-@dataclass
-class _Line:
-    start: int  # first non-blank character
-    end: int  # one past the last non-blank character
-
-
-@dataclass
-class _Block:
-    lines: list[_Line]
-
-    @property
-    def start(self) -> int:
-        return self.lines[0].start
-
-    @property
-    def end(self) -> int:
-        return self.lines[-1].end
-
-
-def _blocks(source: str) -> list[_Block]:
-    """Group non-blank lines into blank-line-separated blocks, with exact offsets."""
-    blocks: list[_Block] = []
-    current: list[_Line] = []
-    for match in re.finditer(r"[^\n]*(?:\n|$)", source):
-        raw = match.group(0)
-        if not raw:
-            continue
-        content = raw.rstrip("\n\r \t\u3000")
-        stripped = content.lstrip(" \t\u3000\ufeff")
-        if not stripped:
-            if current:
-                blocks.append(_Block(current))
-                current = []
-            continue
-        start = match.start() + (len(content) - len(stripped))
-        current.append(_Line(start, match.start() + len(content)))
-    if current:
-        blocks.append(_Block(current))
-    return blocks
-
-
-@dataclass
-class _TextBuilder:
-    """Accumulates a unit's clean text with exact source spans, repairing joins as it goes."""
-
-    source: str
-    debris: list[Debris]
-    text: str = ""
-    spans: list[SourceSpan] = field(default_factory=list)
-
-    def append(self, start: int, end: int, *, separator: str | None = None) -> None:
-        """Append ``source[start:end]``; ``separator`` None means "a line or page join": decide."""
-        if start >= end:
-            return
-        if self.text and separator is None:
-            start, separator = self._join(start, end)
-        if separator:
-            self.text += separator
-        if start < end:
-            self.spans.append(SourceSpan(len(self.text), start, end))
-            self.text += self.source[start:end]
-
-    def _join(self, start: int, end: int) -> tuple[int, str]:
-        prev, nxt = self.text[-1], self.source[start]
-        if prev == nxt and _is_cjk(prev) and _word_frequencies().get(prev + nxt, 0) < _RARE_PAIR_FREQUENCY:
-            self.debris.append(Debris(start, start + 1, f"character {nxt!r} repeated across a page join"))
-            return start + 1, ""
-        if prev == "-" and len(self.text) > 1 and self.text[-2].isalpha() and nxt.islower():
-            self._drop_last_char("hyphen at a line break")
-            return start, ""
-        if _is_cjk_or_fullwidth(prev) or _is_cjk_or_fullwidth(nxt):
-            return start, ""
-        return start, " "
-
-    def _drop_last_char(self, reason: str) -> None:
-        last = self.spans[-1]
-        self.debris.append(Debris(last.end - 1, last.end, reason))
-        self.text = self.text[:-1]
-        if last.end - 1 > last.start:
-            self.spans[-1] = SourceSpan(last.text_start, last.start, last.end - 1)
-        else:
-            self.spans.pop()
-
-    def append_block(self, block: _Block, from_offset: int, *, separator: str | None = None) -> None:
-        first = True
-        for line in block.lines:
-            start = max(line.start, from_offset)
-            if start >= line.end:
-                continue
-            self.append(start, line.end, separator=separator if first else None)
-            first = False
-
-    def source_end(self) -> int:
-        return self.spans[-1].end if self.spans else 0
 
 
 @dataclass
@@ -177,7 +64,7 @@ class _OpenParagraph:
     number: int
     section: tuple[str, ...]
     marker: tuple[int, int]
-    builder: _TextBuilder
+    builder: TextBuilder
     start: int
     subs: list[_SubMarker] = field(default_factory=list)
 
@@ -203,11 +90,11 @@ class _Parser:
         self.counters: dict[str, int] = {}
 
     # -- helpers ---------------------------------------------------------------------------
-    def _first_line(self, block: _Block) -> str:
+    def _first_line(self, block: TextBlock) -> str:
         return self.source[block.lines[0].start : block.lines[0].end]
 
-    def _block_text(self, block: _Block) -> str:
-        builder = _TextBuilder(self.source, [])
+    def _block_text(self, block: TextBlock) -> str:
+        builder = TextBuilder(self.source, [])
         builder.append_block(block, block.start)
         return builder.text
 
@@ -227,8 +114,8 @@ class _Parser:
         self.counters[role] = self.counters.get(role, 0) + 1
         return f"{role}-{self.counters[role]}"
 
-    def _simple_unit(self, block: _Block, kind: UnitKind, label: str, section: tuple[str, ...]) -> Unit:
-        builder = _TextBuilder(self.source, self.debris)
+    def _simple_unit(self, block: TextBlock, kind: UnitKind, label: str, section: tuple[str, ...]) -> Unit:
+        builder = TextBuilder(self.source, self.debris)
         builder.append_block(block, block.start)
         return Unit(
             id=self._unique_id(label),
@@ -245,7 +132,7 @@ class _Parser:
         )
 
     # -- block handlers --------------------------------------------------------------------
-    def feed(self, block: _Block) -> None:
+    def feed(self, block: TextBlock) -> None:
         first = self._first_line(block)
         if _FOOTNOTE.match(first):
             self.units.append(self._simple_unit(block, UnitKind.FOOTNOTE, self._next_label("footnote"), self._path()))
@@ -259,7 +146,8 @@ class _Parser:
         if _SECTION.match(first) and _looks_like_heading(self._block_text(block)):
             self._heading(block, level="section")
             return
-        if numbered := _NUMBERED.match(first):
+        numbered = _NUMBERED.match(first)
+        if numbered and (len(numbered.group("num")) <= _MAX_UNSEQUENCED_DIGITS or int(numbered.group("num")) == self.last_number + 1):
             self._numbered(block, int(numbered.group("num")), block.start + numbered.end())
             return
         if self.open is not None and (sub := _SUBITEM.match(first) or _TARGET.match(first)):
@@ -275,7 +163,7 @@ class _Parser:
             return False
         return ord(roman) == ord(self.section_letter) + 1
 
-    def _heading(self, block: _Block, *, level: str) -> None:
+    def _heading(self, block: TextBlock, *, level: str) -> None:
         self._close_paragraph()
         self.started = True
         text = self._block_text(block)
@@ -292,7 +180,7 @@ class _Parser:
         path = self._path()
         self.units.append(self._simple_unit(block, UnitKind.HEADING, self._next_label("heading"), path[:-1]))
 
-    def _numbered(self, block: _Block, number: int, content_start: int) -> None:
+    def _numbered(self, block: TextBlock, number: int, content_start: int) -> None:
         text = self._block_text(block)
         in_sequence = number == self.last_number + 1
         if not in_sequence and self.started and _looks_like_heading(text):
@@ -305,12 +193,12 @@ class _Parser:
             )
         self._close_paragraph()
         self.started = True
-        builder = _TextBuilder(self.source, self.debris)
+        builder = TextBuilder(self.source, self.debris)
         builder.append_block(block, content_start)
         self.open = _OpenParagraph(number, self._path(), (block.start, content_start), builder, block.start)
         self.last_number = max(self.last_number, number)
 
-    def _sub_block(self, block: _Block, label: str, content_start: int) -> None:
+    def _sub_block(self, block: TextBlock, label: str, content_start: int) -> None:
         assert self.open is not None
         builder = self.open.builder
         marker_text_start = len(builder.text) + 1
@@ -319,7 +207,7 @@ class _Parser:
             _SubMarker(label, marker_text_start, marker_text_start + (content_start - block.start), (block.start, content_start))
         )
 
-    def _unmarked(self, block: _Block) -> None:
+    def _unmarked(self, block: TextBlock) -> None:
         text = self._block_text(block)
         if self.open is not None and not _ends_sentence(self.open.builder.text):
             self.open.builder.append_block(block, block.start)  # page break mid-sentence
@@ -435,12 +323,12 @@ def _source_at(spans: list[SourceSpan], text_offset: int) -> int | None:
     return None
 
 
-def _parse_plain(doc: str, source: str, blocks: list[_Block]) -> tuple[list[Unit], list[Debris]]:
+def _parse_plain(doc: str, source: str, blocks: list[TextBlock]) -> tuple[list[Unit], list[Debris]]:
     """Fallback for text that is not a UN document: each blank-line block is one paragraph."""
     debris: list[Debris] = []
     units = []
     for number, block in enumerate(blocks, start=1):
-        builder = _TextBuilder(source, debris)
+        builder = TextBuilder(source, debris)
         builder.append_block(block, block.start)
         units.append(
             Unit(
@@ -459,27 +347,43 @@ def _parse_plain(doc: str, source: str, blocks: list[_Block]) -> tuple[list[Unit
     return units, debris
 
 
-def parse_document(doc: str, source: str, *, path: str = "", encoding: str = "utf-8") -> ParsedDocument:
+def _with_pages(units: Sequence[Unit], body: Sequence[Block]) -> tuple[Unit, ...]:
+    """Give each unit the page of the reader block it starts in (formats with pages only)."""
+    if not any(b.page is not None for b in body):
+        return tuple(units)
+    starts = [b.offset for b in body]
+    return tuple(dataclasses.replace(u, page=body[max(0, bisect_right(starts, u.start) - 1)].page) for u in units)
+
+
+def parse_document(
+    doc: str, source: str, *, path: str = "", encoding: str = "utf-8", blocks: Sequence[Block] | None = None
+) -> ParsedDocument:
     """Split a document's decoded text into citable units.
 
     Args:
         doc: the document id used in every unit id.
-        source: the decoded file text; all offsets refer to it.
+        source: the decoded (or, for PDF/Word/HTML, extracted) text; all offsets refer to it.
         path: where the text came from, for messages.
         encoding: the encoding it was decoded from, recorded for provenance.
+        blocks: a reader's blocks tiling ``source`` (see ``rag.ingest``); running headers and
+            footers among them become debris, and units take their page. None: the whole text.
     """
-    blocks = _blocks(source)
-    if not blocks:
-        return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, (), (), (f"{path or doc}: the document is empty",))
+    body = [b for b in blocks if b.running is None] if blocks is not None else []
+    running = [Debris(b.offset, b.offset + len(b.text), b.running) for b in blocks or () if b.running is not None]
+    text_blocks = split_blocks(source) if blocks is None else [tb for b in body for tb in split_blocks(source, b.offset, b.offset + len(b.text))]
+    if not text_blocks:
+        return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, (), tuple(running), (f"{path or doc}: the document is empty",))
     parser = _Parser(doc, source)
-    for block in blocks:
+    for block in text_blocks:
         parser.feed(block)
     parser.finish()
     numbered = sum(1 for u in parser.units if u.kind is UnitKind.PARAGRAPH)
     if numbered >= 2:
+        debris = tuple(sorted([*parser.debris, *running], key=lambda d: d.start))
         return ParsedDocument(
-            doc, path, source, encoding, Layout.UN, tuple(parser.units), tuple(parser.debris), tuple(parser.warnings)
+            doc, path, source, encoding, Layout.UN, _with_pages(parser.units, body), debris, tuple(parser.warnings)
         )
-    units, debris = _parse_plain(doc, source, blocks)
+    units, debris = _parse_plain(doc, source, text_blocks)
     warning = f"{path or doc}: no UN paragraph numbering found; blank-line blocks numbered 1..{len(units)} in order"
-    return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, tuple(units), tuple(debris), (warning,))
+    debris = sorted([*debris, *running], key=lambda d: d.start)
+    return ParsedDocument(doc, path, source, encoding, Layout.PLAIN, _with_pages(units, body), tuple(debris), (warning,))

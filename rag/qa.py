@@ -14,8 +14,11 @@ from typing import Literal
 import numpy as np
 
 from rag.answer import Answer, AnswerParams, QuotedSentence, compose_answer
+from rag.bilingual import with_versions
+from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
 from rag.language import Language, detect_language
+from rag.library import library_of
 from rag.lookup import answer_reference
 from rag.retriever import Hit, RetrievalMode, Retriever, SearchResult
 from rag.verifier import Verifier, evidence_features, load_verifier
@@ -46,11 +49,11 @@ class QuestionAnswerer:
         # the trained refusal verifier (rag/data/verifier.json); None: the cosine thresholds of params
         self.verifier = load_verifier() if verifier == "shipped" else verifier
 
-    def ask(self, question: str, *, k: int = 5, doc: str | None = None) -> AskResult:
-        """Answer one question from the top ``k`` hits.
+    def ask(self, question: str, *, k: int = 5, doc: str | None = None, where: SearchFilter | None = None) -> AskResult:
+        """Answer one question from the top ``k`` hits (of the documents ``where`` allows).
 
         Raises:
-            KeyError: ``doc`` is not an indexed document.
+            KeyError: ``doc``, or a document named by ``where``, is not an indexed document.
         """
         started = time.perf_counter()
         if doc is not None and doc not in self.retriever.index.documents:
@@ -60,11 +63,12 @@ class QuestionAnswerer:
             elapsed = round((time.perf_counter() - started) * 1000, 2)
             empty = SearchResult(question, detect_language(question), RetrievalMode.HYBRID, 0.0, ())
             return AskResult(looked_up, empty, {"lookup": elapsed, "total": elapsed})
-        result = self.retriever.search(question, k=k, doc=doc)
+        result = self.retriever.search(question, k=k, doc=doc, where=where)
         searched = time.perf_counter()
         assert result.query_vector is not None
         judge = None if self.verifier is None else self.judge
         answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge)
+        answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
             answer = self._generate(question, result, answer)

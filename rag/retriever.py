@@ -9,6 +9,14 @@ Three kinds of evidence are fused (:mod:`rag.fusion`): dense similarity (the uni
 mixed with its best sentence, since a question usually targets one sentence), BM25 over the
 question, and -- for an English question -- BM25 over its dictionary translation into Chinese
 (:mod:`rag.crosslingual`).
+
+Filters (:class:`rag.filters.SearchFilter`: document, symbol, language, session, dates, body)
+become a set of allowed documents that the stores apply before ranking, not after (the local
+store scores the allowed rows exactly, Milvus filters in its search), so a narrow filter still
+gets its k best paragraphs.
+
+Candidates come from a :class:`index.backends.DenseIndex` and a :class:`index.backends.LexicalIndex`
+(by default the build's FAISS and bm25s arrays; Milvus by configuration), addressed by chunk id.
 """
 
 from __future__ import annotations
@@ -21,9 +29,12 @@ from typing import Protocol
 
 import numpy as np
 
+from index.backends import Candidates, DenseIndex, LexicalIndex
+from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
 from rag.answer_type import expects_number, has_number
-from rag.crosslingual import BilingualLexicon, shared_lexicon, translated_scores
+from rag.crosslingual import BilingualLexicon, shared_lexicon
+from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
 from rag.units import Unit
@@ -100,8 +111,13 @@ class Retriever:
         *,
         fusion: FusionParams | None = None,
         lexicon: BilingualLexicon | None = None,
+        dense: DenseIndex | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.index = index
+        unit_docs = {unit_id: unit.doc for unit_id, unit in index.units.items()}
+        self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
+        self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
         self.encoder = encoder
         self.fusion = fusion or FusionParams()
         self._lexicon = lexicon
@@ -112,17 +128,34 @@ class Retriever:
             self._lexicon = shared_lexicon()
         return self._lexicon
 
-    def search(self, query: str, k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID) -> SearchResult:
-        return self.search_many([query], k, doc=doc, mode=mode)[0]
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        doc: str | None = None,
+        mode: RetrievalMode = RetrievalMode.HYBRID,
+        where: SearchFilter | None = None,
+    ) -> SearchResult:
+        return self.search_many([query], k, doc=doc, mode=mode, where=where)[0]
 
     def search_many(
-        self, queries: Sequence[str], k: int = 10, *, doc: str | None = None, mode: RetrievalMode = RetrievalMode.HYBRID
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        doc: str | None = None,
+        mode: RetrievalMode = RetrievalMode.HYBRID,
+        where: SearchFilter | None = None,
     ) -> list[SearchResult]:
-        """Search several queries, encoding them in one batch (evaluation, batch CLI)."""
+        """Search several queries, encoding them in one batch (evaluation, batch CLI).
+
+        Raises:
+            KeyError: ``doc``, or a document named by ``where``, is not in the index.
+        """
         if k < 1:
             raise ValueError("k must be at least 1")
-        if doc is not None and doc not in self.index.documents:
-            raise KeyError(doc)
+        allowed = self.allowed_documents(doc, where)
         started = time.perf_counter()
         vectors = None
         if mode is not RetrievalMode.LEXICAL:
@@ -130,27 +163,44 @@ class Retriever:
                 raise ValueError(f"{mode.value} search needs the embedding model")
             vectors = self.encoder.encode_queries(list(queries))
         encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
-        return [self._search_one(q, None if vectors is None else vectors[i], k, doc, mode, encode_ms) for i, q in enumerate(queries)]
+        return [self._search_one(q, None if vectors is None else vectors[i], k, allowed, mode, encode_ms) for i, q in enumerate(queries)]
+
+    def allowed_documents(self, doc: str | None, where: SearchFilter | None) -> frozenset[str] | None:
+        """The document ids a search may return; None when unrestricted."""
+        documents = self.index.documents
+        if doc is not None and doc not in documents:
+            raise KeyError(doc)
+        allowed = None if doc is None else frozenset([doc])
+        if where is not None and not where.empty:
+            unknown = where.unknown_docs(documents)
+            if unknown:
+                raise KeyError(unknown[0])
+            passing = where.allowed(documents)
+            allowed = passing if allowed is None else allowed & passing
+        return allowed
 
     def _search_one(
-        self, query: str, vector: np.ndarray | None, k: int, doc: str | None, mode: RetrievalMode, encode_ms: float
+        self, query: str, vector: np.ndarray | None, k: int, allowed: frozenset[str] | None, mode: RetrievalMode, encode_ms: float
     ) -> SearchResult:
         started = time.perf_counter()
-        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
-        dense = self._dense_candidates(vector, depth, doc) if vector is not None else {}
-        lexical = self._lexical_candidates(query, depth, doc) if mode is not RetrievalMode.DENSE else {}
         language = detect_language(query)
+        if allowed is not None and not allowed:  # the filter matches no document
+            timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
+            return SearchResult(query, language, mode, 0.0, (), timings, vector, 0.0)
+        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
+        dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
+        lexical = self._lexical_candidates(query, depth, allowed) if mode is not RetrievalMode.DENSE else {}
         translated: dict[str, float] = {}
         t_weight = 0.0
         if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
-            translated, share = self._translated_candidates(query, depth, doc)
+            translated, share = self._translated_candidates(query, depth, allowed)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
         if mode is RetrievalMode.HYBRID:
-            weight = lexical_weight(self.index.lexical.coverage(query), self.fusion)
+            weight = lexical_weight(self.lexical.coverage(query), self.fusion)
         else:
             weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
         if mode is RetrievalMode.LEXICAL and translated:
-            t_weight = 0.5 * (1.0 - self.index.lexical.coverage(query))  # lexical only: share the budget
+            t_weight = 0.5 * (1.0 - self.lexical.coverage(query))  # lexical only: share the budget
         weight = min(weight, 1.0 - t_weight)
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
         if mode is RetrievalMode.HYBRID and self.fusion.answer_type_bonus > 0 and expects_number(query):
@@ -160,10 +210,9 @@ class Retriever:
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
         return SearchResult(query, language, mode, weight, tuple(hits), timings, vector, t_weight)
 
-    def _dense_candidates(self, vector: np.ndarray, depth: int, doc: str | None) -> dict[str, float]:
+    def _dense_candidates(self, vector: np.ndarray, depth: int, allowed: frozenset[str] | None) -> dict[str, float]:
         query = np.asarray(vector, dtype=np.float32)
-        scores, rows = self.index.dense.search(query[None, :], depth)
-        pooled = self._pool(rows[0], scores[0], doc)
+        pooled = self._pool(self.dense.search(query[None, :], depth, docs=allowed)[0], allowed)
         weight = self.fusion.sentence_weight
         if weight > 0 and pooled:
             pooled = self._with_sentences(pooled, query, weight)
@@ -203,30 +252,25 @@ class Retriever:
                 boosted[unit_id] += self.fusion.answer_type_bonus
         return boosted
 
-    def _lexical_candidates(self, query: str, depth: int, doc: str | None) -> dict[str, float]:
-        rows, scores = self.index.lexical.search(query, depth)
-        return self._pool(rows, scores, doc)
+    def _lexical_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> dict[str, float]:
+        return self._pool(self.lexical.search([query], depth, docs=allowed)[0], allowed)
 
-    def _translated_candidates(self, query: str, depth: int, doc: str | None) -> tuple[dict[str, float], float]:
+    def _translated_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
-        lexical = self.index.lexical
+        lexical = self.lexical
         concepts = self.lexicon.translate(query, known=lambda term: lexical.coverage(term) >= 1.0)
-        scores, share = translated_scores(lexical, concepts, max_translations=self.fusion.max_translations)
-        if scores is None:
+        found, share = lexical.translated(concepts, max_translations=self.fusion.max_translations, k=depth, docs=allowed)
+        if share == 0.0:
             return {}, 0.0
-        rows = np.flatnonzero(scores > 0)
-        if rows.size > depth:
-            rows = rows[np.argsort(-scores[rows], kind="stable")[:depth]]
-        return self._pool(rows, scores[rows], doc), share
+        return self._pool(found, allowed), share
 
-    def _pool(self, rows: np.ndarray, scores: np.ndarray, doc: str | None) -> dict[str, float]:
-        """Max-pool chunk scores into unit scores."""
+    def _pool(self, found: Candidates, allowed: frozenset[str] | None) -> dict[str, float]:
+        """Max-pool chunk scores into unit scores (units the local build does not know are skipped)."""
         pooled: dict[str, float] = {}
-        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            if row < 0:
-                continue
-            unit_id = self.index.chunks[row].unit_id
-            if doc is not None and self.index.units[unit_id].doc != doc:
+        units = self.index.units
+        for unit_id, score in zip(found.units, found.scores.tolist(), strict=True):
+            unit = units.get(unit_id)
+            if unit is None or (allowed is not None and unit.doc not in allowed):
                 continue
             if score > pooled.get(unit_id, -np.inf):
                 pooled[unit_id] = score
@@ -260,3 +304,4 @@ class Retriever:
             )
             for rank, (score, unit_id) in enumerate(ranked, start=1)
         ]
+

@@ -67,6 +67,7 @@ class Unit:
     marker: tuple[int, int] | None = None
     parent: str | None = None  # id of the enclosing paragraph, for sub-units
     label: str | None = None  # for unnumbered units: "title-1", "footnote-1", "heading-3"…
+    page: int | None = None  # page of the file where the unit starts, when the format has pages (PDF)
 
     def source_offset(self, text_offset: int) -> int | None:
         """Source offset of a character of ``text``; None for characters a join inserted."""
@@ -88,6 +89,7 @@ class Unit:
             "text": self.text,
             "start": self.start,
             "end": self.end,
+            "page": self.page,
         }
 
 

@@ -47,3 +47,31 @@ def answerer(settings: Settings, retriever):
     from rag.qa import QuestionAnswerer
 
     return QuestionAnswerer(retriever, settings.answer_params)
+
+
+PARALLEL_ARTICLES = (0, 1)
+
+
+@pytest.fixture(scope="session")
+def parallel_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A library of two XQuAD articles, each one document with a Chinese and an English version."""
+    root = tmp_path_factory.mktemp("parallel-library")
+    return settings.model_copy(update={"seeds_dir": root / "library", "index_dir": root / "index"})
+
+
+@pytest.fixture(scope="session")
+def parallel_questions(parallel_settings: Settings):
+    from rag.evaluation.parallel import write_parallel_library
+    from rag.evaluation.runner import DEFAULT_XQUAD_DIR
+
+    return write_parallel_library(DEFAULT_XQUAD_DIR, parallel_settings.seeds_dir, PARALLEL_ARTICLES)
+
+
+@pytest.fixture(scope="session")
+def parallel_answerer(parallel_settings: Settings, parallel_questions):
+    """The answerer over the parallel library's index, built once (tests that change the library swap their own)."""
+    from rag.engine import build_from_documents, load_seed_corpus, open_retriever
+    from rag.qa import QuestionAnswerer
+
+    build_from_documents(parallel_settings, load_seed_corpus(parallel_settings), index_dir=parallel_settings.resolved_index_dir)
+    return QuestionAnswerer(open_retriever(parallel_settings), parallel_settings.answer_params)

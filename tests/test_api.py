@@ -59,11 +59,16 @@ def test_search_documents_paragraph_and_health(client: TestClient) -> None:
     hits = client.get("/search", params={"q": "绿色气候基金 东道国", "k": 3}).json()["hits"]
     assert len(hits) == 3 and hits[0]["para"] == 15
     documents = client.get("/documents").json()
+    assert len(documents) == 1
+    units = documents[0].pop("units")
     assert documents == [{
         "id": SEED, "symbol": None, "title": "联合国各项环境公约的执行情况：秘书长的说明",
         "title_en": "Implementation of United Nations environmental conventions: Note by the Secretary-General",
         "language": "zh", "session": 68, "agenda_items": ["19(d)", "19(e)", "19(f)"], "paragraphs": 90,
+        "date": None, "body": None, "document": SEED,
+        "versions": [{"id": SEED, "language": "zh", "title": "联合国各项环境公约的执行情况：秘书长的说明", "paragraphs": 90, "units": units}],
     }]
+    assert units > 90  # paragraphs, their sub-units, front matter and footnotes
     paragraph = client.get(f"/documents/{SEED}/paragraphs/85").json()
     assert [s["sub"] for s in paragraph["sub_units"]] == [f"target {n}" for n in range(1, 21)]
     assert paragraph["previous"] == 84 and paragraph["next"] == 86

@@ -189,3 +189,20 @@ def test_seed_folder_uses_the_catalogue() -> None:
     meta = corpus.metadata["000_75fc5355e1129b16"]
     assert meta.symbol is None and meta.session == 68 and meta.language == "zh"
     assert all((meta.symbol or "") != "A/68/150" for meta in corpus.metadata.values())
+
+
+def test_paragraph_numbers_of_any_size() -> None:
+    """10,000 numbered paragraphs give 10,000 units (the number pattern once stopped at 999)."""
+    source = "\n\n".join(f"{n}. Paragraph number {n} of a very long report." for n in range(1, 10_001)) + "\n"
+    doc = parse_document("long", source)
+    assert doc.layout is Layout.UN and doc.warnings == ()
+    assert [p.para for p in doc.paragraphs] == list(range(1, 10_001))
+    assert doc.paragraph(10_000).text == "Paragraph number 10000 of a very long report."
+    assert max(len(p.text) for p in doc.paragraphs) < 60
+
+
+def test_a_year_opening_a_line_is_not_a_paragraph_number() -> None:
+    source = "1. The Conference met in Doha.\n\n2. It adopted decisions on the work programme to\n\n2013. continue the review.\n\n3. Next.\n"
+    doc = parse_document("years", source)
+    assert [p.para for p in doc.paragraphs] == [1, 2, 3] and doc.warnings == ()
+    assert doc.paragraph(2).text.endswith("to 2013. continue the review.")

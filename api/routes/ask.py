@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import Answerer
 from api.errors import ApiError, localized
+from api.filtering import make_filter, unknown_document
 from api.schemas import MAX_K, MAX_QUESTION_CHARS, AskRequest, AskResponse, CitationOut, ErrorOut, SegmentOut
 from rag.citation import Citation
 
@@ -39,10 +40,11 @@ def check_k(k: int, question: str | None) -> None:
 def ask(request: AskRequest, answerer: Answerer) -> AskResponse:
     check_question(request.question)
     check_k(request.k, request.question)
+    where = make_filter(request, request.question)
     try:
-        result = answerer.ask(request.question, k=request.k, doc=request.doc)
-    except KeyError:
-        raise ApiError(404, localized(request.question, f"Unknown document '{request.doc}'.", f"未知文件“{request.doc}”。")) from None
+        result = answerer.ask(request.question, k=request.k, where=where)
+    except KeyError as error:
+        raise unknown_document(request.question, error.args[0] if error.args else request.doc) from None
     answer = result.answer
     return AskResponse(
         answer=answer.answer,

@@ -1,4 +1,4 @@
-"""GET /search: ranked hits."""
+"""GET /search: ranked hits, optionally filtered by document, symbol, language, session, date, body."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import Answerer
-from api.errors import ApiError, localized
+from api.filtering import make_filter, unknown_document
 from api.routes.ask import check_k, check_question
-from api.schemas import ErrorOut, HitOut, SearchResponse
+from api.schemas import ErrorOut, FilterFields, HitOut, SearchResponse
+from rag.library import library_of
 from rag.retriever import RetrievalMode
 
 router = APIRouter(tags=["search"])
+
+__all__ = ["router"]
 
 
 @router.get("/search", response_model=SearchResponse, responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
@@ -20,20 +23,32 @@ def search(
     answerer: Answerer,
     q: Annotated[str, Query(description="the question or keywords")],
     k: Annotated[int, Query(description="number of hits, 1..50")] = 10,
-    doc: Annotated[str | None, Query(description="restrict to one document id")] = None,
+    doc: Annotated[list[str] | None, Query(description="document id, or a document's symbol / key (all its versions); repeatable")] = None,
+    symbol: Annotated[list[str] | None, Query(description="UN symbol; repeatable")] = None,
+    lang: Annotated[list[str] | None, Query(description="language version: zh, en; repeatable")] = None,
+    session: Annotated[list[int] | None, Query(description="session number; repeatable")] = None,
+    since: Annotated[str | None, Query(description="dated on or after YYYY-MM-DD (or a year)")] = None,
+    until: Annotated[str | None, Query(description="dated on or before YYYY-MM-DD (or a year)")] = None,
+    body: Annotated[list[str] | None, Query(description="issuing body; repeatable")] = None,
     mode: Annotated[RetrievalMode, Query(description="hybrid, dense or lexical")] = RetrievalMode.HYBRID,
 ) -> SearchResponse:
     check_question(q)
     check_k(k, q)
+    where = make_filter(FilterFields(doc=doc, symbol=symbol, lang=lang, session=session, since=since, until=until, body=body), q)
+    retriever = answerer.retriever  # one snapshot: a reload during the request does not mix indexes
     try:
-        result = answerer.retriever.search(q, k=k, doc=doc, mode=mode)
-    except KeyError:
-        raise ApiError(404, localized(q, f"Unknown document '{doc}'.", f"未知文件“{doc}”。")) from None
+        result = retriever.search(q, k=k, mode=mode, where=where)
+    except KeyError as error:
+        raise unknown_document(q, error.args[0] if error.args else doc) from None
+    library = library_of(retriever.index)
     hits = [
         HitOut(
-            rank=h.rank, id=h.unit.id, doc=h.unit.doc, para=h.unit.para, sub=h.unit.sub, section=list(h.unit.section),
-            text=h.unit.text, score=h.score, dense=h.dense, lexical=h.lexical,
+            rank=h.rank, id=h.unit.id, doc=h.unit.doc, para=h.unit.para, sub=h.unit.sub,
+            section=list(h.unit.section), text=h.unit.text, score=h.score, dense=h.dense, lexical=h.lexical,
+            symbol=library.symbol(h.unit.doc), language=library.languages.get(h.unit.doc),
         )
         for h in result.hits
     ]
-    return SearchResponse(query=q, language=result.language, mode=result.mode.value, hits=hits, timings_ms=result.timings_ms)
+    return SearchResponse(
+        query=q, language=result.language, mode=result.mode.value, hits=hits, timings_ms=result.timings_ms, filters=where.describe()
+    )

@@ -455,6 +455,7 @@
     const body = { question, k: 5 };
     const scope = $("scope-select").value;
     if (scope) body.doc = scope;
+    if (window.UNLibrary) Object.assign(body, window.UNLibrary.filters()); // library.js: the filter bar
     try {
       const data = await api("/ask", {
         method: "POST",
@@ -647,6 +648,7 @@
       open.hidden = true;
     }
     clear($("panel-copy-status"));
+    if (window.UNLibrary) window.UNLibrary.renderCitationVersions($("panel-versions"), unit); // library.js: 中文 | English
   }
 
   function closePanel(restoreFocus = true) {
@@ -862,6 +864,7 @@
       subsBlock.hidden = subs.length === 0;
     }
     clear($("reader-copy-status"));
+    if (window.UNLibrary) window.UNLibrary.renderVersions($("reader-versions"), data); // library.js: 中文 | English
   }
 
   function subItem(sub, doc) {
@@ -906,9 +909,12 @@
   // ---------------------------------------------------------------- routing
 
   function showView(name) {
-    for (const view of ["ask", "documents", "doc"]) $(`view-${view}`).hidden = view !== name;
+    for (const view of ["ask", "documents", "doc", "library"]) $(`view-${view}`).hidden = view !== name;
     for (const link of document.querySelectorAll(".nav-link")) {
-      const current = (link.dataset.nav === "ask" && name === "ask") || (link.dataset.nav === "documents" && (name === "documents" || name === "doc"));
+      const current =
+        (link.dataset.nav === "ask" && name === "ask") ||
+        (link.dataset.nav === "documents" && (name === "documents" || name === "doc")) ||
+        (link.dataset.nav === "library" && name === "library");
       if (current) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
@@ -924,6 +930,11 @@
     if (hash === "documents") {
       showView("documents");
       showDocuments();
+      return;
+    }
+    if (hash === "library" && window.UNLibrary) {
+      showView("library"); // library.js renders the view
+      window.UNLibrary.showLibrary();
       return;
     }
     const match = /^doc\/([^/]+)(?:\/para\/(\d+))?\/?$/.exec(hash);

@@ -1,0 +1,328 @@
+/* The library side of the page: the filter bar, the library view (#library) and language
+ * versions side by side (中文 | English) with a language switch on every paragraph.
+ *
+ * Kept apart from app.js (answers, reader, routing): app.js calls the few hooks exported on
+ * window.UNLibrary — filters(), showLibrary(), renderVersions(), renderCitationVersions().
+ * Strings follow the interface language app.js sets on <html lang>.
+ */
+(() => {
+  "use strict";
+
+  const STRINGS = {
+    zh: {
+      "filters.summary": "筛选",
+      "filters.active": "筛选（{n}）",
+      "filters.lang": "语文本",
+      "filters.anyLang": "全部语文",
+      "filters.symbol": "文号",
+      "filters.session": "届会",
+      "filters.since": "起",
+      "filters.until": "止",
+      "filters.body": "机构",
+      "filters.clear": "清除",
+      "library.heading": "文库",
+      "library.loading": "正在载入文库……",
+      "library.empty": "文库中没有文件。",
+      "library.count": "{n} 份文件，{v} 个语文本",
+      "library.document": "文件",
+      "library.title": "标题",
+      "library.versions": "语文本",
+      "library.session": "届会",
+      "library.date": "日期",
+      "library.body": "机构",
+      "library.units": "段落 / 单元",
+      "library.noSymbol": "（无文号）",
+      "versions.heading": "各语文本",
+      "versions.both": "并排",
+      "versions.switch": "显示语文",
+      "versions.missing": "此语文本中没有这一段。",
+      "language.zh": "中文",
+      "language.en": "English",
+    },
+    en: {
+      "filters.summary": "Filters",
+      "filters.active": "Filters ({n})",
+      "filters.lang": "Version",
+      "filters.anyLang": "All languages",
+      "filters.symbol": "Symbol",
+      "filters.session": "Session",
+      "filters.since": "From",
+      "filters.until": "To",
+      "filters.body": "Body",
+      "filters.clear": "Clear",
+      "library.heading": "Library",
+      "library.loading": "Loading the library…",
+      "library.empty": "The library holds no documents.",
+      "library.count": "{n} documents, {v} language versions",
+      "library.document": "Document",
+      "library.title": "Title",
+      "library.versions": "Versions",
+      "library.session": "Session",
+      "library.date": "Date",
+      "library.body": "Body",
+      "library.units": "Paragraphs / units",
+      "library.noSymbol": "(no symbol)",
+      "versions.heading": "Language versions",
+      "versions.both": "Side by side",
+      "versions.switch": "Show language",
+      "versions.missing": "This version has no such paragraph.",
+      "language.zh": "中文",
+      "language.en": "English",
+    },
+  };
+
+  const LANGUAGE_ORDER = ["zh", "en", "fr", "es", "ru", "ar"];
+
+  function uiLang() {
+    return (document.documentElement.lang || "zh").startsWith("en") ? "en" : "zh";
+  }
+
+  function t(key, vars) {
+    let text = STRINGS[uiLang()][key] || STRINGS.en[key] || key;
+    for (const [name, value] of Object.entries(vars || {})) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
+
+  function languageName(code) {
+    return STRINGS.zh[`language.${code}`] ? t(`language.${code}`) : code;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "className") node.className = value;
+      else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function langAttr(code) {
+    return code === "zh" ? "zh-CN" : code || "";
+  }
+
+  /** Text with its evidence spans (code-point offsets, as the API gives them) wrapped in <mark>. */
+  function highlighted(text, spans) {
+    const node = el("p", { className: "version-text" });
+    const chars = Array.from(text || "");
+    const ordered = (spans || []).map(([s, e]) => [Math.max(0, s), Math.min(chars.length, e)]).filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
+    let cursor = 0;
+    for (const [start, end] of ordered) {
+      if (start < cursor) continue;
+      node.append(chars.slice(cursor, start).join(""), el("mark", null, chars.slice(start, end).join("")));
+      cursor = end;
+    }
+    node.append(chars.slice(cursor).join(""));
+    return node;
+  }
+
+  // ---------------------------------------------------------------- the filter bar
+
+  const FIELDS = ["lang", "symbol", "session", "since", "until", "body"];
+
+  function field(name) {
+    return document.getElementById(`filter-${name}`);
+  }
+
+  /** The filter fields for POST /ask (and GET /search): only those the user set. */
+  function filters() {
+    const out = {};
+    for (const name of FIELDS) {
+      const input = field(name);
+      const value = input ? input.value.trim() : "";
+      if (!value) continue;
+      out[name] = name === "session" ? Number(value) : value;
+    }
+    return out;
+  }
+
+  function renderFilterSummary() {
+    const summary = document.getElementById("filter-summary");
+    if (!summary) return;
+    const n = Object.keys(filters()).length;
+    summary.textContent = n ? t("filters.active", { n }) : t("filters.summary");
+    document.getElementById("filter-bar").classList.toggle("is-active", n > 0);
+  }
+
+  // ---------------------------------------------------------------- the library view
+
+  const state = { library: null, lastVersions: null, lastCitation: null, choice: {} };
+
+  async function getJSON(path) {
+    const response = await fetch(path, { headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new Error((body && body.detail) || `HTTP ${response.status}`);
+    return body;
+  }
+
+  async function showLibrary() {
+    const status = document.getElementById("library-status");
+    const error = document.getElementById("library-error");
+    error.hidden = true;
+    status.textContent = t("library.loading");
+    try {
+      state.library = await getJSON("/library");
+      renderLibrary();
+    } catch (problem) {
+      error.textContent = String(problem.message || problem);
+      error.hidden = false;
+    } finally {
+      status.textContent = "";
+    }
+  }
+
+  function renderLibrary() {
+    const table = document.getElementById("library-table");
+    if (!table || !state.library) return;
+    clear(table);
+    const docs = state.library;
+    const versions = docs.reduce((n, d) => n + d.versions.length, 0);
+    document.getElementById("library-count").textContent = docs.length ? t("library.count", { n: docs.length, v: versions }) : t("library.empty");
+    if (!docs.length) return;
+    const head = el("tr", null, ...["document", "title", "versions", "session", "date", "body", "units"].map((k) => el("th", { scope: "col" }, t(`library.${k}`))));
+    const body = el("tbody");
+    for (const doc of docs) {
+      const links = doc.versions.map((v) =>
+        el("a", { className: "version-chip", href: `#doc/${encodeURIComponent(v.id)}/para/1`, lang: langAttr(v.language), "data-version": v.id, title: v.id }, languageName(v.language || "?")),
+      );
+      const counts = doc.versions.map((v) => `${v.paragraphs} / ${v.units}`).join(" · ");
+      const title = uiLang() === "en" ? doc.title_en || doc.title : doc.title || doc.title_en;
+      body.append(
+        el(
+          "tr",
+          { "data-document": doc.document },
+          el("th", { scope: "row", className: "library-symbol" }, doc.symbol || doc.document, doc.symbol ? null : el("span", { className: "library-nosymbol" }, ` ${t("library.noSymbol")}`)),
+          el("td", { lang: /[\u3400-\u9fff]/.test(title || "") ? "zh-CN" : "en" }, title || ""),
+          el("td", { className: "library-versions" }, ...links),
+          el("td", null, doc.session || ""),
+          el("td", null, doc.date || ""),
+          el("td", null, doc.body || ""),
+          el("td", { className: "library-units" }, counts),
+        ),
+      );
+    }
+    table.append(el("thead", null, head), body);
+  }
+
+  // ---------------------------------------------------------------- versions side by side
+
+  /** Columns of one paragraph in each language, with a switch: one language, or side by side. */
+  function versionsBlock(key, columns) {
+    const block = el("section", { className: "versions", "data-key": key, "aria-label": t("versions.heading") });
+    if (columns.length < 2) return null;
+    const choice = state.choice[key] || "both";
+    const switcher = el("div", { className: "version-switch", role: "group", "aria-label": t("versions.switch") });
+    const options = [...columns.map((c) => c.language), "both"];
+    for (const option of options) {
+      switcher.append(
+        el(
+          "button",
+          {
+            type: "button",
+            className: "version-button",
+            "data-show": option,
+            "aria-pressed": String(option === choice),
+            onclick: () => {
+              state.choice[key] = option;
+              applyChoice(block, option);
+            },
+          },
+          option === "both" ? t("versions.both") : languageName(option),
+        ),
+      );
+    }
+    const grid = el("div", { className: "version-grid" });
+    for (const column of columns) {
+      grid.append(
+        el(
+          "div",
+          { className: "version-column", "data-language": column.language, lang: langAttr(column.language) },
+          el("h4", { className: "version-label" }, languageName(column.language), column.reference ? el("span", { className: "version-ref" }, ` ${column.reference}`) : null),
+          column.text === null ? el("p", { className: "version-missing" }, t("versions.missing")) : highlighted(column.text, column.spans),
+        ),
+      );
+    }
+    block.append(el("div", { className: "versions-head" }, el("h3", { className: "versions-heading" }, t("versions.heading")), switcher), grid);
+    applyChoice(block, choice);
+    return block;
+  }
+
+  function applyChoice(block, choice) {
+    for (const button of block.querySelectorAll(".version-button")) button.setAttribute("aria-pressed", String(button.dataset.show === choice));
+    for (const column of block.querySelectorAll(".version-column")) column.hidden = choice !== "both" && column.dataset.language !== choice;
+    block.querySelector(".version-grid").classList.toggle("is-single", choice !== "both");
+  }
+
+  function byLanguage(a, b) {
+    const rank = (x) => (LANGUAGE_ORDER.includes(x) ? LANGUAGE_ORDER.indexOf(x) : 99);
+    return rank(a.language) - rank(b.language);
+  }
+
+  /** The reader's paragraph (GET /documents/{doc}/paragraphs/{n}) in every language version. */
+  function renderVersions(container, data) {
+    if (!container) return;
+    state.lastVersions = { container, data };
+    clear(container);
+    const versions = (data && data.versions) || [];
+    const block = versionsBlock(
+      `${data && data.document ? data.document.document : ""}/${data && data.paragraph ? data.paragraph.para : ""}`,
+      versions.slice().sort(byLanguage).map((v) => ({ language: v.language, text: v.paragraph.text, spans: [], reference: null })),
+    );
+    container.hidden = !block;
+    if (block) container.append(block);
+  }
+
+  /** A cited unit in every language version, each with its own highlighted evidence. */
+  function renderCitationVersions(container, citation) {
+    if (!container) return;
+    state.lastCitation = { container, citation };
+    clear(container);
+    const versions = (citation && citation.versions) || [];
+    const block = versionsBlock(
+      `cite/${citation ? citation.id : ""}`,
+      versions.slice().sort(byLanguage).map((v) => ({ language: v.language, text: v.text, spans: v.spans, reference: v.reference })),
+    );
+    container.hidden = !block;
+    if (block) container.append(block);
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  function translateStatic() {
+    for (const node of document.querySelectorAll("[data-lib-i18n]")) node.textContent = t(node.dataset.libI18n);
+    for (const node of document.querySelectorAll("[data-lib-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.libI18nLabel));
+    renderFilterSummary();
+    renderLibrary();
+    if (state.lastVersions) renderVersions(state.lastVersions.container, state.lastVersions.data);
+    if (state.lastCitation) renderCitationVersions(state.lastCitation.container, state.lastCitation.citation);
+  }
+
+  function init() {
+    translateStatic();
+    new MutationObserver(translateStatic).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+    for (const name of FIELDS) {
+      const input = field(name);
+      if (input) input.addEventListener("input", renderFilterSummary);
+    }
+    const clearButton = document.getElementById("filter-clear");
+    if (clearButton) {
+      clearButton.addEventListener("click", () => {
+        for (const name of FIELDS) if (field(name)) field(name).value = "";
+        renderFilterSummary();
+      });
+    }
+  }
+
+  window.UNLibrary = { filters, showLibrary, renderVersions, renderCitationVersions };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

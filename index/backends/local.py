@@ -1,0 +1,134 @@
+"""The embedded default behind the storage interface: FAISS for dense, bm25s for lexical.
+
+Both wrap the immutable arrays of one local build (:mod:`index.store`) and translate row
+numbers into chunk ids, so results are exactly those of the arrays they wrap. Writes go through
+``rag build`` (an atomic rebuild that re-embeds only new text), so these are read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from index.backends import Candidates, TranslatedConcept
+from rag.chunking import Chunk
+from rag.crosslingual import translated_scores
+from rag.lexical import LexicalIndex as Bm25Index
+
+__all__ = ["Bm25Lexical", "FaissDense"]
+
+
+_FILTER_CACHE = 32  # allowed-row arrays kept per store (one per distinct filter)
+
+
+def _top(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Positions of the ``depth`` highest scores, best first (ties: lower position first)."""
+    if scores.size > depth:
+        part = np.argpartition(-scores, depth - 1)[:depth]
+        return part[np.lexsort((part, -scores[part]))]
+    return np.lexsort((np.arange(scores.size), -scores))
+
+
+class _RowIds:
+    """Row number -> (chunk id, unit id) of one build, and the rows of a set of documents."""
+
+    def __init__(self, chunks: Sequence[Chunk], unit_docs: Mapping[str, str]) -> None:
+        self.ids = [c.id for c in chunks]
+        self.units = [c.unit_id for c in chunks]
+        self._unit_docs = unit_docs
+        self._doc_codes: dict[str, int] = {}
+        self._chunk_docs: np.ndarray | None = None
+        self._allowed: dict[frozenset[str], np.ndarray] = {}
+
+    def candidates(self, rows: np.ndarray, scores: np.ndarray) -> Candidates:
+        keep = [i for i, row in enumerate(rows.tolist()) if row >= 0]  # FAISS pads with -1
+        picked = [int(rows[i]) for i in keep]
+        return Candidates(
+            tuple(self.ids[r] for r in picked),
+            tuple(self.units[r] for r in picked),
+            np.asarray(scores, dtype=np.float32)[keep],
+        )
+
+    def allowed(self, docs: frozenset[str]) -> np.ndarray:
+        """Rows of the chunks of ``docs`` (cached per filter)."""
+        rows = self._allowed.get(docs)
+        if rows is None:
+            if self._chunk_docs is None:
+                self._doc_codes = {doc: code for code, doc in enumerate(sorted(set(self._unit_docs.values())))}
+                self._chunk_docs = np.fromiter(
+                    (self._doc_codes.get(self._unit_docs.get(u, ""), -1) for u in self.units), dtype=np.int32, count=len(self.units)
+                )
+            codes = np.fromiter((self._doc_codes[d] for d in docs if d in self._doc_codes), dtype=np.int32)
+            rows = np.flatnonzero(np.isin(self._chunk_docs, codes))
+            if len(self._allowed) >= _FILTER_CACHE:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[docs] = rows
+        return rows
+
+    def top_of(self, row_scores: np.ndarray, rows: np.ndarray, k: int, *, positive: bool = False) -> Candidates:
+        """The ``k`` best of ``rows`` given their scores (``positive``: drop zero scores)."""
+        top = _top(row_scores, k)
+        if positive:
+            top = top[row_scores[top] > 0]
+        return self.candidates(rows[top], row_scores[top])
+
+
+class FaissDense:
+    """A FAISS index over a build's chunk vectors (flat = exact, HNSW above ``exact_max``).
+
+    A filtered search scores the allowed rows exactly from ``vectors`` instead of asking FAISS
+    for a deeper list and dropping most of it.
+    """
+
+    def __init__(self, index: object, chunks: Sequence[Chunk], vectors: np.ndarray, unit_docs: Mapping[str, str]) -> None:
+        self.index = index
+        self.vectors = vectors
+        self._rows = _RowIds(chunks, unit_docs)
+
+    def count(self) -> int:
+        return int(self.index.ntotal)  # type: ignore[attr-defined]
+
+    def search(self, vectors: np.ndarray, k: int, *, docs: frozenset[str] | None = None) -> list[Candidates]:
+        queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        if docs is not None:
+            rows = self._rows.allowed(docs)
+            return [self._rows.top_of(self.vectors[rows] @ q, rows, k) for q in queries]
+        scores, rows = self.index.search(queries, k)  # type: ignore[attr-defined]
+        return [self._rows.candidates(rows[i], scores[i]) for i in range(len(queries))]
+
+
+class Bm25Lexical:
+    """A bm25s index (rag.lexical) over a build's chunk passages."""
+
+    def __init__(self, index: Bm25Index, chunks: Sequence[Chunk], unit_docs: Mapping[str, str]) -> None:
+        self.index = index
+        self._rows = _RowIds(chunks, unit_docs)
+
+    def count(self) -> int:
+        return len(self.index)
+
+    def coverage(self, query: str) -> float:
+        return self.index.coverage(query)
+
+    def search(self, queries: Sequence[str], k: int, *, docs: frozenset[str] | None = None) -> list[Candidates]:
+        if docs is None:
+            return [self._rows.candidates(*self.index.search(q, k)) for q in queries]
+        rows = self._rows.allowed(docs)
+        return [self._rows.top_of(self.index.scores(q)[rows], rows, k, positive=True) for q in queries]
+
+    def translated(
+        self, concepts: Iterable[TranslatedConcept], *, max_translations: int, k: int, docs: frozenset[str] | None = None
+    ) -> tuple[Candidates, float]:
+        scores, share = translated_scores(self.index, concepts, max_translations=max_translations)  # type: ignore[arg-type]
+        if scores is None:
+            return Candidates((), (), np.empty(0, np.float32)), 0.0
+        if docs is not None:
+            kept = np.zeros_like(scores)
+            allowed = self._rows.allowed(docs)
+            kept[allowed] = scores[allowed]
+            scores = kept
+        rows = np.flatnonzero(scores > 0)
+        if rows.size > k:
+            rows = rows[np.argsort(-scores[rows], kind="stable")[:k]]
+        return self._rows.candidates(rows, scores[rows]), share
