@@ -9,7 +9,7 @@ what the document has ("本文件只有第1至90段。"), flagged as such, never
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -120,15 +120,23 @@ def answer_reference(
     params: AnswerParams,
     *,
     doc: str | None = None,
+    allowed: Collection[str] | None = None,
 ) -> Answer | None:
-    """The answer to a question that names a paragraph; None when it names none."""
+    """The answer to a question that names a paragraph; None when it names none.
+
+    ``allowed`` is the request's filter (the documents a search may draw from). Language
+    versions of one document are not ambiguous: the version in the question's language is
+    read when there is one.
+    """
     parsed = parse_reference(question, document_titles(index))
     if parsed is None:
         return None
     language = detect_language(question)
-    resolution: Resolution = resolve_reference(
-        parsed, index.paragraphs, index.sub_units, doc=doc, named_docs=named_documents(question, parsed, index)
-    )
+    named = named_documents(question, parsed, index)
+    resolution: Resolution = resolve_reference(parsed, index.paragraphs, index.sub_units, doc=doc, named_docs=named, allowed=allowed)
+    version = _one_document_version(resolution.ambiguous, index, language)
+    if version is not None:
+        resolution = resolve_reference(parsed, index.paragraphs, index.sub_units, doc=version)
     if resolution.ambiguous:
         names = [index.documents[d].symbol or index.documents[d].title or d for d in resolution.ambiguous]
         text = (
@@ -155,3 +163,11 @@ def answer_reference(
         answer.question, answer.language, answer.answer, False, answer.citations, (), answer.evidence_score,
         answer.cross_lingual, (*answer.notes, *missing), answer.segments, AnswerKind.LOOKUP,
     )
+
+
+def _one_document_version(ambiguous: tuple[str, ...], index: LoadedIndex, language: Language) -> str | None:
+    """When every candidate is a language version of one document, the one to read (else None)."""
+    metas = [index.documents[d] for d in ambiguous if d in index.documents]
+    if len(metas) < 2 or len({m.document_key for m in metas}) != 1:
+        return None
+    return next((m.id for m in metas if m.language == language), metas[0].id)

@@ -56,10 +56,11 @@ class QuestionAnswerer:
             KeyError: ``doc``, or a document named by ``where``, is not an indexed document.
         """
         started = time.perf_counter()
-        if doc is not None and doc not in self.retriever.index.documents:
-            raise KeyError(doc)
-        looked_up = answer_reference(question, self.retriever.index, self._encode, self.params, doc=doc)
+        allowed = self.retriever.allowed_documents(doc, where)  # raises KeyError for an unknown document
+        looked_up = answer_reference(question, self.retriever.index, self._encode, self.params, doc=doc, allowed=allowed)
         if looked_up is not None:  # "第26段讲了什么": the reference says where the answer is
+            if self.retriever.encoder is not None:  # the aligned versions pick the sentence closest to the question
+                looked_up = with_versions(looked_up, library_of(self.retriever.index), self._encode(question), None)
             elapsed = round((time.perf_counter() - started) * 1000, 2)
             empty = SearchResult(question, detect_language(question), RetrievalMode.HYBRID, 0.0, ())
             return AskResult(looked_up, empty, {"lookup": elapsed, "total": elapsed})

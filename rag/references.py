@@ -10,7 +10,7 @@ or a question about the referenced unit, and resolves the reference against an i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from rag.units import Unit
@@ -204,14 +204,18 @@ def resolve_reference(
     *,
     doc: str | None = None,
     named_docs: tuple[str, ...] = (),
+    allowed: Collection[str] | None = None,
 ) -> Resolution:
     """Find the referenced units in one document.
 
-    ``doc`` (the request's document filter) wins; otherwise a document the question names
+    ``doc`` (the request's document) wins; otherwise a document the question names
     (``named_docs``, by symbol or title); otherwise the only document, or the only one that has
-    every referenced paragraph. When several qualify, ``ambiguous`` lists them.
+    every referenced paragraph. ``allowed`` (the request's filter) restricts all of these. When
+    several qualify, ``ambiguous`` lists them.
     """
     candidates = [doc] if doc is not None else list(named_docs) or list(paragraphs)
+    if allowed is not None:
+        candidates = [d for d in candidates if d in allowed] or [d for d in paragraphs if d in allowed and doc is None]
     if len(candidates) > 1:
         having = [d for d in candidates if all(r.para in paragraphs.get(d, {}) for r in reference.refs)]
         if len(having) > 1:
