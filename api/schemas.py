@@ -67,6 +67,7 @@ class CitationVersionOut(BaseModel):
     spans: list[tuple[int, int]] = Field(description="character offsets of the quoted evidence within text")
     reference: str = Field(description='formatted reference, e.g. "第26段" or "para. 85, target 11"')
     language: str = Field(description="language of text; it may differ from the question's (never translated)")
+    kind: str = Field(default="paragraph", description="paragraph, sub, front or footnote")
 
 
 class CitationOut(CitationVersionOut):
@@ -76,10 +77,20 @@ class CitationOut(CitationVersionOut):
     )
 
 
+class SegmentOut(BaseModel):
+    text: str
+    citation: int | None = Field(description="index into citations of the unit this text quotes; null for connecting text")
+
+
 class AskResponse(BaseModel):
-    answer: str
+    answer: str = Field(description="the flat answer: the segments with their bracketed references")
+    segments: list[SegmentOut] = Field(description="the answer in order, each piece with its citation")
+    kind: Literal["answer", "lookup", "refusal", "no_such_unit", "ambiguous"] = Field(
+        description="lookup: the question named a paragraph; no_such_unit: it named one the document lacks (not a refusal)"
+    )
     language: Literal["zh", "en"]
     refused: bool
+    confidence: float | None = Field(default=None, description="the verifier's probability that the evidence answers")
     cross_lingual: bool = Field(description="the quoted evidence is in another language than the question, untranslated")
     citations: list[CitationOut]
     see_also: list[CitationOut]
@@ -163,6 +174,9 @@ class UnitOut(BaseModel):
     text: str
     start: int
     end: int
+    references: dict[str, str] = Field(
+        default_factory=dict, description='the unit\'s formatted reference per page language: {"zh": "第3(a)段", "en": "para. 3 (a)"}'
+    )
 
 
 class ParagraphVersionOut(BaseModel):

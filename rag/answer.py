@@ -13,16 +13,40 @@ not answer and lists the closest paragraphs under ``see_also`` instead of citing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
 
 from index.store import LoadedIndex
+from rag.citation import Citation, Segment, format_reference, join_segments, make_citation, text_language
 from rag.language import Language, detect_language
 from rag.retriever import Hit, SearchResult
 from rag.units import Unit, UnitKind
 
-__all__ = ["Answer", "AnswerParams", "Citation", "compose_answer", "format_reference", "make_citation", "refusal_text"]
+__all__ = [
+    "Answer",
+    "AnswerKind",
+    "AnswerParams",
+    "Citation",
+    "Judge",
+    "QuotedSentence",
+    "Segment",
+    "asks_about_front_matter",
+    "candidate_sentences",
+    "citable",
+    "citation_for",
+    "compose_answer",
+    "format_reference",
+    "make_citation",
+    "quoted_answer",
+    "refusal",
+    "refusal_text",
+    "select_sentences",
+    "sentence_in_sub_unit",
+]
 
 REFUSALS: dict[str, str] = {"en": "The documents do not answer this.", "zh": "文件中没有找到答案。"}
 
@@ -39,46 +63,20 @@ class AnswerParams:
     # Cross-lingual pairs score lower with e5 for the same relevance, hence two thresholds.
     refuse_below_same_language: float = 0.0
     refuse_below_cross_language: float = 0.0
+    named_sub_unit_bonus: float = 0.05  # "爱知目标11": a sentence of target 11 wins over target 12's
 
     def threshold(self, cross_lingual: bool) -> float:
         return self.refuse_below_cross_language if cross_lingual else self.refuse_below_same_language
 
 
-@dataclass(frozen=True, slots=True)
-class Citation:
-    """A unit the answer quotes, with the character spans of the quoted text inside ``text``."""
+class AnswerKind(StrEnum):
+    """What kind of response this is; a client shows each differently."""
 
-    id: str
-    doc: str
-    symbol: str | None
-    para: int | None
-    sub: str | None
-    section: tuple[str, ...]
-    text: str
-    spans: tuple[tuple[int, int], ...]
-    reference: str
-    language: Language  # the language of ``text`` (the document's), which may differ from the question's
-    versions: tuple[Citation, ...] = ()  # the same unit in every language version of the document (rag.bilingual)
-
-    def to_record(self) -> dict[str, object]:
-        record = self._record()
-        if self.versions:
-            record["versions"] = [v._record() for v in self.versions]
-        return record
-
-    def _record(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "doc": self.doc,
-            "symbol": self.symbol,
-            "para": self.para,
-            "sub": self.sub,
-            "section": list(self.section),
-            "text": self.text,
-            "spans": [list(s) for s in self.spans],
-            "reference": self.reference,
-            "language": self.language,
-        }
+    ANSWER = "answer"  # sentences quoted from the best evidence, each cited
+    LOOKUP = "lookup"  # the referenced unit itself ("第26段讲了什么")
+    REFUSAL = "refusal"  # the documents do not answer; closest paragraphs under see_also
+    NO_SUCH_UNIT = "no_such_unit"  # the question names a paragraph the document does not have
+    AMBIGUOUS = "ambiguous"  # several documents have the paragraph; the question names none
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,61 +90,46 @@ class Answer:
     evidence_score: float
     cross_lingual: bool
     notes: tuple[str, ...] = field(default=())
+    segments: tuple[Segment, ...] = field(default=())
+    kind: AnswerKind = AnswerKind.ANSWER
+    confidence: float | None = None  # the verifier's probability that the evidence answers (None: not scored)
 
 
-def format_reference(unit: Unit, symbol: str | None, language: Language) -> str:
-    """"第26段" / "第3(a)段" / "第85段，目标11" or "para. 26" / "para. 3 (a)" / "para. 85, target 11"."""
-    if unit.para is not None and unit.kind in (UnitKind.PARAGRAPH, UnitKind.SUB):
-        sub = unit.sub
-        if sub is None:
-            body = f"第{unit.para}段" if language == "zh" else f"para. {unit.para}"
-        elif sub.startswith("target "):
-            number = sub.split(" ", 1)[1]
-            body = f"第{unit.para}段，目标{number}" if language == "zh" else f"para. {unit.para}, target {number}"
-        else:
-            body = f"第{unit.para}({sub})段" if language == "zh" else f"para. {unit.para} ({sub})"
-    elif unit.kind is UnitKind.FOOTNOTE:
-        body = "脚注" if language == "zh" else "footnote"
-    elif unit.kind is UnitKind.FRONT:
-        body = "文件首页" if language == "zh" else "front matter"
-    else:
-        body = unit.id
-    if symbol:
-        return f"{symbol}，{body}" if language == "zh" else f"{symbol}, {body}"
-    return body
+REFUSALS: dict[str, str] = {"en": "The documents do not answer this.", "zh": "文件中没有找到答案。"}
 
-
-def _bracket(reference: str, language: Language) -> str:
-    return f"（{reference}）" if language == "zh" else f" ({reference})"
+_FRONT_MATTER_QUESTION = re.compile(
+    r"标题|题目|议程|脚注|注释|首页|转递|封面|文件名称|哪一?届大会|大会第几届会议|"
+    r"\btitles?\b|\bagenda\b|footnotes?|front matter|cover page|transmit|\b(which|what) session\b",
+    re.IGNORECASE,
+)
+_NAMED_SUB_UNIT = re.compile(r"目标\s*(\d+)|\btarget\s*(\d+)", re.IGNORECASE)
+_MARKER = re.compile(r"^\s*(?:[(（][a-z]{1,2}[)）]|目标\s*\d+\s*[.。]?)\s*")
 
 
 def refusal_text(language: Language) -> str:
     return REFUSALS[language]
 
 
-def make_citation(unit: Unit, symbol: str | None, language: Language, spans: tuple[tuple[int, int], ...] = ()) -> Citation:
-    """The citation of ``unit``, its reference formatted for a question in ``language``."""
-    return Citation(
-        id=unit.id,
-        doc=unit.doc,
-        symbol=symbol,
-        para=unit.para,
-        sub=unit.sub,
-        section=unit.section,
-        text=unit.text,
-        spans=spans,
-        reference=format_reference(unit, symbol, language),
-        language=detect_language(unit.text),
-    )
+def asks_about_front_matter(question: str) -> bool:
+    """Does the question ask for the title, the session, the agenda item, a footnote…?"""
+    return bool(_FRONT_MATTER_QUESTION.search(question))
 
 
-def _citation(unit: Unit, index: LoadedIndex, language: Language, spans: tuple[tuple[int, int], ...]) -> Citation:
+def citable(unit: Unit, front_matter_asked: bool) -> bool:
+    """Numbered paragraphs and sub-units always; front matter and footnotes only when asked about."""
+    if unit.kind in (UnitKind.PARAGRAPH, UnitKind.SUB):
+        return True
+    return front_matter_asked and unit.kind in (UnitKind.FRONT, UnitKind.FOOTNOTE)
+
+
+def citation_for(unit: Unit, index: LoadedIndex, language: Language, spans: tuple[tuple[int, int], ...] = ()) -> Citation:
+    """The citation of ``unit`` with its document's symbol, formatted for ``language``."""
     meta = index.documents.get(unit.doc)
     return make_citation(unit, meta.symbol if meta else None, language, spans)
 
 
 @dataclass(frozen=True, slots=True)
-class _Evidence:
+class QuotedSentence:
     unit: Unit
     start: int
     end: int
@@ -157,21 +140,50 @@ class _Evidence:
         return self.unit.text[self.start : self.end]
 
 
-def _candidate_sentences(hits: tuple[Hit, ...], index: LoadedIndex, query_vector: np.ndarray, params: AnswerParams) -> list[_Evidence]:
-    candidates: list[_Evidence] = []
-    for hit in hits[: params.hits_considered]:
+def sentence_in_sub_unit(unit: Unit, start: int, end: int, index: LoadedIndex) -> tuple[Unit, int, int]:
+    """A paragraph's sentence that lies inside one of its sub-units, re-anchored in that sub-unit.
+
+    A paragraph's text contains its "(a)" items and targets; the citation of a sentence from
+    target 11 must be "para. 85, target 11", not "para. 85".
+    """
+    subs = index.sub_units.get(unit.id, ())
+    if unit.kind is not UnitKind.PARAGRAPH or not subs:
+        return unit, start, end
+    source = unit.source_offset(start)
+    sentence = _MARKER.sub("", unit.text[start:end]).strip()
+    for sub in subs:
+        inside = source is not None and sub.start <= source < sub.end
+        if inside or (source is None and sentence and sentence in sub.text):
+            offset = sub.text.find(sentence) if sentence else -1
+            if offset < 0:
+                return unit, start, end
+            return sub, offset, offset + len(sentence)
+    return unit, start, end
+
+
+def candidate_sentences(
+    question: str, hits: tuple[Hit, ...], index: LoadedIndex, query_vector: np.ndarray, params: AnswerParams
+) -> list[QuotedSentence]:
+    front = asks_about_front_matter(question)
+    named = {int(a or b) for a, b in _NAMED_SUB_UNIT.findall(question)}
+    candidates: list[QuotedSentence] = []
+    eligible = [h for h in hits if citable(h.unit, front)][: params.hits_considered]
+    for rank, hit in enumerate(eligible):
         sentences = index.unit_sentences(hit.unit.id)
         if not sentences:
             continue
         matrix = np.stack([vector for _, vector in sentences])
         scores = matrix @ query_vector
         for (sentence, _), score in zip(sentences, scores.tolist(), strict=True):
-            penalised = score - params.rank_penalty * (hit.rank - 1)
-            candidates.append(_Evidence(hit.unit, sentence.start, sentence.end, penalised))
+            unit, start, end = sentence_in_sub_unit(hit.unit, sentence.start, sentence.end, index)
+            penalised = score - params.rank_penalty * rank
+            if named and unit.sub is not None and unit.sub.startswith("target ") and int(unit.sub.split()[1]) in named:
+                penalised += params.named_sub_unit_bonus
+            candidates.append(QuotedSentence(unit, start, end, penalised))
     return sorted(candidates, key=lambda e: -e.score)
 
 
-def _select(candidates: list[_Evidence], params: AnswerParams) -> list[_Evidence]:
+def select_sentences(candidates: list[QuotedSentence], params: AnswerParams) -> list[QuotedSentence]:
     chosen = candidates[:1]
     for candidate in candidates[1:]:
         if len(chosen) >= params.max_sentences or candidate.score < chosen[0].score - params.second_sentence_margin:
@@ -184,44 +196,74 @@ def _select(candidates: list[_Evidence], params: AnswerParams) -> list[_Evidence
     return sorted(chosen, key=lambda e: (order[e.unit.id], e.start))
 
 
+def quoted_answer(
+    question: str, language: Language, evidence: list[QuotedSentence], index: LoadedIndex, score: float, kind: AnswerKind = AnswerKind.ANSWER
+) -> Answer:
+    """An answer quoting ``evidence`` (best first), one segment and one citation per quoted unit."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for item in evidence:
+        spans.setdefault(item.unit.id, []).append((item.start, item.end))
+    citations: dict[str, Citation] = {}
+    for item in evidence:
+        if item.unit.id not in citations:
+            citations[item.unit.id] = citation_for(item.unit, index, language, tuple(spans[item.unit.id]))
+    position = {unit_id: i for i, unit_id in enumerate(citations)}
+    segments: list[Segment] = []
+    cross_lingual = False
+    for item in evidence:
+        quoted = item.text
+        quoted_language = text_language(quoted)
+        if quoted_language is not None and quoted_language != language:
+            cross_lingual = True
+            quoted = f"“{quoted}”"
+        segments.append(Segment(quoted, position[item.unit.id]))
+    notes: list[str] = []
+    if cross_lingual:
+        lead = "The documents say, in the original Chinese (not translated):" if language == "en" else "文件原文（英文，未翻译）："
+        segments.insert(0, Segment(lead))
+        notes.append("evidence quoted in the document's language, not translated")
+    ordered = tuple(citations.values())
+    text = join_segments(segments, ordered, language)
+    return Answer(question, language, text, False, ordered, (), score, cross_lingual, tuple(notes), tuple(segments), kind)
+
+
+def refusal(question: str, language: Language, hits: tuple[Hit, ...], index: LoadedIndex, params: AnswerParams, score: float, cross: bool) -> Answer:
+    """"The documents do not answer this.", with the closest numbered paragraphs under ``see_also``."""
+    closest = [h.unit for h in hits if citable(h.unit, False)][: params.hits_considered]
+    see_also = tuple(citation_for(u, index, language) for u in closest)
+    text = refusal_text(language)
+    return Answer(question, language, text, True, (), see_also, score, cross, (), (Segment(text),), AnswerKind.REFUSAL)
+
+
+Judge = Callable[[str, Language, Sequence[QuotedSentence], Sequence[Hit], bool], tuple[bool, float | None]]
+"""(question, its language, candidate sentences best first, hits, cross-lingual) -> (answer it?, confidence)."""
+
+
 def compose_answer(
     question: str,
     result: SearchResult,
     index: LoadedIndex,
     query_vector: np.ndarray,
     params: AnswerParams | None = None,
+    judge: Judge | None = None,
 ) -> Answer:
-    """Answer ``question`` from the hits of ``result`` (the query vector scores the sentences)."""
+    """Answer ``question`` from the hits of ``result`` (the query vector scores the sentences).
+
+    ``judge`` decides whether to answer (:mod:`rag.verifier`); without one, the cosine
+    thresholds of ``params``. Front matter and footnotes are quoted only when the question asks
+    about them, so every answer cites a numbered unit (or the front matter it asked for).
+    """
     params = params or AnswerParams()
     language = detect_language(question)
-    candidates = _candidate_sentences(result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
+    candidates = candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
     best = candidates[0].score if candidates else 0.0
-    cross = bool(candidates) and detect_language(candidates[0].text) != language
-    if not candidates or best < params.threshold(cross):
-        see_also = tuple(_citation(h.unit, index, language, ()) for h in result.hits[: params.hits_considered])
-        return Answer(question, language, refusal_text(language), True, (), see_also, best, cross)
-    evidence = _select(candidates, params)
-    citations: dict[str, Citation] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for item in evidence:
-        spans.setdefault(item.unit.id, []).append((item.start, item.end))
-    for item in evidence:
-        if item.unit.id not in citations:
-            citations[item.unit.id] = _citation(item.unit, index, language, tuple(spans[item.unit.id]))
-    notes: list[str] = []
-    parts = []
-    cross_lingual = False
-    for item in evidence:
-        reference = citations[item.unit.id].reference
-        quoted = item.text
-        if detect_language(quoted) != language:
-            cross_lingual = True
-            quoted = f"“{quoted}”"
-        parts.append(quoted + _bracket(reference, language))
-    if cross_lingual:
-        lead = "The documents say, in the original Chinese (not translated): " if language == "en" else "文件原文（英文，未翻译）："
-        notes.append("evidence quoted in the document's language, not translated")
-        text = lead + " ".join(parts)
+    best_language = text_language(candidates[0].text) if candidates else None
+    cross = best_language is not None and best_language != language
+    confidence: float | None = None
+    if judge is None:
+        accepted = best >= params.threshold(cross)
     else:
-        text = ("" if language == "zh" else " ").join(parts)
-    return Answer(question, language, text, False, tuple(citations.values()), (), best, cross, tuple(notes))
+        accepted, confidence = judge(question, language, candidates, result.hits, cross)
+    if not candidates or not accepted:
+        return replace(refusal(question, language, result.hits, index, params, best, cross), confidence=confidence)
+    return replace(quoted_answer(question, language, select_sentences(candidates, params), index, best), confidence=confidence)

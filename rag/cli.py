@@ -352,8 +352,11 @@ def ask(
     if as_json:
         record = {
             "answer": answer.answer,
+            "segments": [s.to_record() for s in answer.segments],
+            "kind": answer.kind.value,
             "language": answer.language,
             "refused": answer.refused,
+            "confidence": answer.confidence,
             "citations": [c.to_record() for c in answer.citations],
             "see_also": [c.to_record() for c in answer.see_also],
             "notes": list(answer.notes),

@@ -27,7 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from rag.answer import Answer, Citation, format_reference, make_citation
+from rag.answer import Answer
+from rag.citation import Citation, format_reference, make_citation, segments_from_text
 from rag.language import Language, detect_language
 from rag.units import Unit
 
@@ -335,4 +336,6 @@ def generated_answer(extractive: Answer, generated: Generated) -> Answer:
         evidence_score=extractive.evidence_score,
         cross_lingual=extractive.cross_lingual,
         notes=tuple(notes),
+        segments=segments_from_text(generated.text, citations, extractive.language),
+        confidence=extractive.confidence,
     )

@@ -7,14 +7,21 @@ retriever and the answer parameters and keeps no per-request state.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
-from rag.answer import Answer, AnswerParams, compose_answer
+import numpy as np
+
+from rag.answer import Answer, AnswerParams, QuotedSentence, compose_answer
 from rag.bilingual import with_versions
 from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
+from rag.language import Language, detect_language
 from rag.library import library_of
-from rag.retriever import Retriever, SearchResult
+from rag.lookup import answer_reference
+from rag.retriever import Hit, RetrievalMode, Retriever, SearchResult
+from rag.verifier import Verifier, evidence_features, load_verifier
 
 __all__ = ["AskResult", "QuestionAnswerer"]
 
@@ -29,10 +36,18 @@ class AskResult:
 class QuestionAnswerer:
     """``generator`` (off by default) rewrites non-refused answers; see :mod:`rag.generation`."""
 
-    def __init__(self, retriever: Retriever, params: AnswerParams | None = None, generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        params: AnswerParams | None = None,
+        generator: Generator | None = None,
+        verifier: Verifier | Literal["shipped"] | None = "shipped",
+    ) -> None:
         self.retriever = retriever
         self.params = params or AnswerParams()
         self.generator = generator
+        # the trained refusal verifier (rag/data/verifier.json); None: the cosine thresholds of params
+        self.verifier = load_verifier() if verifier == "shipped" else verifier
 
     def ask(self, question: str, *, k: int = 5, doc: str | None = None, where: SearchFilter | None = None) -> AskResult:
         """Answer one question from the top ``k`` hits (of the documents ``where`` allows).
@@ -41,10 +56,19 @@ class QuestionAnswerer:
             KeyError: ``doc``, or a document named by ``where``, is not an indexed document.
         """
         started = time.perf_counter()
+        allowed = self.retriever.allowed_documents(doc, where)  # raises KeyError for an unknown document
+        looked_up = answer_reference(question, self.retriever.index, self._encode, self.params, doc=doc, allowed=allowed)
+        if looked_up is not None:  # "第26段讲了什么": the reference says where the answer is
+            if self.retriever.encoder is not None:  # the aligned versions pick the sentence closest to the question
+                looked_up = with_versions(looked_up, library_of(self.retriever.index), self._encode(question), None)
+            elapsed = round((time.perf_counter() - started) * 1000, 2)
+            empty = SearchResult(question, detect_language(question), RetrievalMode.HYBRID, 0.0, ())
+            return AskResult(looked_up, empty, {"lookup": elapsed, "total": elapsed})
         result = self.retriever.search(question, k=k, doc=doc, where=where)
         searched = time.perf_counter()
         assert result.query_vector is not None
-        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params)
+        judge = None if self.verifier is None else self.judge
+        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge)
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
@@ -55,6 +79,26 @@ class QuestionAnswerer:
             timings["generate"] = round((done - composed) * 1000, 2)
         timings["total"] = round((done - started) * 1000, 2)
         return AskResult(answer, result, timings)
+
+    def features(self, question: str, language: Language, candidates: Sequence[QuotedSentence], hits: Sequence[Hit], cross: bool) -> list[float]:
+        """The verifier's features of the best evidence (also what the training script records)."""
+        units = self.retriever.index.units
+        parents = {c.unit.id: units[c.unit.parent].text for c in candidates[:1] if c.unit.parent in units}
+        lexicon = self.retriever.lexicon if cross and language == "en" else None
+        return evidence_features(question, language, candidates, hits, parents, lexicon, cross)
+
+    def judge(self, question: str, language: Language, candidates: Sequence[QuotedSentence], hits: Sequence[Hit], cross: bool) -> tuple[bool, float | None]:
+        assert self.verifier is not None
+        if not candidates:
+            return False, 0.0
+        probability = self.verifier.probability(self.features(question, language, candidates, hits, cross))
+        return probability >= self.verifier.threshold, round(probability, 4)
+
+    def _encode(self, text: str) -> np.ndarray:
+        encoder = self.retriever.encoder
+        if encoder is None:
+            raise ValueError("answering a question about a paragraph needs the embedding model")
+        return encoder.encode_queries([text])[0]
 
     def _generate(self, question: str, result: SearchResult, extractive: Answer) -> Answer:
         """The generated answer, or the extractive one with the generator's warning in its notes."""

@@ -45,7 +45,8 @@ def test_every_cited_id_is_among_the_retrieved_units(client: TestClient) -> None
         hits = client.get("/search", params={"q": question, "k": 5}).json()["hits"]
         retrieved = {h["id"] for h in hits}
         for citation in body["citations"] + body["see_also"]:
-            assert citation["id"] in retrieved
+            # a sentence of a retrieved paragraph that lies in one of its sub-units cites the sub-unit
+            assert citation["id"] in retrieved or citation["id"].rsplit("/", 1)[0] in retrieved
 
 
 def test_sub_unit_citation_style(client: TestClient) -> None:
@@ -127,3 +128,29 @@ def test_unanswerable_question_is_refused_with_closest_paragraphs(client: TestCl
 def test_openapi_schema_is_served(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert {"/ask", "/search", "/documents", "/health"} <= set(schema["paths"])
+
+
+def test_ask_returns_segments_and_formatted_references(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "爱知目标11的进展"}).json()
+    assert body["kind"] == "answer" and body["segments"]
+    for segment in body["segments"]:
+        assert segment["citation"] is None or 0 <= segment["citation"] < len(body["citations"])
+    cited = [s for s in body["segments"] if s["citation"] is not None]
+    assert cited and body["citations"][cited[0]["citation"]]["reference"] == "第85段，目标11"
+    assert "".join(s["text"] for s in body["segments"]) in body["answer"].replace("（第85段，目标11）", "")
+
+
+def test_ask_look_up_and_unknown_paragraph(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "第3(a)段"}).json()
+    assert body["kind"] == "lookup" and not body["refused"]
+    assert body["citations"][0]["reference"] == "第3(a)段" and body["segments"][0]["citation"] == 0
+    body = client.post("/ask", json={"question": "第91段讲了什么"}).json()
+    assert body["kind"] == "no_such_unit" and not body["refused"]
+    assert body["answer"] == "本文件只有第1至90段。" and body["citations"] == []
+
+
+def test_paragraph_units_carry_their_formatted_references(client: TestClient) -> None:
+    body = client.get(f"/documents/{SEED}/paragraphs/85").json()
+    assert body["paragraph"]["references"] == {"zh": "第85段", "en": "para. 85"}
+    target = next(u for u in body["sub_units"] if u["sub"] == "target 11")
+    assert target["references"] == {"zh": "第85段，目标11", "en": "para. 85, target 11"}

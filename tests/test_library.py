@@ -59,6 +59,19 @@ def test_versions_group_into_documents_and_align_by_paragraph(answerer, question
         assert library.aligned(versions[0].paragraph) == {"zh": versions[0].paragraph, "en": versions[1].paragraph}
 
 
+def test_a_look_up_reads_the_version_in_the_question_language_within_the_filter(answerer, questions) -> None:
+    """Language versions of one document are not "several documents"; a filter bounds the look-up."""
+    english = answerer.ask("What does paragraph 2 say?", where=SearchFilter.of(doc="xquad-00")).answer
+    assert english.kind == "lookup" and [c.doc for c in english.citations] == ["xquad-00.en"]
+    gold = next(q.english for q in questions if q.key == "xquad-00" and q.para == 2)
+    assert english.citations[0].text == gold
+    chinese = answerer.ask("第2段讲了什么？", where=SearchFilter.of(doc="xquad-01")).answer
+    assert chinese.kind == "lookup" and [c.doc for c in chinese.citations] == ["xquad-01.zh"]
+    assert [v.language for v in chinese.citations[0].versions] == ["zh", "en"]
+    unfiltered = answerer.ask("What does paragraph 2 say?").answer  # two different documents have one
+    assert unfiltered.kind == "ambiguous" and not unfiltered.citations
+
+
 def test_library_and_paragraph_endpoints_show_every_version(client: TestClient, questions) -> None:
     documents = client.get("/library").json()
     assert [d["document"] for d in documents] == ["xquad-00", "xquad-01"]

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from api.deps import Answerer
 from api.errors import ApiError, localized
 from api.filtering import make_filter, unknown_document
-from api.schemas import MAX_K, MAX_QUESTION_CHARS, AskRequest, AskResponse, CitationOut, ErrorOut
-from rag.answer import Citation
+from api.schemas import MAX_K, MAX_QUESTION_CHARS, AskRequest, AskResponse, CitationOut, ErrorOut, SegmentOut
+from rag.citation import Citation
 
 router = APIRouter(tags=["answers"])
 
@@ -48,8 +48,11 @@ def ask(request: AskRequest, answerer: Answerer) -> AskResponse:
     answer = result.answer
     return AskResponse(
         answer=answer.answer,
+        segments=[SegmentOut.model_validate(s.to_record()) for s in answer.segments],
+        kind=answer.kind.value,
         language=answer.language,
         refused=answer.refused,
+        confidence=answer.confidence,
         cross_lingual=answer.cross_lingual,
         citations=[citation_out(c) for c in answer.citations],
         see_also=[citation_out(c) for c in answer.see_also],

@@ -14,6 +14,7 @@ from api.deps import LibraryDep
 from api.errors import ApiError
 from api.schemas import DocumentOut, ErrorOut, ParagraphOut, ParagraphSummaryOut, ParagraphVersionOut, UnitOut, VersionRefOut
 from rag.catalogue import DocumentMeta
+from rag.citation import format_reference
 from rag.library import Library, ParagraphVersion, UnknownDocumentError, UnknownParagraphError
 from rag.units import Unit
 
@@ -38,14 +39,16 @@ def document_out(library: Library, meta: DocumentMeta) -> DocumentOut:
     )
 
 
-def _unit_out(unit: Unit) -> UnitOut:
-    return UnitOut.model_validate(unit.to_record())
+def _unit_out(unit: Unit, symbol: str | None = None) -> UnitOut:
+    """The unit with its references formatted by rag.citation, so the page never formats one."""
+    references = {lang: format_reference(unit, symbol, lang) for lang in ("zh", "en")}
+    return UnitOut.model_validate({**unit.to_record(), "references": references})
 
 
 def _version_out(library: Library, version: ParagraphVersion) -> ParagraphVersionOut:
     return ParagraphVersionOut(
-        language=version.language, document=document_out(library, version.meta), paragraph=_unit_out(version.paragraph),
-        sub_units=[_unit_out(u) for u in version.sub_units],
+        language=version.language, document=document_out(library, version.meta), paragraph=_unit_out(version.paragraph, version.meta.symbol),
+        sub_units=[_unit_out(u, version.meta.symbol) for u in version.sub_units],
     )
 
 
@@ -95,8 +98,8 @@ def get_paragraph(doc: str, para: int, library: LibraryDep, lang: LangQuery = No
         raise _not_found(error) from None
     return ParagraphOut(
         document=document_out(library, shown.meta),
-        paragraph=_unit_out(shown.paragraph),
-        sub_units=[_unit_out(u) for u in shown.sub_units],
+        paragraph=_unit_out(shown.paragraph, shown.meta.symbol),
+        sub_units=[_unit_out(u, shown.meta.symbol) for u in shown.sub_units],
         previous=shown.previous,
         next=shown.next,
         versions=[_version_out(library, v) for v in versions],

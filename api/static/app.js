@@ -312,22 +312,10 @@
 
   // ---------------------------------------------------------------- references and quotations
 
-  /** Same rules as rag.answer.format_reference: "第26段" / "para. 26", prefixed by the symbol. */
-  function formatReference(unit, symbol, lang) {
-    const zh = lang === "zh";
-    let body;
-    if (unit.para !== null && unit.para !== undefined && (unit.kind === "paragraph" || unit.kind === "sub")) {
-      const sub = unit.sub;
-      if (sub === null || sub === undefined) body = zh ? `第${unit.para}段` : `para. ${unit.para}`;
-      else if (sub.startsWith("target ")) {
-        const number = sub.split(" ").slice(1).join(" ");
-        body = zh ? `第${unit.para}段，目标${number}` : `para. ${unit.para}, target ${number}`;
-      } else body = zh ? `第${unit.para}(${sub})段` : `para. ${unit.para} (${sub})`;
-    } else if (unit.kind === "footnote") body = zh ? "脚注" : "footnote";
-    else if (unit.kind === "front") body = zh ? "文件首页" : "front matter";
-    else body = unit.id;
-    if (symbol) return zh ? `${symbol}，${body}` : `${symbol}, ${body}`;
-    return body;
+  /** The unit's reference in the page language, as formatted by the server (rag/citation.py). */
+  function formatReference(unit, lang) {
+    const references = unit.references || {};
+    return references[lang] || references.en || unit.id;
   }
 
   function withReference(quote, reference, lang) {
@@ -509,31 +497,23 @@
     );
   }
 
-  /** The answer text, with each bracketed reference "（第3段）" / " (para. 3)" turned into a chip. */
+  /** The answer from its segments: each quoted piece followed by the chip of the unit it quotes.
+   *  References come formatted from the server (rag/citation.py); a run of segments quoting one
+   *  unit gets one chip, after its last piece, as in the flat answer text. */
   function renderAnswerText(node, data) {
-    const text = data.answer;
-    const forms = data.citations.map((c, index) => ({
-      index,
-      needle: data.language === "zh" ? `（${c.reference}）` : ` (${c.reference})`,
-    }));
+    const segments = data.segments && data.segments.length ? data.segments : [{ text: data.answer, citation: null }];
     const placed = new Set();
-    let cursor = 0;
-    while (cursor < text.length) {
-      let best = null;
-      for (const form of forms) {
-        const at = text.indexOf(form.needle, cursor);
-        if (at >= 0 && (best === null || at < best.at)) best = { at, form };
+    segments.forEach((segment, i) => {
+      if (i > 0 && data.language !== "zh") node.append(" ");
+      node.append(segment.text);
+      const next = segments[i + 1];
+      const index = segment.citation;
+      if (index !== null && index !== undefined && data.citations[index] && (!next || next.citation !== index)) {
+        node.append(" ", chip(data.citations[index], index, "chip-inline"));
+        placed.add(index);
       }
-      if (best === null) {
-        node.append(text.slice(cursor));
-        break;
-      }
-      node.append(text.slice(cursor, best.at));
-      node.append(" ", chip(data.citations[best.form.index], best.form.index, "chip-inline"));
-      placed.add(best.form.index);
-      cursor = best.at + best.form.needle.length;
-    }
-    // a citation whose reference is not in the text still gets its chip
+    });
+    // a citation no segment points to still gets its chip
     data.citations.forEach((c, i) => {
       if (!placed.has(i)) node.append(" ", chip(c, i, "chip-inline"));
     });
@@ -572,6 +552,7 @@
     node.hidden = false;
     node.classList.toggle("is-refused", data.refused);
     node.dataset.state = data.refused ? "refused" : "answered";
+    node.dataset.kind = data.kind || (data.refused ? "refusal" : "answer");
     const asked = el("p", { className: "result-question" }, el("span", { className: "result-question-label" }, t("answer.question")), el("span", { lang: textLang(question) }, question));
     const timing = data.timings_ms && typeof data.timings_ms.total === "number" ? el("span", { className: "timing" }, t("answer.timing", { ms: Math.round(data.timings_ms.total) })) : null;
 
@@ -604,6 +585,7 @@
     const notes = data.notes.filter((n) => !/not translated/i.test(n));
     if (data.cross_lingual) notes.unshift(t("note.crossLingual"));
     if (notes.length) node.append(el("ul", { className: "notes" }, ...notes.map((n) => el("li", null, n))));
+    if (!data.citations.length) return; // "本文件只有第1至90段。": a statement about the document, nothing quoted
     node.append(
       el("h3", { className: "sources-heading" }, t("answer.sources")),
       el("p", { className: "sources-hint" }, t("answer.sourcesHint")),
@@ -886,7 +868,7 @@
   }
 
   function subItem(sub, doc) {
-    const reference = formatReference(sub, doc.symbol, state.lang);
+    const reference = formatReference(sub, state.lang);
     return el(
       "li",
       { className: "sub-unit", "data-sub": sub.sub || "" },
@@ -914,7 +896,7 @@
     if (button.id === "reader-copy") unit = data.paragraph;
     else if (button.dataset.copySub) unit = data.sub_units.find((u) => u.id === button.dataset.copySub) || null;
     if (!unit) return;
-    const reference = formatReference(unit, data.document.symbol, state.lang);
+    const reference = formatReference(unit, state.lang);
     copyAndReport(withReference(unit.text.trim(), reference, state.lang), $("reader-copy-status"));
   }
 

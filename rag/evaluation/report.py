@@ -47,16 +47,36 @@ def markdown_tables(results: Sequence[SetResult]) -> str:
             lines.append(f"| {result.name} | {config} | " + " | ".join(_fmt(values.get(m)) for m in _TABLE_METRICS) + " |")
     answer_rows = [r for r in results if r.answers]
     if answer_rows:
-        lines += ["", "| set | questions | first-citation accuracy | refusal precision | refusal recall | false refusals |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Answers (the shipped refusal verifier decides; first citation = paragraph, + sub-unit where the question names one):",
+            "",
+            "| set | questions | first citation | first citation + sub-unit | refusal precision | refusal recall | refusal AUC | false refusals |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for result in answer_rows:
             for group, figures in result.answers.items():
-                if group == "suggested_thresholds":
+                if group in ("suggested_thresholds", "lookup", "by_type"):
                     continue
                 lines.append(
                     f"| {result.name} ({group}) | {figures['answerable']}+{figures['unanswerable']} unanswerable | "
-                    f"{_fmt(figures['first_citation_accuracy'])} | {_fmt(figures['refusal_precision'])} | "
-                    f"{_fmt(figures['refusal_recall'])} | {figures['false_refusals']} |"
+                    f"{_fmt(figures['first_citation_accuracy'])} | {_fmt(figures.get('first_citation_sub_accuracy'))} | "
+                    f"{_fmt(figures['refusal_precision'])} | {_fmt(figures['refusal_recall'])} | {_fmt(figures.get('refusal_auc'))} | "
+                    f"{figures['false_refusals']} |"
                 )
+        for result in answer_rows:
+            by_type = result.answers.get("by_type") or {}
+            if by_type:
+                lines += ["", f"{result.name}, answers by question type:", "", "| type | answerable | unanswerable | first citation | refusal recall | false refusals |", "|---|---|---|---|---|---|"]
+                for qtype, f in by_type.items():
+                    lines.append(
+                        f"| {qtype} | {f['answerable']} | {f['unanswerable']} | {_fmt(f['first_citation_accuracy'])} | {_fmt(f['refusal_recall'])} | {f['false_refusals']} |"
+                    )
+            lookup = result.answers.get("lookup")
+            if lookup:
+                lines += ["", "Look-ups (`eval/lookup_questions.jsonl`: paragraph references, and units that do not exist):", "", "| language | questions | right | accuracy | wrong |", "|---|---|---|---|---|"]
+                for lang, f in lookup.items():
+                    lines.append(f"| {lang} | {f['questions']} | {f['right']} | {_fmt(f['accuracy'])} | {', '.join(f['wrong']) or '–'} |")
         lines += ["", "Refusal thresholds calibrated on these questions (best-sentence cosine; most right responses):", ""]
         lines += [
             "| set | pairing | threshold | right responses | without refusal | refusal precision | refusal recall | false refusals |",
@@ -109,6 +129,23 @@ def _plot(results: Sequence[SetResult], path: Path) -> None:
     plt.close(fig)
 
 
+def _plot_risk_coverage(results: Sequence[SetResult], path: Path) -> bool:
+    """Risk–coverage of the answers per set and language; False when no set measured answers."""
+    from rag.evaluation.selective import save_risk_coverage_plot
+
+    curves = {
+        f"{r.name} {group}": [tuple(p) for p in figures["risk_coverage"]]
+        for r in results
+        if r.answers
+        for group, figures in r.answers.items()
+        if group not in ("all", "suggested_thresholds", "lookup", "by_type") and isinstance(figures, dict) and "risk_coverage" in figures
+    }
+    if not curves:
+        return False
+    save_risk_coverage_plot(curves, path)
+    return True
+
+
 def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, model: str) -> dict[str, object]:
     """Write results.json, report.md, runs/<set>.<config>.trec and recall_at_k.png under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -126,6 +163,8 @@ def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, 
         if result.comparison:
             report += ["", f"Significance ({result.name}, paired t-test, p < 0.05; superscripts mark configurations this one beats):", "", "```", result.comparison, "```"]
     report += ["", "![Recall@k](recall_at_k.png)", ""]
+    if _plot_risk_coverage(results, out_dir / "risk_coverage.png"):
+        report += ["![Risk–coverage of the answers](risk_coverage.png)", ""]
     (out_dir / "report.md").write_text("\n".join(report), encoding="utf-8")
     _plot(results, out_dir / "recall_at_k.png")
     return data

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +31,10 @@ from rag.evaluation.questions import load_question_jsonl
 from rag.evaluation.squad import load_squad
 from rag.retriever import RetrievalMode, Retriever
 
-__all__ = ["BUILTIN_SETS", "DEFAULT_METRICS", "EvalSet", "SetResult", "resolve_sets", "run_evaluation"]
+__all__ = ["BUILTIN_SETS", "DEFAULT_METRICS", "EvalSet", "SetResult", "lookup_figures", "resolve_sets", "run_evaluation"]
 
 SEED_QUESTIONS = PROJECT_ROOT / "eval" / "seed_questions.jsonl"
+LOOKUP_QUESTIONS = PROJECT_ROOT / "eval" / "lookup_questions.jsonl"  # paragraph references, asked with the seed set
 DEFAULT_XQUAD_DIR = PROJECT_ROOT / "eval" / "data" / "xquad"  # shipped copy, CC BY-SA 4.0
 DEFAULT_CMRC_DIR = PROJECT_ROOT / "eval" / "data" / "cmrc2018"  # shipped copy, CC BY-SA 4.0
 BUILTIN_SETS = ("seed", "xquad-zh", "xquad-en-zh", "xquad-en")
@@ -194,41 +195,102 @@ def run_evaluation(
             progress.update(1)
         result.comparison = compare_runs(dataset.qrels, result.runs)
         if eval_set.answers and RetrievalMode.HYBRID in modes:
-            result.answers = _answer_figures(retriever, settings.answer_params, dataset)
+            lookups = LOOKUP_QUESTIONS if eval_set.name == "seed" else None
+            result.answers = _answer_figures(retriever, settings.answer_params, dataset, lookups)
         result.seconds = round(time.perf_counter() - started, 1)
         results.append(result)
     progress.close()
     return results
 
 
-def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset) -> dict[str, object]:
-    """First-citation accuracy and refusal precision/recall at ``params``' thresholds, and calibrated thresholds."""
+def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset, lookup_path: Path | None = None) -> dict[str, object]:
+    """Answers as a user gets them (the shipped verifier decides refusals): first citation, refusal, look-ups.
+
+    Per language: first-citation accuracy (paragraph; and paragraph + sub-unit where the question
+    names one), refusal precision / recall and the AUC of the verifier's confidence for telling
+    unanswerable questions, the risk–coverage points; the cosine thresholds a calibration would
+    suggest are kept for comparison.
+    """
+    from rag.evaluation.selective import auc, risk_coverage
     from rag.qa import QuestionAnswerer
 
-    unrefusing = QuestionAnswerer(retriever, replace(params, refuse_below_same_language=0.0, refuse_below_cross_language=0.0))
+    answerer = QuestionAnswerer(retriever, params)
     gold = {q: set(r) for q, r in dataset.qrels.items()}
     first: dict[str, str | None] = {}
     refused: dict[str, bool] = {}
-    # evidence scores per pairing, with "would the first citation be right" for answerable ones
+    sub_right: dict[str, bool] = {}
+    confidence: dict[str, float] = {}
+    right: dict[str, int] = {}  # 1: answering gives a gold first citation
     scores: dict[str, tuple[list[tuple[float, bool]], list[float]]] = {"same-language": ([], []), "cross-language": ([], [])}
     for query in dataset.queries:
-        answer = unrefusing.ask(query.text, k=5).answer  # what it would cite; refusal decided below
-        refused[query.id] = not answer.citations or answer.evidence_score < params.threshold(answer.cross_lingual)
-        citation = answer.citations[0] if answer.citations else None
-        cited = None if citation is None else f"{citation.doc}/{citation.para}" if citation.para is not None else citation.id
-        first[query.id] = None if refused[query.id] else cited
+        answer = answerer.ask(query.text, k=5).answer
+        refused[query.id] = answer.refused
+        quoted = answer.citations[0] if answer.citations else answer.see_also[0] if answer.see_also else None
+        cited = None if quoted is None else f"{quoted.doc}/{quoted.para}" if quoted.para is not None else quoted.id
+        first[query.id] = None if answer.refused else cited
+        if query.sub is not None:
+            sub_right[query.id] = not answer.refused and cited in gold[query.id] and quoted is not None and quoted.sub == query.sub
+        confidence[query.id] = answer.confidence if answer.confidence is not None else answer.evidence_score
+        right[query.id] = int(bool(gold[query.id]) and cited in gold[query.id])
         answerable, unanswerable = scores["cross-language" if answer.cross_lingual else "same-language"]
         if gold[query.id]:
             answerable.append((answer.evidence_score, cited in gold[query.id]))
         else:
             unanswerable.append(answer.evidence_score)
-    figures = {"all": asdict(answer_figures(gold, first, refused))}
+
+    def figures_for(ids: set[str]) -> dict[str, object]:
+        out = asdict(answer_figures({q: gold[q] for q in ids}, first, refused))
+        with_sub = [q for q in ids if q in sub_right]
+        out["first_citation_sub_accuracy"] = sum(sub_right[q] for q in with_sub) / len(with_sub) if with_sub else None
+        out["sub_questions"] = len(with_sub)
+        ordered = sorted(ids)
+        probabilities = np.array([confidence[q] for q in ordered])
+        unanswerable = np.array([int(not gold[q]) for q in ordered])
+        out["refusal_auc"] = auc(-probabilities, unanswerable)
+        out["risk_coverage"] = [[round(c, 4), round(r, 4)] for c, r in risk_coverage(probabilities, np.array([right[q] for q in ordered]))]
+        return out
+
+    figures: dict[str, object] = {"all": figures_for(set(gold))}
     for lang in sorted({q.lang for q in dataset.queries if q.lang}):
-        ids = {q.id for q in dataset.queries if q.lang == lang}
-        figures[lang] = asdict(answer_figures({q: gold[q] for q in ids}, first, refused))
+        figures[lang] = figures_for({q.id for q in dataset.queries if q.lang == lang})
+    by_type: dict[str, object] = {}
+    for qtype in sorted({q.type for q in dataset.queries if q.type}):
+        by_type[qtype] = {k: v for k, v in figures_for({q.id for q in dataset.queries if q.type == qtype}).items() if k != "risk_coverage"}
+    figures["by_type"] = by_type
     figures["suggested_thresholds"] = {
         group: asdict(calibrate_refusal(answerable, unanswerable))
         for group, (answerable, unanswerable) in scores.items()
         if answerable and unanswerable
     }
+    if lookup_path is not None and lookup_path.exists():
+        figures["lookup"] = lookup_figures(answerer, lookup_path)
     return figures
+
+
+def lookup_figures(answerer: object, path: Path) -> dict[str, dict[str, object]]:
+    """Look-up accuracy per language: the named units cited in order, or the clear "no such unit" answer."""
+    import json
+
+    from rag.answer import AnswerKind
+
+    out: dict[str, dict[str, object]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        answer = answerer.ask(record["question"]).answer  # type: ignore[attr-defined]
+        if record["expect"] == "no_such_unit":
+            ok = answer.kind is AnswerKind.NO_SUCH_UNIT and not answer.refused
+        else:
+            cited = [(c.para, c.sub) for c in answer.citations]
+            wanted = [(p, record.get("sub")) for p in record["gold"]]
+            ok = answer.kind is AnswerKind.LOOKUP and cited == wanted
+        group = out.setdefault(record["lang"], {"questions": 0, "right": 0, "wrong": []})
+        group["questions"] += 1  # type: ignore[operator]
+        if ok:
+            group["right"] += 1  # type: ignore[operator]
+        else:
+            group["wrong"].append(record["id"])  # type: ignore[union-attr]
+    for group in out.values():
+        group["accuracy"] = group["right"] / group["questions"]  # type: ignore[operator]
+    return out

@@ -1,0 +1,184 @@
+"""Should the answer be given? A small trained verifier over (question, evidence) features.
+
+One cosine threshold cannot tell "on topic and answered" from "on topic but not answered": a
+question about the Warsaw conference scores as close to the Doha paragraphs as a question about
+Doha does. What differs is whether the evidence covers what the question asks: its content
+words, its numbers and names, the type of answer it wants. Scoring answerability of a passage
+with such features is the "answer verification" step of selective question answering (Kamath,
+Jia & Liang 2020, "Selective Question Answering under Domain Shift", ACL; Rajpurkar et al.
+2018, SQuAD 2.0). The model is a logistic regression over a handful of features, trained by
+``scripts/train_verifier.py`` on data built automatically (see ``rag/data/verifier.md``) and
+stored as a few numbers in ``rag/data/verifier.json`` -- no pickle, no model file to trust.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from rag.answer import QuotedSentence
+from rag.answer_type import expects_number, has_number
+from rag.crosslingual import BilingualLexicon
+from rag.language import Language
+from rag.lexical import analyze
+from rag.retriever import Hit
+
+__all__ = ["FEATURES", "Verifier", "evidence_features", "load_verifier"]
+
+FEATURES = (
+    "best_sentence",  # cosine of the best evidence sentence (after the rank penalty)
+    "best_unit",  # dense score of the unit it comes from
+    "margin",  # best sentence minus the best sentence of another paragraph
+    "sentence_coverage",  # share of the question's content words found in that sentence
+    "unit_coverage",  # ... in its unit (the paragraph or sub-unit, and the paragraph around a sub-unit)
+    "number_coverage",  # share of the question's numbers and years found in the unit (1 if none)
+    "name_coverage",  # share of its names and quoted terms found in the unit (1 if none)
+    "type_match",  # 0 when a number or date is asked and the best sentence states none
+    "cross_lingual",  # question and evidence in different languages
+)
+
+_QUESTION_WORDS = frozenset(
+    "什么 哪个 哪些 哪里 哪儿 哪一 多少 几个 为什么 怎么 怎样 如何 是否 是不是 谁 何时 何地 哪年 哪一年 时候 情况 方面 有关 关于 进行 "
+    "what which who whom whose when where why how many much does did do is are was were the of in on at to for by "
+    "with and or from as that this these those be been has have had an a its it their they there any so far".split()
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}\b)")
+_EN_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-zA-Z\-]+(?:\s+[A-Z][a-zA-Z\-]+)*)")
+_ZH_QUOTED = re.compile(r"《([^》]+)》|“([^”]+)”")
+
+
+def _content_terms(question: str) -> list[str]:
+    terms = []
+    for term in dict.fromkeys(analyze(question)):
+        if term in _QUESTION_WORDS or _NUMBER.fullmatch(term):
+            continue
+        if len(term) == 1 and "\u3400" <= term <= "\u9fff":
+            continue
+        terms.append(term)
+    return terms
+
+
+def _coverage(terms: Sequence[str], text: str) -> float:
+    if not terms:
+        return 1.0
+    stems = set(analyze(text))
+    return sum(1 for t in terms if t in stems or (not t.isascii() and t in text)) / len(terms)
+
+
+def _translated_coverage(question: str, text: str, lexicon: BilingualLexicon) -> float:
+    """An English question over Chinese text: a concept is covered when one of its translations appears."""
+    concepts = [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
+    if not concepts:
+        return 1.0
+    return sum(1 for c in concepts if any(t in text for t, _ in c.translations)) / len(concepts)
+
+
+def _numbers_covered(question: str, text: str) -> float:
+    numbers = {n for n in _NUMBER.findall(_DIGIT_GROUP.sub("", question)) if len(n) > 1 or n != "0"}
+    if not numbers:
+        return 1.0
+    flat = _DIGIT_GROUP.sub("", text)
+    return sum(1 for n in numbers if re.search(rf"(?<!\d){re.escape(n)}(?!\d)", flat)) / len(numbers)
+
+
+def _names_covered(question: str, text: str, language: Language, cross: bool) -> float:
+    if cross:
+        return 1.0  # names would need transliteration; left to the translated coverage
+    if language == "zh":
+        names = [a or b for a, b in _ZH_QUOTED.findall(question)]
+    else:
+        names = [n for n in _EN_NAME.findall(question) if n.lower() not in _QUESTION_WORDS]
+    if not names:
+        return 1.0
+    lowered = text.lower()
+    return sum(1 for n in names if n.lower() in lowered) / len(names)
+
+
+def evidence_features(
+    question: str,
+    language: Language,
+    candidates: Sequence[QuotedSentence],
+    hits: Sequence[Hit],
+    parent_text: dict[str, str],
+    lexicon: BilingualLexicon | None,
+    cross: bool,
+) -> list[float]:
+    """The :data:`FEATURES` of the best candidate sentence (``candidates`` sorted best first).
+
+    ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units.
+    """
+    if not candidates:
+        return [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, float(cross)]
+    best = candidates[0]
+    group = best.unit.parent or best.unit.id
+    other = next((c.score for c in candidates[1:] if (c.unit.parent or c.unit.id) != group), best.score - 0.1)
+    dense = next((h.dense for h in hits if (h.unit.parent or h.unit.id) == group and h.dense is not None), best.score)
+    unit_text = best.unit.text + "\n" + parent_text.get(best.unit.id, "")
+    if cross and language == "en" and lexicon is not None:
+        sentence_cov = _translated_coverage(question, best.text, lexicon)
+        unit_cov = _translated_coverage(question, unit_text, lexicon)
+    else:
+        terms = _content_terms(question)
+        sentence_cov = _coverage(terms, best.text)
+        unit_cov = _coverage(terms, unit_text)
+    type_match = 0.0 if expects_number(question) and not has_number(best.text) else 1.0
+    return [
+        best.score,
+        float(dense),
+        best.score - other,
+        sentence_cov,
+        unit_cov,
+        _numbers_covered(question, unit_text),
+        _names_covered(question, unit_text, language, cross),
+        type_match,
+        float(cross),
+    ]
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Logistic regression on standardised features; answer when the probability reaches ``threshold``."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def probability(self, values: Sequence[float]) -> float:
+        z = self.intercept + sum(
+            c * (v - m) / s for c, v, m, s in zip(self.coef, values, self.mean, self.scale, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
+            "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Verifier:
+        features = tuple(data["features"])
+        if features != FEATURES:
+            raise ValueError(f"verifier trained on features {features}, this code computes {FEATURES}: retrain it")
+        return cls(
+            features, tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]), float(data["threshold"])
+        )
+
+
+def load_verifier(path: Path | None = None) -> Verifier | None:
+    """The shipped verifier (``rag/data/verifier.json``), or one at ``path``; None when there is none."""
+    source = path if path is not None else files("rag.data") / "verifier.json"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return Verifier.from_json(json.loads(text))

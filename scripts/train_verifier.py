@@ -1,0 +1,216 @@
+"""Train the refusal verifier and write rag/data/verifier.json, its data card and a risk–coverage plot.
+
+    PYTHONPATH=. python scripts/train_verifier.py [--work DIR] [--limit 400]
+
+Builds (or reuses, under --work) the indexes and examples of rag.evaluation.verifier_data,
+fits a logistic regression (scikit-learn) on the train articles, chooses the operating point
+for refusal precision, and reports held-out figures: XQuAD/CMRC test articles, and the seed set
+by cross-fitting (each seed chapter scored by a model that never saw it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from rag.config import PROJECT_ROOT, Settings
+from rag.evaluation.selective import refusal_figures, risk_coverage, save_risk_coverage_plot
+from rag.evaluation.verifier_data import Example, build_examples, read_examples, write_examples
+from rag.verifier import FEATURES, Verifier
+
+TARGET_PRECISION = 0.90  # of refusals: a refused question really had no right answer to give
+
+
+def _fit(examples: Sequence[Example]) -> tuple[StandardScaler, LogisticRegression]:
+    x = np.array([e.features for e in examples])
+    y = np.array([e.label for e in examples])
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
+    return scaler, model
+
+
+def _probabilities(scaler: StandardScaler, model: LogisticRegression, examples: Sequence[Example]) -> np.ndarray:
+    if not examples:
+        return np.zeros(0)
+    return model.predict_proba(scaler.transform(np.array([e.features for e in examples])))[:, 1]
+
+
+def _operating_point(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold refusing the most unanswered questions at refusal precision ≥ TARGET_PRECISION."""
+    best, best_recall = 0.0, -1.0
+    for threshold in np.unique(np.round(probabilities, 4)):
+        figures = refusal_figures(probabilities, labels, float(threshold))
+        if figures["precision"] is not None and figures["precision"] >= TARGET_PRECISION and figures["recall"] > best_recall:
+            best, best_recall = float(threshold), figures["recall"]
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=None, help="indexes and examples.jsonl are kept here (default: a temp dir)")
+    parser.add_argument("--limit", type=int, default=400, help="questions sampled per XQuAD/CMRC set")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "data")
+    parser.add_argument("--plots", type=Path, default=PROJECT_ROOT / "eval" / "results" / "verifier")
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="verifier-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "examples.jsonl"
+    if cache.exists():
+        examples = read_examples(cache)
+    else:
+        settings = Settings(home=work / "home")
+        examples = build_examples(
+            settings, work, xquad_dir=PROJECT_ROOT / "eval" / "data" / "xquad",
+            cmrc_path=PROJECT_ROOT / "eval" / "data" / "cmrc2018" / "cmrc2018_trial.json",
+            seed_questions=PROJECT_ROOT / "eval" / "seed_questions.jsonl", limit=args.limit,
+        )
+        write_examples(examples, cache)
+    train = [e for e in examples if e.split == "train"]
+    test = [e for e in examples if e.split == "test"]
+    seed = [e for e in examples if e.split == "seed"]
+
+    # seed: cross-fitted by chapter / written-question fold, the model never sees the part it scores
+    seed_probabilities = np.zeros(len(seed))
+    for group in sorted({e.article for e in seed}):
+        held = [i for i, e in enumerate(seed) if e.article == group]
+        scaler, model = _fit(train + [e for e in seed if e.article != group])
+        seed_probabilities[held] = _probabilities(scaler, model, [seed[i] for i in held])
+    # the operating point: chosen on out-of-fold training predictions (train articles by 5 article folds + seed)
+    oof = np.zeros(len(train))
+    articles = sorted({e.article for e in train})
+    for fold in range(5):
+        held_articles = set(articles[fold::5])
+        held = [i for i, e in enumerate(train) if e.article in held_articles]
+        scaler, model = _fit([e for e in train if e.article not in held_articles] + seed)
+        oof[held] = _probabilities(scaler, model, [train[i] for i in held])
+    choose_p = np.concatenate([oof, seed_probabilities])
+    choose_y = np.array([e.label for e in train] + [e.label for e in seed])
+    threshold = _operating_point(choose_p, choose_y)
+
+    scaler, model = _fit(train + seed)
+    verifier = Verifier(
+        FEATURES, tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scaler.scale_),
+        tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), round(threshold, 4),
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "verifier.json").write_text(json.dumps(verifier.to_json(), indent=1) + "\n", encoding="utf-8")
+
+    test_p = _probabilities(scaler, model, test)
+    report = _report(examples, train, test, seed, test_p, seed_probabilities, threshold, verifier)
+    (args.out / "verifier.md").write_text(report, encoding="utf-8")
+    args.plots.mkdir(parents=True, exist_ok=True)
+    curves = {}
+    for name, subset, probabilities in (("held-out XQuAD/CMRC articles", test, test_p), ("seed (cross-fitted)", seed, seed_probabilities)):
+        curves[name] = risk_coverage(probabilities, np.array([e.label for e in subset]))
+    save_risk_coverage_plot(curves, args.plots / "risk_coverage.png", threshold_note=f"operating point p ≥ {threshold:.3f}")
+    print(report)
+
+
+def _figures_table(rows: list[tuple[str, Sequence[Example], np.ndarray]], threshold: float) -> list[str]:
+    lines = ["| set | n | unanswered | refusal precision | refusal recall | AUC | answered with gold first |", "|---|---|---|---|---|---|---|"]
+    for name, subset, probabilities in rows:
+        if not subset:
+            continue
+        labels = np.array([e.label for e in subset])
+        f = refusal_figures(probabilities, labels, threshold)
+        auc = f["auc"]
+        answerable = [i for i, e in enumerate(subset) if e.kind == "answerable"]
+        gold_first = sum(1 for i in answerable if probabilities[i] >= threshold and subset[i].answered_gold)
+        share = f"{gold_first / len(answerable):.3f}" if answerable else "–"
+        precision = "–" if f["precision"] is None else f"{f['precision']:.3f}"
+        lines.append(
+            f"| {name} | {len(subset)} | {int((labels == 0).sum())} | {precision} | {f['recall']:.3f} | "
+            f"{'–' if auc is None else f'{auc:.3f}'} | {share} |"
+        )
+    return lines
+
+
+def _report(examples, train, test, seed, test_p, seed_p, threshold, verifier) -> str:
+    def sub(items, probabilities, keep):
+        idx = [i for i, e in enumerate(items) if keep(e)]
+        return [items[i] for i in idx], probabilities[idx]
+
+    rows = []
+    for name, keep in (
+        ("test: all", lambda e: True),
+        ("test: XQuAD zh", lambda e: e.source == "xquad-zh"),
+        ("test: XQuAD en→zh", lambda e: e.source == "xquad-en-zh"),
+        ("test: XQuAD en", lambda e: e.source == "xquad-en"),
+        ("test: CMRC 2018 trial", lambda e: e.source == "cmrc2018"),
+        ("test: in-corpus + out-of-corpus only", lambda e: e.kind in ("answerable", "out-of-corpus")),
+    ):
+        rows.append((name, *sub(test, test_p, keep)))
+    for name, keep in (
+        ("seed zh", lambda e: e.lang == "zh"),
+        ("seed en", lambda e: e.lang == "en"),
+    ):
+        rows.append((name, *sub(seed, seed_p, keep)))
+    counts: dict[tuple[str, str, str], int] = {}
+    for e in examples:
+        counts[(e.split, e.source, e.kind)] = counts.get((e.split, e.source, e.kind), 0) + 1
+    out_refused = [
+        (name, *sub(test, test_p, keep))
+        for name, keep in (("out-of-corpus", lambda e: e.kind == "out-of-corpus"), ("hard", lambda e: e.kind == "hard"))
+    ]
+    lines = [
+        "# Data card: the refusal verifier (`rag/data/verifier.json`)",
+        "",
+        "Logistic regression (scikit-learn, balanced class weights) over standardised features; the JSON holds",
+        "the feature names, means, scales, coefficients, intercept and the operating point. Trained by",
+        "`scripts/train_verifier.py`; examples built by `rag/evaluation/verifier_data.py`.",
+        "",
+        "**Label.** 1 when the question is answerable from the index and the first citation the answerer would",
+        "give is a gold paragraph; 0 otherwise (unanswerable here, or answerable but cited wrongly: a wrong",
+        "citation is worse than no answer).",
+        "",
+        "**Sources** (CC BY-SA 4.0, shipped in `eval/data/`): XQuAD zh/en (zh and en→zh questions over a Chinese",
+        "index, en over an English one) and the CMRC 2018 trial set; half of the articles are indexed, and in an",
+        "indexed article every fourth paragraph is left out (hard unanswerables: the rest of the article stays).",
+        "The seed set (`eval/seed_questions.jsonl`): answerable questions and written on-topic unanswerables.",
+        "",
+        "**Split.** By article, never by question: XQuAD/CMRC articles hashed 70/30 into train/test. The seed",
+        "document is scored by cross-fitting: its answerable questions grouped by chapter (the three conventions'",
+        "reports), its written unanswerables in three folds by id; each group is scored by a model trained without",
+        "it. The shipped model is trained on all train articles and the whole seed set.",
+        "",
+        f"**Operating point.** Answer when p ≥ {threshold:.4f}: chosen on out-of-fold predictions (5 article folds of",
+        "the train articles, plus the cross-fitted seed) as the threshold with the highest refusal recall at refusal",
+        f"precision ≥ {TARGET_PRECISION:.2f}. Refusal precision = share of refusals that had no right answer to give.",
+        "",
+        "## Counts",
+        "",
+        "| split | source | kind | n |",
+        "|---|---|---|---|",
+        *[f"| {s} | {src} | {k} | {n} |" for (s, src, k), n in sorted(counts.items())],
+        "",
+        "## Held-out figures at the operating point",
+        "",
+        *_figures_table(rows, threshold),
+        "",
+        "Refused share by kind (test articles): "
+        + ", ".join(
+            f"{name} {np.mean(p < threshold):.3f} (n={len(items)})" for name, items, p in out_refused if len(items)
+        ),
+        "",
+        "## Model",
+        "",
+        "| feature | mean | scale | coefficient |",
+        "|---|---|---|---|",
+        *[f"| {f} | {m:.4f} | {s:.4f} | {c:+.4f} |" for f, m, s, c in zip(verifier.features, verifier.mean, verifier.scale, verifier.coef, strict=True)],
+        f"| intercept | | | {verifier.intercept:+.4f} |",
+        "",
+        "Risk–coverage curves: `eval/results/verifier/risk_coverage.png`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

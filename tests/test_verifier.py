@@ -1,0 +1,75 @@
+"""The refusal verifier: its figures, its JSON model, and the refusals the issue lists under **Why**."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.evaluation.selective import auc, refusal_figures, risk_coverage
+from rag.verifier import FEATURES, Verifier, evidence_features, load_verifier
+
+
+def test_auc_matches_the_pairwise_definition() -> None:
+    scores = np.array([0.9, 0.8, 0.4, 0.4, 0.1])
+    labels = np.array([1, 0, 1, 0, 0])
+    pairs = [(p, n) for p in scores[labels == 1] for n in scores[labels == 0]]
+    expected = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in pairs) / len(pairs)
+    assert auc(scores, labels) == pytest.approx(expected)
+    assert auc(scores, np.ones(5)) is None
+
+
+def test_refusal_figures_and_risk_coverage() -> None:
+    probabilities = np.array([0.9, 0.7, 0.3, 0.2])
+    labels = np.array([1, 0, 0, 1])  # 1: answering is right
+    figures = refusal_figures(probabilities, labels, 0.5)
+    assert figures["refused"] == 2 and figures["precision"] == 0.5 and figures["recall"] == 0.5
+    curve = risk_coverage(probabilities, labels)
+    assert curve[1] == (0.25, 0.0) and curve[2] == (0.5, 0.5) and curve[-1] == (1.0, 0.5)
+
+
+def test_shipped_verifier_is_small_json_with_the_features_the_code_computes() -> None:
+    verifier = load_verifier()
+    assert verifier is not None and verifier.features == FEATURES
+    assert 0.0 < verifier.threshold < 1.0
+    text = json.dumps(verifier.to_json())
+    assert len(text) < 4000
+    assert Verifier.from_json(json.loads(text)) == verifier
+    bad = {**verifier.to_json(), "features": ["best_sentence"]}
+    with pytest.raises(ValueError, match="retrain"):
+        Verifier.from_json(bad)
+
+
+def test_no_evidence_gives_zero_features() -> None:
+    values = evidence_features("What?", "en", [], [], {}, None, False)
+    assert len(values) == len(FEATURES) and values[0] == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "第十九届缔约方大会在哪个城市举行？",
+        pytest.param(
+            "What was the initial capitalization of the Green Climate Fund?",
+            marks=pytest.mark.xfail(strict=True, reason="known: para 15 on the Fund's initial capitalization process is quoted (en→zh coverage is high)"),
+        ),
+        "2022年世界杯足球赛的冠军是哪个国家？",
+        "What is the capital of Australia?",
+    ],
+)
+def test_on_topic_and_off_topic_unanswerables_are_refused(answerer, question: str) -> None:
+    answer = answerer.ask(question).answer
+    assert answer.refused, (question, answer.answer, answer.confidence)
+    assert answer.confidence is not None and answer.see_also
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "para"),
+    [("多哈会议有多少名政府代表参加？", 3), ("When does the second commitment period of the Kyoto Protocol end?", 26)],
+)
+def test_answerable_questions_are_still_answered(answerer, question: str, para: int) -> None:
+    answer = answerer.ask(question).answer
+    assert not answer.refused and answer.citations[0].para == para
