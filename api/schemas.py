@@ -37,6 +37,9 @@ def _json_integer(value: object) -> object:
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 
 
+SessionNumber = Annotated[int, BeforeValidator(_json_integer), Field(ge=1, le=1000)]  # a filter refuses 0 and below
+
+
 class FilterFields(BaseModel):
     """Which documents to search; every given condition must hold (see rag.filters)."""
 
@@ -45,7 +48,7 @@ class FilterFields(BaseModel):
     doc: Text | list[Text] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
     symbol: Text | list[Text] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
     lang: Text | list[Text] | None = Field(default=None, description="language version(s) to search: zh, en")
-    session: int | list[int] | None = Field(default=None, description="session number(s), e.g. 68")
+    session: SessionNumber | list[SessionNumber] | None = Field(default=None, description="session number(s), e.g. 68")
     since: Text | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
     until: Text | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
     body: Text | list[Text] | None = Field(default=None, description="issuing body, e.g. General Assembly")

@@ -18,7 +18,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer import Answer, AnswerParams, Citation, make_citation
+from rag.answer import Answer, AnswerKind, AnswerParams, Citation, make_citation
+from rag.citation import Segment
 from rag.library import Library
 from rag.units import Unit
 
@@ -108,9 +109,11 @@ def with_versions(answer: Answer, library: Library, query_vector: np.ndarray | N
     names = LANGUAGE_NAMES[answer.language]
     searched_names = ", ".join(names.get(s, s) for s in searched)
     parts = []
-    for version in own:
+    quotes: list[Segment] = []
+    for position, version in enumerate(own):
         assert version is not None
         quoted = " ".join(version.text[start:end].strip() for start, end in version.spans) or version.text
+        quotes.append(Segment(quoted, position))
         parts.append(f"{quoted} ({version.reference})" if answer.language == "en" else f"{quoted}（{version.reference}）")
     if answer.language == "en":
         lead = f"Found in the {searched_names} version; quoted from the English version of the same paragraph: "
@@ -120,4 +123,7 @@ def with_versions(answer: Answer, library: Library, query_vector: np.ndarray | N
         note = f"检索了{searched_names}本；引用同一段落的中文本"
     notes = (*(n for n in answer.notes if "not translated" not in n), note)
     text = lead + (" " if answer.language == "en" else "").join(parts)
-    return replace(answer, answer=text, cross_lingual=False, notes=notes)
+    # a refusal reconsidered here becomes an answer: its segments are the quotes, each citing its paragraph
+    segments = (Segment(lead), *quotes)
+    kind = AnswerKind.ANSWER if answer.kind is AnswerKind.REFUSAL else answer.kind
+    return replace(answer, answer=text, cross_lingual=False, notes=notes, segments=segments, kind=kind)

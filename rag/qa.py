@@ -70,6 +70,8 @@ class QuestionAnswerer:
         judge = None if self.verifier is None else self.judge
         answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge)
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
+        if answer.refused and self.verifier is not None and answer.see_also:
+            answer = self._reconsider_in_question_language(question, result, answer)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
             answer = self._generate(question, result, answer)
@@ -93,6 +95,29 @@ class QuestionAnswerer:
             return False, 0.0
         probability = self.verifier.probability(self.features(question, language, candidates, hits, cross))
         return probability >= self.verifier.threshold, round(probability, 4)
+
+    def _reconsider_in_question_language(self, question: str, result: SearchResult, refused: Answer) -> Answer:
+        """A refusal of evidence in another language, judged again on the question's-language versions.
+
+        The verifier is surest on same-language pairs; when the library holds the closest paragraphs
+        in the question's language too, it judges those. If it accepts them, the answer cites the
+        paragraph found and quotes its version in the question's language (rag.bilingual).
+        """
+        index = self.retriever.index
+        versions = {c.id: next((v for v in c.versions if v.language == refused.language), None) for c in refused.see_also}
+        own_hits = []
+        for hit in result.hits[: self.params.hits_considered]:
+            own = versions.get(hit.unit.id)
+            unit = index.units.get(own.id) if own is not None else None
+            if unit is not None and unit.doc != hit.unit.doc:
+                own_hits.append(replace(hit, unit=unit, paragraph=index.units.get(unit.parent) if unit.parent else None))
+        if not own_hits or result.query_vector is None:
+            return refused
+        retry = replace(result, hits=tuple(own_hits))
+        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge).refused:
+            return refused
+        accepted = replace(self.params, refuse_below_same_language=0.0)  # the verifier has accepted this evidence
+        return with_versions(refused, library_of(index), result.query_vector, accepted)
 
     def _encode(self, text: str) -> np.ndarray:
         encoder = self.retriever.encoder

@@ -119,7 +119,17 @@ def test_search_filters(client: TestClient) -> None:
 
 
 def test_english_question_found_in_chinese_quotes_the_english_paragraph(client: TestClient, answerer, questions) -> None:
-    body = client.post("/ask", json={"question": "Who won Super Bowl 50?", "lang": "zh"}).json()
+    figures = measure_aligned_quotes(answerer, [q for q in questions if q.key == "xquad-00"])
+    assert figures["chinese_first"] >= 0.6 * figures["questions"]
+    # every answer or refusal carries the English version of the Chinese paragraph under the same key
+    assert figures["aligned_version_share"] >= 0.95, figures["failures"]
+    # every answer given quotes it (the verifier refuses some evidence: see eval/results/parallel_xquad)
+    assert figures["answered"] > 0 and figures["aligned_quoted_share_of_answered"] >= 0.95, figures["failures"]
+    answered = next(
+        q for q in questions
+        if q.key == "xquad-00" and not answerer.ask(q.question, where=SearchFilter.of(language="zh")).answer.refused
+    )
+    body = client.post("/ask", json={"question": answered.question, "lang": "zh"}).json()
     first = body["citations"][0]
     assert first["language"] == "zh" and [v["language"] for v in first["versions"]] == ["zh", "en"]
     english = first["versions"][1]
@@ -127,12 +137,8 @@ def test_english_question_found_in_chinese_quotes_the_english_paragraph(client: 
     start, end = english["spans"][0]
     assert english["text"][start:end].strip() in body["answer"] and "Chinese" in body["answer"]
     assert not body["cross_lingual"] and any("searched the Chinese" in n for n in body["notes"])
-    figures = measure_aligned_quotes(answerer, [q for q in questions if q.key == "xquad-00"])
-    assert figures["chinese_first"] >= 0.6 * figures["questions"]
-    # every answer or refusal carries the English version of the Chinese paragraph under the same key
-    assert figures["aligned_version_share"] >= 0.95, figures["failures"]
-    # the answer text quotes it unless the evidence is refused (refusal thresholds, see eval/results/parallel_xquad)
-    assert figures["aligned_quoted_share"] >= 0.85, figures["failures"]
+    cited = [s["citation"] for s in body["segments"] if s["citation"] is not None]
+    assert cited and all(0 <= c < len(body["citations"]) for c in cited)
 
 
 def test_cli_list_add_replace_remove_rebuild_incrementally(library_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

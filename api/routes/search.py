@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from api.deps import Answerer
 from api.filtering import make_filter, unknown_document
@@ -26,7 +27,7 @@ def search(
     doc: Annotated[list[str] | None, Query(description="document id, or a document's symbol / key (all its versions); repeatable")] = None,
     symbol: Annotated[list[str] | None, Query(description="UN symbol; repeatable")] = None,
     lang: Annotated[list[str] | None, Query(description="language version: zh, en; repeatable")] = None,
-    session: Annotated[list[int] | None, Query(description="session number; repeatable")] = None,
+    session: Annotated[list[Annotated[int, Field(ge=1, le=1000)]] | None, Query(description="session number; repeatable")] = None,
     since: Annotated[str | None, Query(description="dated on or after YYYY-MM-DD (or a year)")] = None,
     until: Annotated[str | None, Query(description="dated on or before YYYY-MM-DD (or a year)")] = None,
     body: Annotated[list[str] | None, Query(description="issuing body; repeatable")] = None,

@@ -65,7 +65,7 @@ def write_parallel_library(xquad_dir: Path, folder: Path, articles: Sequence[int
 def measure_aligned_quotes(answerer: QuestionAnswerer, questions: Sequence[ParallelQuestion], k: int = 5) -> dict[str, object]:
     """Ask every English question over the Chinese versions; count aligned English quotes."""
     chinese_only = SearchFilter.of(language="zh")
-    counts = {"questions": len(questions), "chinese_first": 0, "aligned_quoted": 0, "aligned_version": 0, "quoted_in_english": 0}
+    counts = {"questions": len(questions), "chinese_first": 0, "answered": 0, "aligned_quoted": 0, "aligned_version": 0, "quoted_in_english": 0}
     failures: list[dict[str, object]] = []
     started = time.perf_counter()
     for question in questions:
@@ -81,6 +81,7 @@ def measure_aligned_quotes(answerer: QuestionAnswerer, questions: Sequence[Paral
         aligned = english is not None and english.id == gold_en and english.para == cited.para and english.text == question.english
         quoted = english is not None and not answer.refused and any(english.text[s:e].strip() in answer.answer for s, e in english.spans)
         counts["aligned_version"] += aligned
+        counts["answered"] += not answer.refused
         counts["quoted_in_english"] += quoted
         counts["aligned_quoted"] += aligned and quoted
         if not (aligned and quoted) and len(failures) < 20:
@@ -90,6 +91,9 @@ def measure_aligned_quotes(answerer: QuestionAnswerer, questions: Sequence[Paral
         **counts,
         "aligned_quoted_share": round(counts["aligned_quoted"] / first, 4),
         "aligned_version_share": round(counts["aligned_version"] / first, 4),
+        # of the answers given (the verifier refuses some evidence): how many quote the aligned English paragraph
+        "aligned_quoted_share_of_answered": round(counts["aligned_quoted"] / max(counts["answered"], 1), 4),
+        "answered_share": round(counts["answered"] / first, 4),
         "chinese_first_share": round(counts["chinese_first"] / max(len(questions), 1), 4),
         "seconds": round(time.perf_counter() - started, 1),
         "failures": failures,
