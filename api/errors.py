@@ -19,6 +19,7 @@ __all__ = ["ApiError", "document_errors", "install_error_handlers", "localized"]
 
 log = logging.getLogger("rag.api")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+FORM_PATHS = frozenset({"/documents"})  # POST bodies that are multipart uploads, not JSON
 
 
 class ApiError(Exception):
@@ -66,8 +67,11 @@ def _describe(error: dict, question: str | None) -> str:
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
-    if request.method == "POST":
-        content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and request.url.path in FORM_PATHS:
+        if "multipart/form-data" not in content_type.lower():
+            return JSONResponse({"detail": f"send the file as multipart/form-data (field 'file'), not {content_type or 'no content type'}"}, 415)
+    elif request.method == "POST":
         if "json" not in content_type.lower():
             return JSONResponse({"detail": f"send the request body as JSON (Content-Type: application/json), not {content_type or 'no content type'}"}, 415)
         if any(e.get("type") == "json_invalid" for e in errors):
@@ -107,7 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
-_BODY_ERRORS = {"400": "the body is not valid JSON", "413": "the body is larger than the configured limit", "415": "the body is not JSON"}
+_BODY_ERRORS = {"400": "the body cannot be read (not valid JSON or multipart), or the uploaded file was refused", "413": "the body is larger than the configured limit", "415": "the body is not JSON (multipart/form-data for an upload)"}
 
 
 def document_errors(app: FastAPI) -> dict[str, Any]:

@@ -221,3 +221,22 @@ class ReloadOut(BaseModel):
     changed: bool = Field(description="a new build is now served")
     build: str = Field(description="id of the build now served")
     previous: str = Field(description="id of the build served before")
+
+
+class ChangedVersionOut(BaseModel):
+    id: str = Field(description="the version's document id")
+    file: str = Field(description="its file in the library folder")
+    document: str = Field(description="the document it is a version of (symbol or key)")
+    language: str | None = None
+
+
+class LibraryChangeOut(BaseModel):
+    """What an add, replace or remove changed, and the build now served (already reloaded)."""
+
+    changed: list[ChangedVersionOut] = Field(description="versions added (POST) or removed (DELETE)")
+    build: str = Field(description="id of the build now served")
+    documents: int = Field(description="document versions in the index now")
+    units: int = Field(description="units in the index now")
+    embedded: int = Field(description="texts embedded by this rebuild (unchanged text is reused, never re-embedded)")
+    reused: int = Field(description="texts whose vectors came from the previous build")
+    seconds: float = Field(description="time the rebuild took")
