@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Literal
 
@@ -35,6 +36,9 @@ def _json_integer(value: object) -> object:
 
 
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
+Session = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]  # "minimum" in the schema: a valid session is a real one
+Year = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]
+Day = dt.date | Year  # a date (YYYY-MM-DD) or a year: what rag.filters reads, and nothing else
 
 
 class FilterFields(BaseModel):
@@ -45,9 +49,9 @@ class FilterFields(BaseModel):
     doc: Text | list[Text] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
     symbol: Text | list[Text] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
     lang: Text | list[Text] | None = Field(default=None, description="language version(s) to search: zh, en")
-    session: int | list[int] | None = Field(default=None, description="session number(s), e.g. 68")
-    since: Text | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
-    until: Text | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
+    session: Session | list[Session] | None = Field(default=None, description="session number(s), e.g. 68")
+    since: Day | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
+    until: Day | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
     body: Text | list[Text] | None = Field(default=None, description="issuing body, e.g. General Assembly")
 
 

@@ -87,7 +87,8 @@ def test_add_text_then_replace_then_remove_each_answerable_at_once(library) -> N
     assert replaced.status_code == 201, replaced.text
     assert "Fifty-two" in client.get("/documents/whales/paragraphs/2").json()["paragraph"]["text"]
 
-    gone = client.delete("/documents/IWC/70/1", headers=AUTH)  # a symbol, slashes and all
+    assert client.options("/documents").headers["allow"] == "GET, POST"  # every method the path takes
+    gone = client.delete("/documents/whales", headers=AUTH)
     assert gone.status_code == 200, gone.text
     assert [c["id"] for c in gone.json()["changed"]] == ["whales"] and gone.json()["documents"] == 1
     assert [d["id"] for d in client.get("/documents").json()] == [SEED]
