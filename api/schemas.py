@@ -38,7 +38,16 @@ def _json_integer(value: object) -> object:
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 Session = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]  # "minimum" in the schema: a valid session is a real one
 Year = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]
-Day = dt.date | Year  # a date (YYYY-MM-DD) or a year: what rag.filters reads, and nothing else
+
+
+def _date_text(value: object) -> object:
+    """A date as JSON spells it, "2013-09-30": not a number (pydantic's lax mode reads 0 or "0" as 1970-01-01)."""
+    if not isinstance(value, str | dt.date) or (isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        raise PydanticCustomError("date_type", "Input should be a date YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_date_text)] | Year  # a date or a year: what rag.filters reads, and nothing else
 
 
 class FilterFields(BaseModel):
