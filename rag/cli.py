@@ -147,7 +147,7 @@ class BackendChoice(StrEnum):
     milvus = "milvus"
 
 
-index_app = typer.Typer(help="Operations on a built index.", no_args_is_help=True)
+index_app = typer.Typer(help="Operations on a built index: export it to Milvus, roll back to the previous build.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 
 
@@ -295,10 +295,6 @@ def serve(
     typer.echo(f"serving on http://{host}:{port}/ (API docs at /docs)")
     app_ = create_app(settings, answerer=answerer, index_dir=index_dir or settings.resolved_index_dir)
     uvicorn.run(app_, host=host, port=port, log_level="info", server_header=False)
-
-
-index_app = typer.Typer(help="Manage the index's builds.", no_args_is_help=True)
-app.add_typer(index_app, name="index")
 
 
 @index_app.command("rollback")

@@ -117,11 +117,11 @@ def seed_questions() -> Dataset:
 
 def test_seed_questions_load(seed_questions: Dataset) -> None:
     assert seed_questions.name == "seed_questions" and seed_questions.corpus is None
-    assert len(seed_questions.queries) == 161
-    for lang in ("zh", "en"):
+    assert len(seed_questions.queries) == 215
+    for lang, answerable in (("zh", 60), ("en", 75)):
         subset = seed_questions.select(lang=lang)
-        assert len(subset.unanswerable_ids) >= 8, lang
-        assert len(subset.answerable_ids) > len(subset.unanswerable_ids)
+        assert len(subset.unanswerable_ids) == 40, lang  # issue 9: at least 40 written unanswerables per language
+        assert len(subset.answerable_ids) == answerable, lang
     gold = [doc_id for judged in seed_questions.qrels.values() for doc_id in judged]
     assert gold and all(re.fullmatch(rf"{SEED_DOC}/[1-9]\d*", doc_id) for doc_id in gold)
     assert seed_questions.qrels["zh-001"] == {f"{SEED_DOC}/3": 1}

@@ -203,15 +203,15 @@ def test_text_reader_blocks_give_exactly_the_units_of_the_whole_text(path: Path)
 
 
 def test_unit_page_survives_the_index_record() -> None:
-    from index.store import _unit_from_record, _unit_record
+    from index.layout import unit_from_record, unit_record
 
     doc = parse_document("d", "1. First paragraph.\n\n2. Second paragraph.\n")
     unit = doc.paragraphs[0]
     paged = dataclasses.replace(unit, page=7)
-    assert _unit_from_record(json.loads(json.dumps(_unit_record(paged)))) == paged
-    old = _unit_record(unit)
+    assert unit_from_record(json.loads(json.dumps(unit_record(paged)))) == paged
+    old = unit_record(unit)
     del old["page"]  # a record written before pages were recorded
-    assert _unit_from_record(old) == unit and unit.to_record()["page"] is None
+    assert unit_from_record(old) == unit and unit.to_record()["page"] is None
 
 
 def test_html_keeps_text_around_nested_blocks_and_numbers_lists(tmp_path: Path) -> None:

@@ -184,7 +184,8 @@ def ask(page: Any, question: str) -> None:
 
 def shot(page: Any, screens: Path, name: str) -> Path:
     path = screens / f"{name}.png"
-    page.screenshot(path=str(path), animations="disabled")
+    # caret and animation options inject an inline <style>, which the page's CSP rightly blocks (a console error)
+    page.screenshot(path=str(path), caret="initial")
     return path
 
 
@@ -209,7 +210,9 @@ def write_readme_screenshot(page: Any) -> None:
 
     README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     # the timing changes from run to run: hidden, so that an unchanged page gives an unchanged file
-    page.screenshot(path=str(README_SCREENSHOT), animations="disabled", caret="hide", style=".timing { visibility: hidden; }")
+    page.locator(".timing").evaluate_all("elements => elements.forEach(e => { e.hidden = true; })")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")  # no caret in the picture
+    page.screenshot(path=str(README_SCREENSHOT), caret="initial")
     with Image.open(README_SCREENSHOT) as image:
         reduced = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     reduced.save(README_SCREENSHOT, optimize=True)
