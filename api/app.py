@@ -19,9 +19,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from api.errors import document_errors, install_error_handlers
+from api.library_edit import LibraryEditor
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.reload import Reloader
-from api.routes import admin, ask, documents, health, library, search
+from api.routes import admin, ask, documents, health, library, library_edit, search
 from api.schemas import ErrorOut
 from api.security import RateLimitMiddleware, is_loopback, require_api_key
 from index.store import IndexBuildError, IndexMissingError, IndexUnavailableError
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
     """Build the app; pass ``answerer`` to reuse an already loaded model and index (tests, serve).
 
     ``settings.host`` decides the exposure: off loopback every data endpoint needs the API key and
-    the rate limit applies. ``/admin`` always needs the key.
+    the rate limit applies. ``/admin`` and the library changes (POST/DELETE /documents) always need the key.
     """
     settings = settings or Settings()
 
@@ -95,12 +96,14 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
     app.state.answerer = answerer
     app.state.settings = settings
     app.state.reloader = Reloader(app.state, chunking=settings.chunking, check_every_s=settings.reload_check_s)
+    app.state.library_editor = LibraryEditor(app.state, settings)
     install_error_handlers(app)
     guarded = [Depends(require_api_key)] if public else []
     for router in (ask.router, search.router, documents.router, library.router):
         app.include_router(router, dependencies=guarded, responses={401: {"model": ErrorOut}} if public else None)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(library_edit.router)  # always behind the key, like /admin
     _install_docs(app)
     if (STATIC_DIR / "index.html").is_file():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -112,7 +115,7 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
     app.openapi = lambda: document_errors(app)  # type: ignore[method-assign]
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
     if public or settings.rate_limit_on_loopback:

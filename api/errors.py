@@ -19,6 +19,7 @@ __all__ = ["ApiError", "document_errors", "install_error_handlers", "localized"]
 
 log = logging.getLogger("rag.api")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+FORM_PATHS = frozenset({"/documents"})  # POST bodies that are multipart uploads, not JSON
 
 
 class ApiError(Exception):
@@ -40,6 +41,11 @@ def localized(question: str | None, en: str, zh: str) -> str:
 def _describe(error: dict, question: str | None) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path"))
     kind = error.get("type", "")
+    field = location.split(".", 1)[0]
+    if field in ("since", "until"):  # a union (date or year): one sentence, not one per branch
+        return f"'{field}' must be a date YYYY-MM-DD (or a year)"
+    if field == "session":
+        return "'session' must be a session number of 1 or more (or a list of them)"
     if location in ("question", "q") and kind in ("string_too_short", "string_pattern_mismatch"):
         return localized(question, "The question is empty.", "问题为空。")
     if location in ("question", "q") and kind == "string_too_long" and isinstance(error.get("input"), str):
@@ -66,8 +72,11 @@ def _describe(error: dict, question: str | None) -> str:
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
-    if request.method == "POST":
-        content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and request.url.path in FORM_PATHS:
+        if "multipart/form-data" not in content_type.lower():
+            return JSONResponse({"detail": f"send the file as multipart/form-data (field 'file'), not {content_type or 'no content type'}"}, 415)
+    elif request.method == "POST":
         if "json" not in content_type.lower():
             return JSONResponse({"detail": f"send the request body as JSON (Content-Type: application/json), not {content_type or 'no content type'}"}, 415)
         if any(e.get("type") == "json_invalid" for e in errors):
@@ -76,7 +85,7 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     question = body.get("question") if isinstance(body.get("question"), str) else request.query_params.get("q")
     if question and _SURROGATE.search(question):
         question = None  # not text: answer in both languages
-    return JSONResponse({"detail": "; ".join(_describe(e, question) for e in errors)}, 422)
+    return JSONResponse({"detail": "; ".join(dict.fromkeys(_describe(e, question) for e in errors))}, 422)
 
 
 async def _api_error_handler(_: Request, exc: ApiError) -> JSONResponse:
@@ -84,12 +93,23 @@ async def _api_error_handler(_: Request, exc: ApiError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, exc.status, headers=headers)
 
 
-async def _http_error_handler(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every documented method at this path: Starlette's ``Allow`` names only the first route's,
+    and GET /documents and POST /documents are two routes."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {m.upper() for m in operations}
+    return ", ".join(sorted(methods))
+
+
+async def _http_error_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404 and detail == "Not Found":
         detail = "no such endpoint; see /docs"
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+        exc.headers = {**(exc.headers or {}), "Allow": allowed}
         detail = f"method not allowed for this endpoint (allowed: {allowed}); see /docs" if allowed else "method not allowed; see /docs"
     return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)  # keeps Allow on 405
 
@@ -107,7 +127,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
-_BODY_ERRORS = {"400": "the body is not valid JSON", "413": "the body is larger than the configured limit", "415": "the body is not JSON"}
+_BODY_ERRORS = {"400": "the body cannot be read (not valid JSON or multipart), or the uploaded file was refused", "413": "the body is larger than the configured limit", "415": "the body is not JSON (multipart/form-data for an upload)"}
 
 
 def document_errors(app: FastAPI) -> dict[str, Any]:

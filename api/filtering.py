@@ -15,6 +15,7 @@ def make_filter(fields: FilterFields, question: str | None) -> SearchFilter:
         return SearchFilter.of(
             doc=fields.doc, symbol=fields.symbol, language=fields.lang, session=fields.session,
             since=fields.since, until=fields.until, body=fields.body,
+            allow_empty_range=True,  # every schema-valid request is answered: an empty date range matches no document
         )
     except FilterError as error:
         raise ApiError(422, localized(question, f"Bad filter: {error}.", f"筛选条件有误：{error}。")) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Literal
 
@@ -35,9 +36,18 @@ def _json_integer(value: object) -> object:
 
 
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
+Session = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]  # "minimum" in the schema: a valid session is a real one
+Year = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]
 
 
-SessionNumber = Annotated[int, BeforeValidator(_json_integer), Field(ge=1, le=1000)]  # a filter refuses 0 and below
+def _date_text(value: object) -> object:
+    """A date as JSON spells it, "2013-09-30": not a number (pydantic's lax mode reads 0 or "0" as 1970-01-01)."""
+    if not isinstance(value, str | dt.date) or (isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        raise PydanticCustomError("date_type", "Input should be a date YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_date_text)] | Year  # a date or a year: what rag.filters reads, and nothing else
 
 
 class FilterFields(BaseModel):
@@ -48,9 +58,9 @@ class FilterFields(BaseModel):
     doc: Text | list[Text] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
     symbol: Text | list[Text] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
     lang: Text | list[Text] | None = Field(default=None, description="language version(s) to search: zh, en")
-    session: SessionNumber | list[SessionNumber] | None = Field(default=None, description="session number(s), e.g. 68")
-    since: Text | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
-    until: Text | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
+    session: Session | list[Session] | None = Field(default=None, description="session number(s), e.g. 68")
+    since: Day | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
+    until: Day | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")
     body: Text | list[Text] | None = Field(default=None, description="issuing body, e.g. General Assembly")
 
 
@@ -224,3 +234,22 @@ class ReloadOut(BaseModel):
     changed: bool = Field(description="a new build is now served")
     build: str = Field(description="id of the build now served")
     previous: str = Field(description="id of the build served before")
+
+
+class ChangedVersionOut(BaseModel):
+    id: str = Field(description="the version's document id")
+    file: str = Field(description="its file in the library folder")
+    document: str = Field(description="the document it is a version of (symbol or key)")
+    language: str | None = None
+
+
+class LibraryChangeOut(BaseModel):
+    """What an add, replace or remove changed, and the build now served (already reloaded)."""
+
+    changed: list[ChangedVersionOut] = Field(description="versions added (POST) or removed (DELETE)")
+    build: str = Field(description="id of the build now served")
+    documents: int = Field(description="document versions in the index now")
+    units: int = Field(description="units in the index now")
+    embedded: int = Field(description="texts embedded by this rebuild (unchanged text is reused, never re-embedded)")
+    reused: int = Field(description="texts whose vectors came from the previous build")
+    seconds: float = Field(description="time the rebuild took")

@@ -80,14 +80,17 @@ def build_from_documents(
     index_dir: Path,
     show_progress: bool = False,
     force: bool = False,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
+    """Build (or confirm) the index of ``corpus``; ``embedder``, when given, is the already loaded
+    model of the configured choice (the service's), so an update over the API loads no second copy."""
     choice = choose_model(settings)
     return build_index(
         index_dir=index_dir,
         documents=corpus.documents,
         metadata=corpus.metadata,
         model_id=choice.id,
-        load_embedder=lambda: load_embedder_for(choice, settings),
+        load_embedder=(lambda: embedder) if embedder is not None else (lambda: load_embedder_for(choice, settings)),
         chunking=settings.chunking,
         show_progress=show_progress,
         force=force,

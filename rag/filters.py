@@ -58,6 +58,7 @@ class SearchFilter:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         body: Iterable[str] | str | None = None,
+        allow_empty_range: bool = False,
     ) -> SearchFilter:
         """Build from loose values (single or repeated, dates as ISO strings), checking them.
 
@@ -72,7 +73,7 @@ class SearchFilter:
         if any(s < 1 for s in sessions):
             raise FilterError("a session is a positive number, e.g. 68")
         start, end = _date(since, "since"), _date(until, "until")
-        if start and end and start > end:
+        if start and end and start > end and not allow_empty_range:
             raise FilterError(f"since ({start}) is after until ({end})")
         return cls(_strings(doc), _strings(symbol), languages, sessions, start, end, _strings(body))
 

@@ -22,11 +22,22 @@ from rag.catalogue import Catalogue, CatalogueError, DocumentMeta, derive_doc_id
 from rag.ingest import DOCUMENT_SUFFIXES, IngestError, read_document
 from rag.language import detect_language
 
-__all__ = ["AddOptions", "LibraryEditError", "add_documents", "catalogue_entries", "remove_documents"]
+__all__ = [
+    "AddOptions", "LibraryConflictError", "LibraryEditError", "UnknownLibraryDocumentError",
+    "add_documents", "catalogue_entries", "remove_documents",
+]
 
 
 class LibraryEditError(ValueError):
     """The change was refused (and nothing was changed); the message says why and what to do."""
+
+
+class LibraryConflictError(LibraryEditError):
+    """The document is already in the library and replacing it was not asked for."""
+
+
+class UnknownLibraryDocumentError(LibraryEditError):
+    """Nothing in the library goes by the name given."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ def add_documents(directory: Path, files: list[Path], options: AddOptions, *, re
             replaced[old.id] = old
     if replaced and not replace:
         names = ", ".join(f"{o.id!r} ({o.file}, {o.document_key} [{o.language or '?'}])" for o in replaced.values())
-        raise LibraryEditError(f"the library already has {names}; add --replace to replace it")
+        raise LibraryConflictError(f"the library already has {names}; to replace it, ask for it (rag add --replace, or replace=true over the API)")
     catalogue = Catalogue(documents=tuple(d for d in existing if d.catalogued and d.id not in replaced))
     for meta in metas:
         catalogue = catalogue.with_document(meta)
@@ -158,7 +169,7 @@ def remove_documents(directory: Path, name: str) -> list[DocumentMeta]:
     gone = [d for d in existing if d.id == name] or [d for d in existing if d.document_key == name or d.symbol == name]
     if not gone:
         known = ", ".join(sorted(d.id for d in existing)[:10]) or "none"
-        raise LibraryEditError(f"no document {name!r} in {directory} (known: {known})")
+        raise UnknownLibraryDocumentError(f"no document {name!r} in the library (known: {known})")
     ids = {d.id for d in gone}
     catalogue = Catalogue(documents=tuple(d for d in existing if d.catalogued and d.id not in ids))
     _apply(directory, copies={}, removals=[d.file for d in gone], catalogue=catalogue)

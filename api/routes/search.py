@@ -10,7 +10,7 @@ from pydantic import Field
 from api.deps import Answerer
 from api.filtering import make_filter, unknown_document
 from api.routes.ask import check_k, check_question
-from api.schemas import MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, ErrorOut, FilterFields, HitOut, SearchResponse
+from api.schemas import MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, Day, ErrorOut, FilterFields, HitOut, SearchResponse
 from rag.library import library_of
 from rag.retriever import RetrievalMode
 
@@ -27,9 +27,9 @@ def search(
     doc: Annotated[list[str] | None, Query(description="document id, or a document's symbol / key (all its versions); repeatable")] = None,
     symbol: Annotated[list[str] | None, Query(description="UN symbol; repeatable")] = None,
     lang: Annotated[list[str] | None, Query(description="language version: zh, en; repeatable")] = None,
-    session: Annotated[list[Annotated[int, Field(ge=1, le=1000)]] | None, Query(description="session number; repeatable")] = None,
-    since: Annotated[str | None, Query(description="dated on or after YYYY-MM-DD (or a year)")] = None,
-    until: Annotated[str | None, Query(description="dated on or before YYYY-MM-DD (or a year)")] = None,
+    session: Annotated[list[Annotated[int, Field(ge=1)]] | None, Query(description="session number (1 or more); repeatable")] = None,
+    since: Annotated[Day | None, Query(description="dated on or after YYYY-MM-DD (or a year)")] = None,
+    until: Annotated[Day | None, Query(description="dated on or before YYYY-MM-DD (or a year)")] = None,
     body: Annotated[list[str] | None, Query(description="issuing body; repeatable")] = None,
     mode: Annotated[RetrievalMode, Query(description="hybrid, dense or lexical")] = RetrievalMode.HYBRID,
 ) -> SearchResponse:
