@@ -36,6 +36,7 @@ def _json_integer(value: object) -> object:
 
 
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
+LanguageCode = Literal["zh", "en", "fr", "es", "ru", "ar"]  # the UN's official languages: what rag.filters accepts
 Session = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]  # "minimum" in the schema: a valid session is a real one
 Year = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]
 
@@ -57,7 +58,7 @@ class FilterFields(BaseModel):
 
     doc: Text | list[Text] | None = Field(default=None, description="document id(s), or a document's symbol / key (all its versions)")
     symbol: Text | list[Text] | None = Field(default=None, description="UN symbol(s), e.g. A/68/1")
-    lang: Text | list[Text] | None = Field(default=None, description="language version(s) to search: zh, en")
+    lang: LanguageCode | list[LanguageCode] | None = Field(default=None, description="language version(s) to search: zh, en")
     session: Session | list[Session] | None = Field(default=None, description="session number(s), e.g. 68")
     since: Day | None = Field(default=None, description="documents dated on or after YYYY-MM-DD (or a year)")
     until: Day | None = Field(default=None, description="documents dated on or before YYYY-MM-DD (or a year)")

@@ -105,7 +105,7 @@ def test_search_filters(client: TestClient) -> None:
     assert client.get("/search", params={"q": question, "since": "2020"}).json()["hits"] == []  # no document is dated
     for params, status, message in [
         ({"q": question, "since": "yesterday"}, 422, "YYYY-MM-DD"),
-        ({"q": question, "lang": "xx"}, 422, "unknown language"),
+        ({"q": question, "lang": "xx"}, 422, "Input should be 'zh', 'en'"),
         ({"q": question, "doc": "nope"}, 404, "Unknown document 'nope'"),
         ({"q": question, "session": "x"}, 422, "session"),
     ]:

@@ -10,7 +10,7 @@ from pydantic import Field
 from api.deps import Answerer
 from api.filtering import make_filter, unknown_document
 from api.routes.ask import check_k, check_question
-from api.schemas import MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, Day, ErrorOut, FilterFields, HitOut, SearchResponse
+from api.schemas import MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, Day, ErrorOut, FilterFields, HitOut, LanguageCode, SearchResponse
 from rag.library import library_of
 from rag.retriever import RetrievalMode
 
@@ -26,7 +26,7 @@ def search(
     k: Annotated[int, Query(ge=1, le=MAX_K, description=f"number of hits, 1..{MAX_K}")] = 10,
     doc: Annotated[list[str] | None, Query(description="document id, or a document's symbol / key (all its versions); repeatable")] = None,
     symbol: Annotated[list[str] | None, Query(description="UN symbol; repeatable")] = None,
-    lang: Annotated[list[str] | None, Query(description="language version: zh, en; repeatable")] = None,
+    lang: Annotated[list[LanguageCode] | None, Query(description="language version: zh, en; repeatable")] = None,
     session: Annotated[list[Annotated[int, Field(ge=1)]] | None, Query(description="session number (1 or more); repeatable")] = None,
     since: Annotated[Day | None, Query(description="dated on or after YYYY-MM-DD (or a year)")] = None,
     until: Annotated[Day | None, Query(description="dated on or before YYYY-MM-DD (or a year)")] = None,
