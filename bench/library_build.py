@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-XQUAD = Path(os.environ.get("RAG_XQUAD_DIR", ROOT.parent / "shared" / "data" / "xquad"))
-CMRC = Path(os.environ.get("RAG_CMRC_DIR", ROOT.parent / "shared" / "data" / "cmrc2018")) / "cmrc2018_trial.json"
+XQUAD = Path(os.environ.get("RAG_XQUAD_DIR", ROOT / "eval" / "data" / "xquad"))
+CMRC = Path(os.environ.get("RAG_CMRC_DIR", ROOT / "eval" / "data" / "cmrc2018")) / "cmrc2018_trial.json"
 
 
 def write_library(folder: Path, cmrc_articles: int, with_pdf: bool) -> dict[str, int]:
