@@ -82,6 +82,7 @@ class CitationVersionOut(BaseModel):
     reference: str = Field(description='formatted reference, e.g. "第26段" or "para. 85, target 11"')
     language: str = Field(description="language of text; it may differ from the question's (never translated)")
     kind: str = Field(default="paragraph", description="paragraph, sub, front or footnote")
+    page: int | None = Field(default=None, description="the page the unit starts on, where the source document has pages")
 
 
 class CitationOut(CitationVersionOut):

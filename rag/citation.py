@@ -43,6 +43,7 @@ class Citation:
     language: Language  # the language of ``text`` (the document's), which may differ from the question's
     kind: str = UnitKind.PARAGRAPH.value
     versions: tuple[Citation, ...] = ()  # the same unit in every language version of the document (rag.bilingual)
+    page: int | None = None  # the page the unit starts on, where the source has pages (PDF, paged text)
 
     @property
     def numbered(self) -> bool:
@@ -68,6 +69,7 @@ class Citation:
             "spans": [list(s) for s in self.spans],
             "reference": self.reference,
             "language": self.language,
+            "page": self.page,
         }
 
 
@@ -139,6 +141,7 @@ def make_citation(unit: Unit, symbol: str | None, language: Language, spans: tup
         reference=format_reference(unit, symbol, language),
         language=detect_language(unit.text),
         kind=unit.kind.value,
+        page=unit.page,
     )
 
 

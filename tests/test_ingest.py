@@ -212,6 +212,10 @@ def test_unit_page_survives_the_index_record() -> None:
     old = unit_record(unit)
     del old["page"]  # a record written before pages were recorded
     assert unit_from_record(old) == unit and unit.to_record()["page"] is None
+    from rag.citation import make_citation
+
+    cited = make_citation(paged, None, "en")  # citations carry the page to the API and the page
+    assert cited.page == 7 and cited.to_record()["page"] == 7 and make_citation(unit, None, "en").page is None
 
 
 def test_html_keeps_text_around_nested_blocks_and_numbers_lists(tmp_path: Path) -> None:
