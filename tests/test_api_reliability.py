@@ -9,13 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from live_server import live_server
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -27,24 +26,6 @@ from tests.test_index import DOCS, _build, _FakeEmbedder
 
 KEY = "s3cret-key-for-the-tests-0123456789"
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
-
-
-@contextmanager
-def live_server(app) -> Iterator[str]:
-    """The app on a real socket (uvicorn, loopback, a free port), for clients in other threads."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _fake_answerer(index_dir: Path) -> QuestionAnswerer:
@@ -221,7 +202,7 @@ def test_rebuild_while_serving_then_reload_fails_no_request(small, tmp_path: Pat
     app = create_app(_settings(tmp_path, api_key=KEY, reload_check_s=0), answerer=answerer)
     statuses: list[int] = []
     stop = threading.Event()
-    with live_server(app) as url:
+    with live_server(app, lifespan="off") as url:
 
         def hammer() -> None:
             with httpx.Client(base_url=url, timeout=30) as http:

@@ -13,11 +13,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from live_server import live_server
 from schemathesis import GenerationMode
 
 from api.app import create_app
 from rag.config import Settings
-from tests.test_api_reliability import live_server
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 
 @pytest.fixture(scope="module")
 def live_url(settings, answerer):
-    with live_server(create_app(settings, answerer=answerer)) as url:
+    with live_server(create_app(settings, answerer=answerer), lifespan="off") as url:
         httpx.post(f"{url}/ask", json={"question": "warm up"}, timeout=120).raise_for_status()  # lazy caches, not the API, on the clock
         yield url
 

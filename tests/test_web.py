@@ -14,14 +14,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import live_server as serve
 
 pytestmark = pytest.mark.slow
 
@@ -88,28 +86,10 @@ def browser(chromium_executable: str) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def live_server(settings: Any, answerer: Any) -> Iterator[str]:
     """The real app (real model, index of the seed) under uvicorn on a free loopback port."""
-    import uvicorn
-
     from api.app import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, answerer=answerer), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="web-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            pytest.fail("the live server did not start", pytrace=False)
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(settings, answerer=answerer)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,11 @@ Playwright, as in tests/test_web.py (whose browser fixtures and helpers this reu
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from live_server import live_server as serve
 from test_web import _expect, _open_page, ask, browser, chromium_executable  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
@@ -20,27 +18,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def library_server(parallel_settings: Any, parallel_answerer: Any) -> Iterator[str]:
-    import uvicorn
-
     from api.app import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(parallel_settings, answerer=parallel_answerer), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="library-web-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            pytest.fail("the live server did not start", pytrace=False)
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(parallel_settings, answerer=parallel_answerer)) as url:
+        yield url
 
 
 @pytest.fixture()
