@@ -36,7 +36,7 @@ def _json_integer(value: object) -> object:
 
 
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
-LanguageCode = Literal["zh", "en", "fr", "es", "ru", "ar"]  # the UN's official languages: what rag.filters accepts
+LanguageCode = Literal["zh", "en", "fr", "es", "ru", "ar"]  # rag.language.OFFICIAL_LANGUAGES, spelled out for the schema
 Session = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]  # "minimum" in the schema: a valid session is a real one
 Year = Annotated[str, Field(pattern=r"^[1-9][0-9]{3}$")]
 

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from rag.config import Settings
+from rag.language import OFFICIAL_LANGUAGES
 
 __all__ = ["register"]
 
@@ -82,7 +83,7 @@ def add(
         issued = dt.date.fromisoformat(date) if date else None
     except ValueError:
         raise _fail(f"--date must be YYYY-MM-DD, not {date!r}") from None
-    if lang is not None and lang not in ("zh", "en", "fr", "es", "ru", "ar"):
+    if lang is not None and lang not in OFFICIAL_LANGUAGES:
         raise _fail(f"--lang must be a language code such as zh or en, not {lang!r}")
     options = AddOptions(
         symbol=symbol, language=lang, title=title, title_en=title_en, session=session, date=issued, body=body,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rag.catalogue import DocumentMeta
+from rag.language import OFFICIAL_LANGUAGES
 
 __all__ = ["FilterError", "SearchFilter"]
 
@@ -67,7 +68,7 @@ class SearchFilter:
         """
         sessions = frozenset([session] if isinstance(session, int) else (session or ()))
         languages = frozenset(v.lower() for v in _strings(language))
-        unknown = sorted(languages - {"zh", "en", "fr", "es", "ru", "ar"})
+        unknown = sorted(languages - set(OFFICIAL_LANGUAGES))
         if unknown:
             raise FilterError(f"unknown language {unknown[0]!r}; use a two-letter code such as zh or en")
         if any(s < 1 for s in sessions):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Language", "detect_language"]
+__all__ = ["OFFICIAL_LANGUAGES", "Language", "detect_language"]
 
 Language = Literal["zh", "en"]
+OFFICIAL_LANGUAGES = ("zh", "en", "fr", "es", "ru", "ar")  # the UN's six, in the order versions are shown
 
 _HAN_SHARE_FOR_CHINESE = 0.2
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from index.store import LoadedIndex
 from rag.catalogue import DocumentMeta
-from rag.language import detect_language
+from rag.language import OFFICIAL_LANGUAGES, detect_language
 from rag.units import Unit, UnitKind
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "library_of",
 ]
 
-LANGUAGE_ORDER = ("zh", "en", "fr", "es", "ru", "ar")
+LANGUAGE_ORDER = OFFICIAL_LANGUAGES
 
 
 class UnknownDocumentError(KeyError):

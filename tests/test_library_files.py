@@ -120,3 +120,12 @@ def test_filter_matches_catalogue_fields_and_translates_to_milvus() -> None:
                             ({"since": "2014", "until": "2013"}, "after"), ({"session": [0]}, "positive")]:
         with pytest.raises(FilterError, match=message):
             SearchFilter.of(**kwargs)
+
+
+def test_the_api_schema_names_the_languages_the_filters_accept() -> None:
+    from typing import get_args
+
+    from api.schemas import LanguageCode
+    from rag.language import OFFICIAL_LANGUAGES
+
+    assert get_args(LanguageCode) == OFFICIAL_LANGUAGES

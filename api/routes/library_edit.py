@@ -7,14 +7,14 @@ is rebuilt incrementally and swapped in before the response, so the change is an
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
 from api.library_edit import EditOutcome, LibraryEditor, LibraryRebuildError, UnsupportedBackendError
-from api.schemas import ChangedVersionOut, ErrorOut, LibraryChangeOut
+from api.schemas import ChangedVersionOut, ErrorOut, LanguageCode, LibraryChangeOut
 from api.security import require_api_key
 from rag.library_files import AddOptions, LibraryConflictError, LibraryEditError, UnknownLibraryDocumentError
 
@@ -22,7 +22,6 @@ router = APIRouter(prefix="/documents", tags=["library"], dependencies=[Depends(
 
 __all__ = ["router"]
 
-Language = Literal["zh", "en", "fr", "es", "ru", "ar"]
 _ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 409, 503)}
 
 
@@ -54,7 +53,7 @@ async def add_document(
     request: Request,
     file: Annotated[UploadFile, File(description="the document: .txt, .pdf, .docx or .html, under its own file name")],
     symbol: Annotated[str | None, Form(max_length=100, description="UN symbol, e.g. A/68/1 (never guessed)")] = None,
-    lang: Annotated[Language | None, Form(description="the file's language (default: detected)")] = None,
+    lang: Annotated[LanguageCode | None, Form(description="the file's language (default: detected)")] = None,
     title: Annotated[str | None, Form(max_length=500, description="title in the document's language")] = None,
     title_en: Annotated[str | None, Form(max_length=500, description="English title")] = None,
     session: Annotated[int | None, Form(ge=1, le=1000, description="session number")] = None,
