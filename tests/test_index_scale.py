@@ -79,7 +79,7 @@ def test_filtered_search_returns_only_allowed_documents(ivf_index_dir: Path, exa
         assert len(hits) == 8 and {unit_docs[u] for u in hits.units} <= {"d1", "d3"}
         allowed = [i for i, c in enumerate(loaded.chunks) if unit_docs[c.unit_id] in {"d1", "d3"}]
         best = max(allowed, key=lambda i: float(loaded.vectors[i] @ query))
-        assert hits.ids[0] == loaded.chunks[best].id or exact_rows == 0 and loaded.chunks[best].id in hits.ids
+        assert hits.ids[0] == loaded.chunks[best].id or (exact_rows == 0 and loaded.chunks[best].id in hits.ids)
 
 
 def test_sentence_vectors_are_int8_and_match_the_float_vectors(tmp_path: Path) -> None:
