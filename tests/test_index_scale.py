@@ -35,7 +35,7 @@ def test_ivf_sq8_beyond_threshold_keeps_recall_and_its_parameters(tmp_path: Path
     vectors, queries = both[:8000], both[8000:]  # questions near the library's topics
     index, params = build_dense(vectors, exact_max=1000)
     assert dense_index_kind(index) == "ivf-sq8" and dense_index_params(index).items() <= params.items()
-    assert params["nlist"] == 200 and 8 <= params["nprobe"] <= 200 and params["recall_at_10"] >= 0.97
+    assert params["nlist"] == 200 and 8 <= params["nprobe"] <= 200 and params["recall_at_10"] >= 0.975
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
     _, rows = index.search(queries, 10)
     assert _recall(rows, exact) >= 0.95
