@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_scale_bench_smoke(seed_index_dir, settings, tmp_path):
     done = subprocess.run(
-        [sys.executable, "bench/scale.py", "--sizes", "1500", "4000", "--exact-max", "2000", "--queries", "30",
+        [sys.executable, "bench/scale.py", "--sizes", "1500", "4000", "--exact-max", "2000", "--queries", "30", "--questions", "20",
          "--index-dir", str(seed_index_dir), "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "RAG_HOME": str(settings.home), "PATH": "/usr/bin:/bin"},
         timeout=600, check=False,
