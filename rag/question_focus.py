@@ -183,7 +183,7 @@ def covered_share(items: Iterable[str], present: Iterable[str]) -> float:
 _ZH_MONEY = re.compile(r"资金|经费|预算|费用|损失|认捐|捐款|出资|资本|金额|美元|欧元|拨付|筹资|花费|花了|成本|供资")
 _ZH_SHARE = re.compile(r"比例|百分之|百分比|几成|占多少")
 _ZH_COUNT = re.compile(r"(?:多少|几)\s*([个名项次份位倍届种家所条座人国])")
-_EN_MONEY = re.compile(r"\bhow much (money|funding|financ\w*)|\b(cost|budget|fund(s|ing)?|capitali[sz]ation|pledged?|pledges|dollars|spent|spend|price|worth|loss(es)?)\b", re.I)
+_EN_MONEY = re.compile(r"\bhow much (money|funding|financ\w*)|\b(costs?|budget|funding|capitali[sz]ation|pledged?|pledges|dollars|spent|spend|price|worth|loss(es)?)\b", re.I)
 _EN_SHARE = re.compile(r"\b(percentage|proportion|share|per ?cent|fraction)\b", re.I)
 _EN_COUNT = re.compile(r"\bhow many\s+(?:of\s+the\s+)?([a-z]+)", re.I)
 _ZH_NUM = r"(?:\d[\d ,.]*|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*"
@@ -204,8 +204,8 @@ def asked_measure(question: str) -> str | None:
         return "zh:" + match.group(1) if match else None
     if _EN_SHARE.search(question) and re.search(r"\bwhat\b|\bhow\b", question, re.I):
         return "share"
-    if re.search(r"\bhow much\b", question, re.I) or _EN_MONEY.search(question) and re.search(r"\bhow\b|\bwhat\b", question, re.I):
-        return "money" if _EN_MONEY.search(question) or re.search(r"\bhow much\b", question, re.I) else None
+    if _EN_MONEY.search(question) and re.search(r"\bhow\b|\bwhat\b", question, re.I):
+        return "money"
     match = _EN_COUNT.search(question)
     return "en:" + match.group(1).lower() if match else None
 
