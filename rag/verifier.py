@@ -22,7 +22,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from rag.answer import QuotedSentence
-from rag.crosslingual import BilingualLexicon
+from rag.crosslingual import BilingualLexicon, Concept
 from rag.language import Language
 from rag.lexical import analyze
 from rag.question_focus import (
@@ -79,9 +79,12 @@ def _coverage(terms: Sequence[str], text: str) -> float:
     return sum(1 for t in terms if t in stems or (not t.isascii() and t in text)) / len(terms)
 
 
-def _translated_coverage(question: str, text: str, lexicon: BilingualLexicon) -> float:
+def _concepts(question: str, lexicon: BilingualLexicon) -> list[Concept]:
+    return [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
+
+
+def _translated_coverage(concepts: Sequence[Concept], text: str) -> float:
     """An English question over Chinese text: a concept is covered when one of its translations appears."""
-    concepts = [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
     if not concepts:
         return 1.0
     return sum(1 for c in concepts if any(t in text for t, _ in c.translations)) / len(concepts)
@@ -141,8 +144,9 @@ def evidence_features(
     translating = cross and language == "en" and lexicon is not None
     if translating:
         assert lexicon is not None
-        sentence_cov = _translated_coverage(question, best.text, lexicon)
-        unit_cov = _translated_coverage(question, unit_text, lexicon)
+        concepts = _concepts(question, lexicon)
+        sentence_cov = _translated_coverage(concepts, best.text)
+        unit_cov = _translated_coverage(concepts, unit_text)
     else:
         terms = _content_terms(question)
         sentence_cov = _coverage(terms, best.text)
