@@ -49,6 +49,7 @@ from index.dense import DEFAULT_EXACT_MAX, build_dense
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES_PER_UNIT = 4
+PARTS = ("dense", "sentences", "lexical", "records")
 CANDIDATES = 50  # units whose best sentence the retriever scores per question
 
 
@@ -282,6 +283,16 @@ def record_figures(real: Real, n: int, rng: np.random.Generator) -> dict:
             "disk_bytes_per_unit": round(disk / sample + span_line * (1 + SENTENCES_PER_UNIT))}
 
 
+def measure(part: str, real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator) -> dict:
+    if part == "dense":
+        return dense_figures(real, n, args, rng)
+    if part == "sentences":
+        return sentence_figures(real, n, args, work, rng)
+    if part == "lexical":
+        return lexical_figures(real, n, work, rng)
+    return record_figures(real, n, rng)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
@@ -291,6 +302,7 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, nargs="+", default=None, help="built indexes whose vectors and texts are copied")
     parser.add_argument("--exact-max", type=int, default=DEFAULT_EXACT_MAX, help="largest exact (flat) index; the product's by default")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
     parser.add_argument("--note", default="", help="a line about the machine's load, written into scale.md")
     args = parser.parse_args()
     from rag.config import Settings
@@ -307,20 +319,17 @@ def main() -> None:
         load = os.getloadavg()[0]
         try:
             row = {"units": n, "load_at_start": round(load, 1)}
-            row["dense"] = dense_figures(real, n, args, rng)
-            print(n, "dense", row["dense"], flush=True)
-            row["sentences"] = sentence_figures(real, n, args, work, rng)
-            print(n, "sentences", row["sentences"], flush=True)
-            row["lexical"] = lexical_figures(real, n, work, rng)
-            print(n, "lexical", row["lexical"], flush=True)
-            row["records"] = record_figures(real, n, rng)
-            print(n, "records", row["records"], flush=True)
+            for part in args.parts:
+                row[part] = measure(part, real, n, args, work, rng)
+                print(n, part, row[part], flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        parts = ("dense", "lexical", "sentences", "records")
-        row["resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in parts)
+        if len(args.parts) < len(PARTS):
+            print(json.dumps(row), flush=True)  # a partial run writes no result files
+            continue
+        row["resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in PARTS)
         row["index_resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in ("dense", "lexical", "sentences"))
-        row["disk_bytes_per_unit"] = sum(row[p]["disk_bytes_per_unit"] for p in parts)
+        row["disk_bytes_per_unit"] = sum(row[p]["disk_bytes_per_unit"] for p in PARTS)
         rows.append(row)
         write(args, real, rows)
 
