@@ -35,11 +35,12 @@ def main() -> None:
     if args.replay:
         from bench.hot_path import ReplayEncoder
         from index.store import load_index
-        from rag.engine import choose_model, load_embedder_for, make_lexicon
+        from rag.engine import choose_model, limit_native_threads, load_embedder_for, make_lexicon
         from rag.qa import QuestionAnswerer
         from rag.retriever import Retriever
 
         choice = choose_model(settings)
+        limit_native_threads(settings.native_threads)  # as open_retriever does
         encoder = ReplayEncoder(load_embedder_for(choice, settings))
         encoder.prime(questions)
         index = load_index(settings.resolved_index_dir, model_id=choice.id, chunking=settings.chunking)
