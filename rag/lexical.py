@@ -55,6 +55,7 @@ Design choices
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -69,7 +70,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-__all__ = ["ANALYZER_VERSION", "Analyzer", "LexicalIndex", "analyze"]
+__all__ = ["ANALYZER_VERSION", "Analyzer", "LexicalIndex", "TermSets", "analyze"]
 
 #: Bump when the analyser's output changes for the same settings; saved
 #: indexes built with another version are refused on load.
@@ -240,6 +241,23 @@ def analyze(text: str) -> list[str]:
     ['根据', '第', '67/211', '号', '决议', 'confer', 'adopt', 'decis', '1/cp.18']
     """
     return _DEFAULT_ANALYZER(text)
+
+
+class TermSets:
+    """The analysed terms of texts that recur across requests (evidence paragraphs and sentences),
+    as sets, remembered in a bounded LRU on this object (thread-safe).
+
+    Answer verification asks whether a question's words occur in its evidence; the same few
+    hundred paragraphs come back as evidence again and again, and analysing one runs jieba
+    over it (about 1 ms). Questions are not meant to go through it.
+    """
+
+    def __init__(self, analyzer: Analyzer | None = None, size: int = 4096) -> None:
+        analyzer = analyzer or _DEFAULT_ANALYZER
+        self._terms = functools.lru_cache(maxsize=size)(lambda text: frozenset(analyzer(text)))
+
+    def __call__(self, text: str) -> frozenset[str]:
+        return self._terms(text)
 
 
 # --------------------------------------------------------------------------

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 from rag.answer import QuotedSentence
 from rag.answer_type import expects_number, has_number
-from rag.crosslingual import BilingualLexicon
+from rag.crosslingual import BilingualLexicon, Concept
 from rag.language import Language
 from rag.lexical import analyze
 from rag.retriever import Hit
@@ -64,16 +64,19 @@ def _content_terms(question: str) -> list[str]:
     return terms
 
 
-def _coverage(terms: Sequence[str], text: str) -> float:
+def _coverage(terms: Sequence[str], text: str, text_terms: Callable[[str], Collection[str]] | None = None) -> float:
     if not terms:
         return 1.0
-    stems = set(analyze(text))
+    stems = set(analyze(text)) if text_terms is None else text_terms(text)
     return sum(1 for t in terms if t in stems or (not t.isascii() and t in text)) / len(terms)
 
 
-def _translated_coverage(question: str, text: str, lexicon: BilingualLexicon) -> float:
+def _question_concepts(question: str, lexicon: BilingualLexicon) -> list[Concept]:
+    return [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
+
+
+def _translated_coverage(concepts: Sequence[Concept], text: str) -> float:
     """An English question over Chinese text: a concept is covered when one of its translations appears."""
-    concepts = [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
     if not concepts:
         return 1.0
     return sum(1 for c in concepts if any(t in text for t, _ in c.translations)) / len(concepts)
@@ -108,10 +111,13 @@ def evidence_features(
     parent_text: dict[str, str],
     lexicon: BilingualLexicon | None,
     cross: bool,
+    text_terms: Callable[[str], Collection[str]] | None = None,
 ) -> list[float]:
     """The :data:`FEATURES` of the best candidate sentence (``candidates`` sorted best first).
 
     ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units.
+    ``text_terms``: the analysed terms of an evidence text (default: analysed on each call;
+    the answerer passes a :class:`rag.lexical.TermSets`, which remembers recurring paragraphs).
     """
     if not candidates:
         return [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, float(cross)]
@@ -121,12 +127,13 @@ def evidence_features(
     dense = next((h.dense for h in hits if (h.unit.parent or h.unit.id) == group and h.dense is not None), best.score)
     unit_text = best.unit.text + "\n" + parent_text.get(best.unit.id, "")
     if cross and language == "en" and lexicon is not None:
-        sentence_cov = _translated_coverage(question, best.text, lexicon)
-        unit_cov = _translated_coverage(question, unit_text, lexicon)
+        concepts = _question_concepts(question, lexicon)  # translated once for both coverages
+        sentence_cov = _translated_coverage(concepts, best.text)
+        unit_cov = _translated_coverage(concepts, unit_text)
     else:
         terms = _content_terms(question)
-        sentence_cov = _coverage(terms, best.text)
-        unit_cov = _coverage(terms, unit_text)
+        sentence_cov = _coverage(terms, best.text, text_terms)
+        unit_cov = _coverage(terms, unit_text, text_terms)
     type_match = 0.0 if expects_number(question) and not has_number(best.text) else 1.0
     return [
         best.score,
