@@ -86,6 +86,7 @@ __all__ = [
 #: Bump when :func:`invert_cedict` changes its output; older caches are then rebuilt.
 INVERSION_VERSION = 1
 
+LOOKUP_CACHE = 50_000  # English words and phrases whose translations a lexicon remembers (a fixed dictionary: pure look-ups)
 GLOSSARY_WEIGHT = 1.0  # weight of a glossary translation
 DICT_WEIGHT_UNDER_GLOSSARY = 0.5  # dictionary translations of a key the glossary also has are scaled by this
 
@@ -266,6 +267,7 @@ class BilingualLexicon:
         self._map: dict[str, list[tuple[str, float]]] | None = None
         self._stems: dict[str, list[tuple[str, float]]] | None = None
         self._phrase_words: dict[str, int] = {}
+        self._lookups: dict[str, tuple[tuple[str, float], ...]] = {}  # phrase -> translations, bounded by LOOKUP_CACHE
         self._stemmer = threading.local()
 
     # -- loading -------------------------------------------------------------
@@ -330,6 +332,16 @@ class BilingualLexicon:
         """Translations of an English word or phrase, best first: those of the exact key merged
         with those of the de-inflected last word ("adopted": "adopted" and "adopt"); for a
         single word with neither, those of its Snowball stem. ``[]`` if none."""
+        known = self._lookups.get(phrase)
+        if known is not None:
+            return list(known)
+        found = self._lookup(phrase)
+        if len(self._lookups) >= LOOKUP_CACHE:
+            self._lookups.clear()
+        self._lookups[phrase] = tuple(found)
+        return found
+
+    def _lookup(self, phrase: str) -> list[tuple[str, float]]:
         table = self._ensure()
         words = _norm_words(phrase)
         if not words:
