@@ -332,7 +332,9 @@ def render(r: dict) -> str:
     if "http" in r:
         h = r["http"]
         lines += ["## HTTP, `rag serve` on loopback (query cache off)", "",
-                  f"POST /ask one client: p50 {h['ask_http_p50_ms']} ms, p95 {h['ask_http_p95_ms']} ms, p99 {h['ask_http_p99_ms']} ms.", ""]
+                  f"POST /ask one client: p50 {h['ask_http_p50_ms']} ms, p95 {h['ask_http_p95_ms']} ms, p99 {h['ask_http_p99_ms']} ms"
+                  + (f" (baseline search p50 / this: {r['seed_ratios']['ask_http_p50_baseline_search_over_ours']})."
+                     if "ask_http_p50_baseline_search_over_ours" in r.get("seed_ratios", {}) else "."), ""]
         if "load" in h:
             lines += ["| concurrency | req/s | p50 ms | p95 ms | p99 ms | ok / requests | server CPU ms/request | server RSS MB | load avg |",
                       "|---|---|---|---|---|---|---|---|---|"]
