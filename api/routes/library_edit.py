@@ -76,11 +76,10 @@ async def add_document(
     return _out(outcome)
 
 
-@router.delete("/{doc}", response_model=LibraryChangeOut, responses={**_ERRORS, 404: {"model": ErrorOut}})
+@router.delete("/{doc:path}", response_model=LibraryChangeOut, responses={**_ERRORS, 404: {"model": ErrorOut}})
 def remove_document(doc: str, request: Request) -> LibraryChangeOut:
-    """Remove a version (by id) or every version (by key), rebuild and serve. Needs the API key.
-
-    A symbol holds slashes, which a path segment cannot; remove its versions by their ids."""
+    """Remove a version (by id) or every version (by key or symbol: ``DELETE /documents/A/70/1``),
+    rebuild and serve. Needs the API key."""
     try:
         return _out(_editor(request).remove(doc))
     except (LibraryEditError, LibraryRebuildError) as error:
