@@ -129,6 +129,7 @@ def test_bad_uploads_are_refused_with_a_sentence_and_change_nothing(library, nam
     response = _upload(client, name, content)
     assert response.status_code == status, response.text
     assert says in response.json()["detail"]
+    assert "rag-upload" not in response.json()["detail"] and "/tmp" not in response.json()["detail"]  # the name sent, not the server's temporary path
     assert _listing(folder) == before and client.get("/health").json() == build
 
 

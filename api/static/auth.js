@@ -92,6 +92,7 @@
       store(value);
       input.value = "";
       say(t("key.saved"));
+      $("key-box").open = false; // the ✓ beside "API key" says it is held
       changed();
     });
     $("key-forget").addEventListener("click", () => {

@@ -119,7 +119,8 @@
     const yes = lib().el("button", { type: "button", className: "button button-small button-danger library-confirm-yes", onclick: () => remove(doc) }, t("edit.confirmYes"));
     const no = lib().el("button", { type: "button", className: "button button-small button-quiet", onclick: cancel }, t("edit.cancel"));
     lib().clear(cell);
-    cell.append(lib().el("div", { className: "library-confirm", role: "group" }, lib().el("span", null, t(doc.versions.length > 1 ? "edit.confirm" : "edit.confirmOne", { doc: name, n: doc.versions.length })), yes, no));
+    const question = t(doc.versions.length > 1 ? "edit.confirm" : "edit.confirmOne", { doc: name, n: doc.versions.length });
+    cell.append(lib().el("div", { className: "library-confirm", role: "group", "aria-label": question }, lib().el("span", null, question), lib().el("div", { className: "library-confirm-buttons" }, yes, no)));
     yes.focus();
   }
 
