@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from index.backends.local import FaissDense
-from index.store import BuildReport, IndexUnavailableError
+from index.store import IndexUnavailableError
+from rag.build import BuildReport
 from rag.catalogue import DocumentMeta
 from rag.config import Settings
 from rag.library_files import AddOptions, LibraryEditError, add_documents, catalogue_entries, remove_documents

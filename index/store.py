@@ -1,7 +1,10 @@
-"""The index directory: build it atomically, reuse unchanged embeddings (and re-export loading).
+"""Storage of builds: write one atomically beside the live one, read back what a rebuild can reuse
+(and re-export loading, so callers need one import for the index on disk).
 
-Pointers, locking, pruning and rollback are in :mod:`index.builds`; loading with checks in
-:mod:`index.load`; the file records in :mod:`index.layout`. Layout of ``<index dir>``::
+What goes into a build (parsing, chunking, embedding with reuse) is decided in :mod:`rag.build`;
+this module only writes and reads files. Pointers, locking, pruning and rollback are in
+:mod:`index.builds`; loading with checks in :mod:`index.load`; the file records in
+:mod:`index.layout`. Layout of ``<index dir>``::
 
     CURRENT                 name of the live build (replaced atomically with os.replace)
     PREVIOUS                the build before it, kept for ``rag index rollback``
@@ -19,23 +22,17 @@ Pointers, locking, pruning and rollback are in :mod:`index.builds`; loading with
 A build is written into a fresh ``builds/`` folder and only then made live by replacing the
 ``CURRENT`` pointer, so a build killed midway leaves the previous index untouched and usable;
 older builds are pruned only after the switch, keeping the previous one.
-Embeddings are keyed by (model id, text hash), shared by chunks and sentences: a rebuild
-embeds only text it has not seen, and a sentence identical to a chunk is embedded once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -69,24 +66,28 @@ from index.layout import (
 )
 from index.load import load_index
 from rag.catalogue import DocumentMeta
-from rag.chunking import Chunk, ChunkingParams, chunk_units
+from rag.chunking import Chunk, ChunkingParams
 from rag.lexical import ANALYZER_VERSION, LexicalIndex
-from rag.sentences import split_sentences
 from rag.units import ParsedDocument, Unit
 
 __all__ = [
+    "ANALYZER_VERSION",
+    "DEFAULT_EXACT_MAX",
     "FORMAT_VERSION",
-    "BuildReport",
     "IndexBuildError",
     "IndexManifest",
     "IndexMismatchError",
     "IndexMissingError",
     "IndexUnavailableError",
     "LoadedIndex",
-    "build_index",
+    "check_directory",
+    "clean_leftovers_if_idle",
     "live_build_id",
+    "live_manifest",
     "load_index",
     "rollback",
+    "stored_vectors",
+    "write_build",
 ]
 
 
@@ -97,29 +98,19 @@ def _package_version() -> str:
         return "0+unknown"
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    path: Path
-    manifest: IndexManifest
-    embedded: int  # distinct texts embedded in this build (0 when everything was reused)
-    reused: int  # chunks and sentences whose vectors came from the previous build
-    unchanged: bool  # the live index already matched: nothing was written
-    seconds: float
+def live_manifest(index_dir: Path) -> tuple[Path, IndexManifest] | None:
+    """The live build's folder and manifest, or None when there is none or it cannot be read."""
+    build = live_build(index_dir)
+    if build is None:
+        return None
+    try:
+        return build, read_manifest(build)
+    except (OSError, ValueError):
+        return None
 
 
-def corpus_hash(documents: Sequence[ParsedDocument], metadata: dict[str, DocumentMeta], chunking: ChunkingParams) -> str:
-    """Hash of everything that determines the index content, except the model."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps([FORMAT_VERSION, ANALYZER_VERSION, chunking.as_dict()]).encode())
-    for document in sorted(documents, key=lambda d: d.doc):
-        digest.update(document.doc.encode())
-        digest.update(hashlib.sha256(document.source.encode("utf-8")).digest())
-        digest.update(metadata[document.doc].model_dump_json().encode())
-    return digest.hexdigest()
-
-
-def _reusable_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """Vectors of the live build by chunk content hash, when it used the same model."""
+def stored_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """Vectors of the live build by content hash (chunks and sentences), when it used the same model."""
     build = live_build(index_dir)
     if build is None:
         return {}
@@ -138,77 +129,31 @@ def _reusable_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     return reuse
 
 
-class EmbedderLike(Protocol):
-    """What ``build_index`` needs from an embedder (see rag.embedding.Embedder)."""
-
-    model_id: str
-    dimension: int
-
-    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray: ...
-
-
-def build_index(
-    *,
+def write_build(
     index_dir: Path,
+    *,
     documents: Sequence[ParsedDocument],
     metadata: dict[str, DocumentMeta],
+    units: Sequence[Unit],
+    chunks: Sequence[Chunk],
+    sentences: Sequence[Chunk],
+    vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
     model_id: str,
-    load_embedder: Callable[[], EmbedderLike],
     chunking: ChunkingParams,
+    corpus_hash: str,
     exact_max: int = DEFAULT_EXACT_MAX,
-    show_progress: bool = False,
-    force: bool = False,
-    with_sentences: bool = True,
-) -> BuildReport:
-    """Build (or confirm) the index for ``documents`` in ``index_dir``.
-
-    ``load_embedder`` is called only if some chunk has no reusable vector, so a rebuild of an
-    unchanged corpus never loads the model.
+) -> tuple[Path, IndexManifest]:
+    """Write a build beside the live one (one build at a time), then make it live.
 
     Raises:
-        ValueError: there is nothing to index (no documents, or no retrievable text).
+        IndexBuildError: it could not be written (full disk, another build running); the live build is untouched.
     """
-    started = time.perf_counter()
-    check_directory(index_dir)
-    if not documents:
-        raise ValueError("no documents to index")
-    units = [u for d in documents for u in d.units]
-    chunks = chunk_units(units, chunking)
-    if not chunks:
-        raise ValueError("the documents contain no retrievable text (all files empty?)")
-    hash_ = corpus_hash(documents, metadata, chunking)
-
-    live = live_build(index_dir)
-    if live is not None and not force:
-        try:
-            manifest = read_manifest(live)
-            same = manifest.corpus_hash == hash_ and manifest.model_id == model_id and manifest.format_version == FORMAT_VERSION
-            if same and (manifest.sentences > 0) == with_sentences:
-                clean_leftovers_if_idle(index_dir)
-                return BuildReport(live, manifest, 0, manifest.chunks, True, time.perf_counter() - started)
-        except (OSError, ValueError):
-            pass
-
-    sentences = sentence_spans(units) if with_sentences else []
-    reuse = _reusable_vectors(index_dir, model_id)
-    texts = {c.content_hash: c.passage for c in (*chunks, *sentences) if c.content_hash not in reuse}
-    if texts:
-        embedder = load_embedder()
-        encoded = embedder.encode_passages(list(texts.values()), show_progress=show_progress)
-        reuse.update(zip(texts.keys(), encoded, strict=True))
-    dimension = len(next(iter(reuse.values())))
-    vectors = np.stack([reuse[c.content_hash] for c in chunks]).astype(np.float32)
-    sentence_vectors = (
-        np.stack([reuse[c.content_hash] for c in sentences]).astype(np.float32) if sentences else np.zeros((0, dimension), np.float32)
-    )
-
     with build_lock(index_dir):
-        final, manifest = _write_new_build(
+        return _write_new_build(
             index_dir, documents, metadata, units, chunks, sentences, vectors, sentence_vectors,
-            model_id=model_id, dimension=int(dimension), chunking=chunking, corpus_hash_=hash_, exact_max=exact_max,
+            model_id=model_id, dimension=int(vectors.shape[1]), chunking=chunking, corpus_hash_=corpus_hash, exact_max=exact_max,
         )
-    reused = sum(1 for c in (*chunks, *sentences) if c.content_hash not in texts)
-    return BuildReport(final, manifest, len(texts), reused, False, time.perf_counter() - started)
 
 
 def _write_new_build(
@@ -272,16 +217,6 @@ def _write_new_build(
             previous = None  # the new build is live; without a PREVIOUS pointer nothing is pruned
     remove_old_builds(index_dir, keep={build_id, previous} if previous else None)
     return final, manifest
-
-
-def sentence_spans(units: Sequence[Unit]) -> list[Chunk]:
-    """Every sentence of every retrievable unit, as chunk-shaped records (id ``<unit>$<n>``)."""
-    spans: list[Chunk] = []
-    for unit in units:
-        if unit.kind.retrievable:
-            for n, (start, end) in enumerate(split_sentences(unit.text)):
-                spans.append(Chunk(f"{unit.id}${n}", unit.id, unit.text[start:end], start, end))
-    return spans
 
 
 def _write_build(

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.store import BuildReport, build_index, load_index
+from index.store import load_index
+from rag.build import BuildReport, build_index
 from rag.catalogue import DocumentMeta
 from rag.config import Settings
 from rag.corpus import LoadedCorpus, load_documents

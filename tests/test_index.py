@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from index.dense import build_dense_index, dense_index_kind
-from index.store import IndexMismatchError, IndexUnavailableError, build_index, load_index
+from index.store import IndexMismatchError, IndexUnavailableError, load_index
+from rag.build import build_index
 from rag.catalogue import DocumentMeta
 from rag.chunking import ChunkingParams
 from rag.engine import corpus_from_beir

@@ -21,11 +21,11 @@ from index.store import (
     IndexBuildError,
     IndexMissingError,
     IndexUnavailableError,
-    build_index,
     live_build_id,
     load_index,
     rollback,
 )
+from rag.build import build_index
 from rag.chunking import ChunkingParams
 from rag.engine import corpus_from_beir
 from tests.test_index import DOCS, _build, _FakeEmbedder
