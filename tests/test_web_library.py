@@ -290,6 +290,7 @@ def test_upload_a_file_then_find_it_listed_and_answered_then_remove_it(
     expect(status).to_contain_text("Removed CCAMLR/35/1 (krill)", timeout=120_000)
     expect(rows).to_have_count(described.documents)
     expect(added).to_have_count(0)
+    assert "CCAMLR/35/1" not in page.locator("#filter-symbols option").evaluate_all("os => os.map(o => o.value)")
     assert sorted(p.name for p in big.seeds_dir.iterdir()) == files_before
 
 
