@@ -92,6 +92,7 @@ def test_sentence_vectors_are_int8_and_match_the_float_vectors(tmp_path: Path) -
     assert np.max(np.abs(stored[np.arange(0, 500, 7)] @ queries.T - vectors[::7] @ queries.T)) < 0.005
     assert np.array_equal(quantise(stored[:])[0], codes)  # a reused (dequantised) vector re-quantises to itself
     np.testing.assert_array_equal(stored[3], stored[3:4][0])
+    np.testing.assert_allclose(stored @ queries[0], stored[:] @ queries[0], rtol=1e-6, atol=1e-6)
 
 
 def test_build_before_int8_sentence_vectors_still_loads(tmp_path: Path) -> None:
