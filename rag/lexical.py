@@ -418,7 +418,7 @@ class LexicalIndex:
         analyzer = Analyzer(**cfg)
         bm25 = None
         if state["has_bm25"]:
-            bm25 = bm25s.BM25.load(directory, mmap=False)
+            bm25 = bm25s.BM25.load(directory, mmap=True)  # postings paged in by the terms queried (bench/scale.py)
             if bm25.scores["num_docs"] != state["n_docs"]:
                 raise ValueError(f"{directory}: bm25s files do not match {_STATE_FILE}")
         return cls(bm25, state["n_docs"], analyzer)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from index.backends import Candidates, TranslatedConcept
+from index.dense import FilteredSearch, filtered_search_parameters
 from rag.chunking import Chunk
 from rag.crosslingual import translated_scores
 from rag.lexical import LexicalIndex as Bm25Index
@@ -76,27 +77,48 @@ class _RowIds:
 
 
 class FaissDense:
-    """A FAISS index over a build's chunk vectors (flat = exact, HNSW above ``exact_max``).
+    """A FAISS index over a build's chunk vectors (flat, or IVF-SQ8 above ``exact_max``: index.dense).
 
-    A filtered search scores the allowed rows exactly from ``vectors`` instead of asking FAISS
-    for a deeper list and dropping most of it.
+    A filtered search that allows few rows (up to ``exact_rows``) scores them exactly from
+    ``vectors`` (memory-mapped: only those rows are read) instead of asking FAISS for a deeper
+    list and dropping most of it; a broad filter is applied inside the approximate index by an
+    ID bitmap, so it costs what an unfiltered search does.
     """
 
-    def __init__(self, index: object, chunks: Sequence[Chunk], vectors: np.ndarray, unit_docs: Mapping[str, str]) -> None:
+    def __init__(
+        self, index: object, chunks: Sequence[Chunk], vectors: np.ndarray, unit_docs: Mapping[str, str], *, exact_rows: int = 20_000
+    ) -> None:
         self.index = index
         self.vectors = vectors
+        self.exact_rows = exact_rows
         self._rows = _RowIds(chunks, unit_docs)
+        self._selectors: dict[frozenset[str], FilteredSearch] = {}
 
     def count(self) -> int:
         return int(self.index.ntotal)  # type: ignore[attr-defined]
 
     def search(self, vectors: np.ndarray, k: int, *, docs: frozenset[str] | None = None) -> list[Candidates]:
         queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        params = None
         if docs is not None:
             rows = self._rows.allowed(docs)
-            return [self._rows.top_of(self.vectors[rows] @ q, rows, k) for q in queries]
-        scores, rows = self.index.search(queries, k)  # type: ignore[attr-defined]
+            if len(rows) <= self.exact_rows:
+                allowed = np.asarray(self.vectors[rows], dtype=np.float32)
+                return [self._rows.top_of(allowed @ q, rows, k) for q in queries]
+            params = self._selector(docs, rows).params
+        scores, rows = self.index.search(queries, k, params=params)  # type: ignore[attr-defined]
         return [self._rows.candidates(rows[i], scores[i]) for i in range(len(queries))]
+
+    def _selector(self, docs: frozenset[str], rows: np.ndarray) -> FilteredSearch:
+        params = self._selectors.get(docs)
+        if params is None:
+            allowed = np.zeros(self.count(), dtype=bool)
+            allowed[rows] = True
+            params = filtered_search_parameters(self.index, allowed)  # type: ignore[arg-type]
+            if len(self._selectors) >= _FILTER_CACHE:
+                self._selectors.pop(next(iter(self._selectors)))
+            self._selectors[docs] = params
+        return params
 
 
 class Bm25Lexical:
