@@ -266,8 +266,11 @@
   /** Fetch JSON from the API; failures become an ApiError whose message is a readable sentence. */
   async function api(path, options) {
     let response;
+    const init = { ...(options || {}) };
+    const headers = { Accept: "application/json", ...(init.headers || {}) };
+    init.headers = window.UNAuth ? window.UNAuth.headers(headers) : headers; // auth.js: the API key, when one is set
     try {
-      response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+      response = await fetch(path, init);
     } catch (_) {
       throw new ApiError(t("error.network"));
     }
@@ -278,6 +281,10 @@
       body = null;
     }
     if (!response.ok) {
+      if (response.status === 401 && window.UNAuth && window.UNLibrary) {
+        window.UNAuth.needed(); // open the key box
+        throw new ApiError(`${window.UNLibrary.t("key.needed")} (${describeError(body, response.status)})`);
+      }
       throw new ApiError(describeError(body, response.status));
     }
     if (body === null) throw new ApiError(t("error.http", { status: response.status }));
@@ -1019,15 +1026,23 @@
     $("brand-link").addEventListener("click", () => setTimeout(() => question.focus(), 0));
 
     window.addEventListener("hashchange", route);
-    loadDocuments()
-      .then(() => {
-        renderScope();
-        if (state.result) renderResult();
-        if (state.panel) renderPanel();
-      })
-      .catch(() => {
-        /* the catalogue only adds titles; its failure shows where it is needed */
-      });
+    const refreshDocuments = () => {
+      state.documents = null;
+      loadDocuments()
+        .then(() => {
+          renderScope();
+          if (state.result) renderResult();
+          if (state.panel) renderPanel();
+          if (!$("view-documents").hidden) renderDocuments();
+        })
+        .catch(() => {
+          /* the catalogue only adds titles; its failure shows where it is needed */
+        });
+    };
+    // library-edit.js changed the library, or auth.js holds a new key: the catalogue again
+    document.addEventListener("unrag:library-changed", refreshDocuments);
+    document.addEventListener("unrag:key-changed", refreshDocuments);
+    refreshDocuments();
     route();
     if ($("view-ask").hidden === false && !location.hash) question.focus();
   }

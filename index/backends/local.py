@@ -42,11 +42,12 @@ class _RowIds:
         self._allowed: dict[frozenset[str], np.ndarray] = {}
 
     def candidates(self, rows: np.ndarray, scores: np.ndarray) -> Candidates:
-        keep = [i for i, row in enumerate(rows.tolist()) if row >= 0]  # FAISS pads with -1
-        picked = [int(rows[i]) for i in keep]
+        keep = np.asarray(rows) >= 0  # FAISS pads with -1
+        picked = np.asarray(rows)[keep].tolist()
+        ids, units = self.ids, self.units
         return Candidates(
-            tuple(self.ids[r] for r in picked),
-            tuple(self.units[r] for r in picked),
+            tuple([ids[r] for r in picked]),
+            tuple([units[r] for r in picked]),
             np.asarray(scores, dtype=np.float32)[keep],
         )
 
@@ -108,14 +109,26 @@ class Bm25Lexical:
     def count(self) -> int:
         return len(self.index)
 
-    def coverage(self, query: str) -> float:
-        return self.index.coverage(query)
+    def analyse(self, query: str) -> list[str]:
+        """The query's tokens with this index's analyser, to hand to :meth:`coverage` and
+        :meth:`search` so that one request analyses its question once."""
+        return self.index.analyzer(query)
 
-    def search(self, queries: Sequence[str], k: int, *, docs: frozenset[str] | None = None) -> list[Candidates]:
+    def coverage(self, query: str, *, tokens: Sequence[str] | None = None) -> float:
+        return self.index.coverage(query, tokens=tokens)
+
+    def search(
+        self, queries: Sequence[str], k: int, *, docs: frozenset[str] | None = None, tokens: Sequence[Sequence[str]] | None = None
+    ) -> list[Candidates]:
+        """``tokens``: the queries already analysed (:meth:`analyse`), one list per query."""
+        analysed = [None] * len(queries) if tokens is None else list(tokens)
         if docs is None:
-            return [self._rows.candidates(*self.index.search(q, k)) for q in queries]
+            return [self._rows.candidates(*self.index.search(q, k, tokens=t)) for q, t in zip(queries, analysed, strict=True)]
         rows = self._rows.allowed(docs)
-        return [self._rows.top_of(self.index.scores(q)[rows], rows, k, positive=True) for q in queries]
+        return [
+            self._rows.top_of(self.index.scores(q, tokens=t)[rows], rows, k, positive=True)
+            for q, t in zip(queries, analysed, strict=True)
+        ]
 
     def translated(
         self, concepts: Iterable[TranslatedConcept], *, max_translations: int, k: int, docs: frozenset[str] | None = None
