@@ -49,7 +49,7 @@ def _scored_spans(library: Library, unit: Unit, query: np.ndarray, count: int) -
 
 def _reconsider_refusal(answer: Answer, library: Library, query: np.ndarray, params: AnswerParams) -> Answer:
     """Answer from the question's-language version of a closest paragraph when its best sentence
-    passes the same-language threshold (the hits' order breaks near-ties, as in rag.answer)."""
+    passes the same-language threshold (a lower-ranked paragraph must win by a margin, as in rag.answer)."""
     best: tuple[float, Citation, Citation] | None = None
     for rank, candidate in enumerate(answer.see_also):
         if candidate.language == answer.language:
@@ -59,7 +59,7 @@ def _reconsider_refusal(answer: Answer, library: Library, query: np.ndarray, par
         if own is None or unit is None:
             continue
         spans, score = _scored_spans(library, unit, query, 1)
-        score -= params.rank_penalty * rank
+        score -= params.other_unit_margin if rank else 0.0
         if best is None or score > best[0]:
             best = (score, candidate, replace(own, spans=spans))
     if best is None or best[0] < params.refuse_below_same_language:
