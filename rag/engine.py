@@ -91,7 +91,7 @@ def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:
     from rag.embedding import load_embedder
 
     return load_embedder(
-        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads
+        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads, throughput=True
     )
 
 

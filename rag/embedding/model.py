@@ -300,12 +300,14 @@ def load_embedder(
     backend: str = "torch",
     threads: int | None = None,
     query_cache_size: int = 0,
+    throughput: bool = False,
 ) -> Embedder:
     """Resolve (see :func:`resolve_model`) and load the embedding model on the CPU, offline.
 
     ``backend="onnx"``/``"onnx-int8"`` runs the float32/int8 ONNX export (made once under
     ``cache_dir``) when the model is a local mean-pooled folder, else falls back to torch; ``threads`` sets the intra-op threads
-    of this encoder (ONNX session, or torch's pool for the torch backend).
+    of this encoder (ONNX session, or torch's pool for the torch backend). ``throughput`` (builds)
+    runs OpenVINO as one single-threaded stream per thread, batches in parallel.
     """
     source = resolve_model(name_or_path, cache_dir)
     is_e5 = _is_default_model(name_or_path, source)
@@ -321,7 +323,10 @@ def load_embedder(
         if chosen == "openvino":
             from .openvino_backend import OpenVinoEncoder, ensure_openvino
 
-            encoder = OpenVinoEncoder(ensure_openvino(source, cache_dir), threads=threads or 2, max_seq_length=_max_seq_length(source))
+            encoder = OpenVinoEncoder(
+                ensure_openvino(source, cache_dir), threads=threads or 2, max_seq_length=_max_seq_length(source),
+                streams=(threads or 2) if throughput else 1,
+            )
         else:
             model_file = ensure_onnx(source, cache_dir, quantize=chosen == "onnx-int8")
             encoder = OnnxEncoder(model_file, threads=threads or 2, max_seq_length=_max_seq_length(source))

@@ -22,8 +22,9 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,6 +155,14 @@ def _export(folder: Path, out: Path, *, quantize: bool) -> None:
             shutil.copy2(folder / name, out / name)
 
 
+def pool_into(out: np.ndarray, rows: np.ndarray, hidden: np.ndarray, mask: np.ndarray) -> None:
+    """Mean of the unmasked token states, L2-normalised, into ``out[rows]`` (the folder's Pooling and Normalize)."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    out[rows] = pooled
+
+
 class OnnxEncoder:
     """Runs the exported model: tokenise, batch by length, mean-pool, L2-normalise (float32 rows)."""
 
@@ -195,10 +204,17 @@ class OnnxEncoder:
             from tqdm import tqdm
 
             progress = tqdm(total=len(texts), desc="embedding", unit="text", mininterval=1.0)
+        out = np.empty((len(texts), self.dimension), np.float32)
+        self._run_batches(self._batches(texts, batch_size), out, progress)
+        if progress is not None:
+            progress.close()
+        return out
+
+    def _batches(self, texts: Sequence[str], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(rows, token ids, attention mask) of padded batches, longest texts first."""
         encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(-lengths, kind="stable")
-        out = np.empty((len(texts), self.dimension), np.float32)
         start = 0
         while start < len(order):
             width = int(lengths[order[start]])  # the longest of the batch: sorted longest first
@@ -211,16 +227,13 @@ class OnnxEncoder:
                 n = int(lengths[row])
                 ids[i, :n] = encodings[row].ids
                 mask[i, :n] = 1
-            hidden = self._run(ids, mask)
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            out[rows] = pooled
+            yield rows, ids, mask
+
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], out: np.ndarray, progress: Any) -> None:
+        for rows, ids, mask in batches:
+            pool_into(out, rows, self._run(ids, mask), mask)
             if progress is not None:
                 progress.update(len(rows))
-        if progress is not None:
-            progress.close()
-        return out
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with special tokens, not truncated (a second, untruncating tokenizer,

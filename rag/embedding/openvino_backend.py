@@ -18,11 +18,14 @@ import json
 import queue
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .onnx_backend import OnnxEncoder, OnnxExportError, ensure_onnx
+from .onnx_backend import OnnxEncoder, OnnxExportError, ensure_onnx, pool_into
 
 __all__ = ["OpenVinoEncoder", "ensure_openvino", "openvino_available"]
 
@@ -71,23 +74,31 @@ def ensure_openvino(source: str | Path, cache_dir: Path) -> Path:
 class OpenVinoEncoder(OnnxEncoder):
     """:class:`OnnxEncoder`'s tokenising, length-sorted batching and pooling, on an OpenVINO model.
 
-    Inference requests are not thread-safe, so each call takes one from a pool (one per
-    concurrent caller, made on demand); the compiled model runs one stream of ``threads``.
+    ``streams=1`` (serving): one stream of ``threads`` threads, lowest latency for one query;
+    inference requests are not thread-safe, so each call takes one from a pool (one per
+    concurrent caller, made on demand). ``streams`` > 1 (builds): that many streams share the
+    threads and batches run on them concurrently, which keeps the cores busier than one stream
+    (small matrices leave threads waiting on each other).
     """
 
     #: OpenVINO keeps scratch memory for the largest batch it has run; 2,048 tokens a batch keeps
-    #: that near 100 MB and the matrix units busy
+    #: that near 100 MB a stream and the matrix units busy
     token_budget = 2048
 
-    def __init__(self, model_file: Path, *, threads: int = 2, max_seq_length: int = 512, token_budget: int | None = None) -> None:
+    def __init__(
+        self, model_file: Path, *, threads: int = 2, max_seq_length: int = 512, streams: int = 1, token_budget: int | None = None
+    ) -> None:
         import openvino as ov
 
         if token_budget:
             self.token_budget = token_budget
-        config = {"INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1}
+        self.streams = max(1, streams)
+        hint = "LATENCY" if self.streams == 1 else "THROUGHPUT"
+        config = {"INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": hint, "NUM_STREAMS": self.streams}
         self._compiled = ov.Core().compile_model(str(model_file), "CPU", config)
         self.precision = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue_lock = threading.Lock()  # one multi-stream encode at a time (builds are one at a time anyway)
         self._load_tokenizer(Path(model_file).parent, max_seq_length)
         self.dimension = int(self._compiled.output(0).get_partial_shape()[-1].get_length())
 
@@ -101,3 +112,22 @@ class OpenVinoEncoder(OnnxEncoder):
             return np.array(result[0], copy=True)  # the request's buffer is reused by its next call
         finally:
             self._requests.put(request)
+
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], out: np.ndarray, progress: Any) -> None:
+        if self.streams == 1:
+            super()._run_batches(batches, out, progress)
+            return
+        import openvino as ov
+
+        def done(request: Any, batch: tuple[np.ndarray, np.ndarray]) -> None:
+            rows, mask = batch
+            pool_into(out, rows, request.get_output_tensor(0).data, mask)
+            if progress is not None:
+                progress.update(len(rows))
+
+        with self._queue_lock:
+            jobs = ov.AsyncInferQueue(self._compiled, self.streams)
+            jobs.set_callback(done)
+            for rows, ids, mask in batches:  # start_async waits for a free request when all are busy
+                jobs.start_async({"input_ids": ids, "attention_mask": mask}, (rows, mask))
+            jobs.wait_all()
