@@ -61,7 +61,7 @@ def main() -> None:
         parser.error(f"unknown set-up {unknown}; choose from {', '.join(OURS)}")
 
     from rag.config import Settings
-    from rag.engine import build_backend, choose_model, load_embedder_for
+    from rag.engine import build_backend, choose_model, load_build_embedder
 
     settings = Settings()
     threads = args.threads or settings.encoder_threads
@@ -71,7 +71,7 @@ def main() -> None:
         configured = Settings(encoder_backend=encoder, build_encoder_backend=build)
         choice = choose_model(configured)
         prepared[name] = build_backend(configured, choice)
-        load_embedder_for(choice, configured, backend=prepared[name])
+        load_build_embedder(choice, configured)  # exactly what a build loads, so its compiled cache is warm too
     model_folder = choose_model(settings).location
     paragraphs = squad_paragraphs(ROOT / "eval/data/xquad/xquad.zh.json")[: args.paragraphs]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false"}

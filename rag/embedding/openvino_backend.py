@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,8 @@ class OpenVinoEncoder(OnnxEncoder):
     ``streams=1`` (serving): one stream of ``threads`` threads, lowest latency for one query;
     inference requests are not thread-safe, so each call takes one from a pool (one per
     concurrent caller, made on demand). ``streams`` > 1 (builds): that many streams share the
-    threads and batches run on them concurrently, which keeps the cores busier than one stream
-    (small matrices leave threads waiting on each other).
+    threads and batches run on them concurrently, one caller thread per stream, which keeps the
+    cores busier than one stream (small matrices leave threads waiting on each other).
     """
 
     #: OpenVINO keeps scratch memory for the largest batch it has run; 2,048 tokens a batch keeps
@@ -104,7 +105,6 @@ class OpenVinoEncoder(OnnxEncoder):
         self._compiled = core.compile_model(str(model_file), "CPU", config)
         self.precision = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self._queue_lock = threading.Lock()  # one multi-stream encode at a time (builds are one at a time anyway)
         self._load_tokenizer(Path(model_file).parent, max_seq_length)
         self.dimension = int(self._compiled.output(0).get_partial_shape()[-1].get_length())
 
@@ -123,17 +123,24 @@ class OpenVinoEncoder(OnnxEncoder):
         if self.streams == 1:
             super()._run_batches(batches, out, progress)
             return
-        import openvino as ov
+        # one Python thread per stream, each with its own request (infer releases the GIL); not
+        # OpenVINO's AsyncInferQueue, whose callbacks can deadlock the compiled model's destructor
+        pending = iter(batches)
+        lock = threading.Lock()
 
-        def done(request: Any, batch: tuple[np.ndarray, np.ndarray]) -> None:
-            rows, mask = batch
-            pool_into(out, rows, request.get_output_tensor(0).data, mask)
-            if progress is not None:
-                progress.update(len(rows))
+        def work() -> None:
+            while True:
+                with lock:
+                    batch = next(pending, None)
+                if batch is None:
+                    return
+                rows, ids, mask = batch
+                hidden = self._run(ids, mask)
+                with lock:
+                    pool_into(out, rows, hidden, mask)
+                    if progress is not None:
+                        progress.update(len(rows))
 
-        with self._queue_lock:
-            jobs = ov.AsyncInferQueue(self._compiled, self.streams)
-            jobs.set_callback(done)
-            for rows, ids, mask in batches:  # start_async waits for a free request when all are busy
-                jobs.start_async({"input_ids": ids, "attention_mask": mask}, (rows, mask))
-            jobs.wait_all()
+        with ThreadPoolExecutor(self.streams, thread_name_prefix="openvino") as workers:
+            for done in [workers.submit(work) for _ in range(self.streams)]:
+                done.result()  # re-raises a worker's error
