@@ -39,6 +39,6 @@ test-fast: install
 # (its own venv, bench/.venv-langchain, created on first use), HTTP with Debian's hey, and the
 # dense index at scale. CI runs only a smoke version (tests/test_bench_smoke.py).
 bench: install
-	command -v hey >/dev/null || (apt-get install -y hey || (apt-get update && apt-get install -y hey))
+	command -v hey >/dev/null || bash scripts/apt-install.sh hey
 	$(PY) bench/compare.py --runs 5 --library 1000 --http
 	$(PY) bench/scale.py --sizes 10000 100000

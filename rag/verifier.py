@@ -22,10 +22,18 @@ from importlib.resources import files
 from pathlib import Path
 
 from rag.answer import QuotedSentence
-from rag.answer_type import expects_number, has_number
-from rag.crosslingual import BilingualLexicon
+from rag.crosslingual import BilingualLexicon, Concept
 from rag.language import Language
 from rag.lexical import analyze
+from rag.question_focus import (
+    answer_type,
+    asked_measure,
+    covered_share,
+    has_answer_of_type,
+    number_values,
+    specific_names,
+    states_measure,
+)
 from rag.retriever import Hit
 
 __all__ = ["FEATURES", "Verifier", "evidence_features", "load_verifier"]
@@ -33,12 +41,14 @@ __all__ = ["FEATURES", "Verifier", "evidence_features", "load_verifier"]
 FEATURES = (
     "best_sentence",  # cosine of the best evidence sentence (after the rank penalty)
     "best_unit",  # dense score of the unit it comes from
-    "margin",  # best sentence minus the best sentence of another paragraph
+    "relative_margin",  # best sentence minus the mean best sentence of the other candidate paragraphs
     "sentence_coverage",  # share of the question's content words found in that sentence
     "unit_coverage",  # ... in its unit (the paragraph or sub-unit, and the paragraph around a sub-unit)
-    "number_coverage",  # share of the question's numbers and years found in the unit (1 if none)
-    "name_coverage",  # share of its names and quoted terms found in the unit (1 if none)
-    "type_match",  # 0 when a number or date is asked and the best sentence states none
+    "number_coverage",  # share of the question's numbers, years and ordinals (第十九届 = 19th) in the unit (1 if none)
+    "name_coverage",  # share of its names and quoted terms in the unit, through the dictionary across languages (1 if none)
+    "type_asked",  # the question asks for a place, a person or body, a time or a number
+    "type_match",  # 0 when it does and the best sentence holds no such element beyond the question's own words
+    "measure_match",  # 0 when a quantity is asked ("多少人", "how much money") and the unit states none of that kind
     "cross_lingual",  # question and evidence in different languages
 )
 
@@ -48,9 +58,7 @@ _QUESTION_WORDS = frozenset(
     "with and or from as that this these those be been has have had an a its it their they there any so far".split()
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}\b)")
-_EN_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-zA-Z\-]+(?:\s+[A-Z][a-zA-Z\-]+)*)")
-_ZH_QUOTED = re.compile(r"《([^》]+)》|“([^”]+)”")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def _content_terms(question: str) -> list[str]:
@@ -71,33 +79,38 @@ def _coverage(terms: Sequence[str], text: str) -> float:
     return sum(1 for t in terms if t in stems or (not t.isascii() and t in text)) / len(terms)
 
 
-def _translated_coverage(question: str, text: str, lexicon: BilingualLexicon) -> float:
+def _concepts(question: str, lexicon: BilingualLexicon) -> list[Concept]:
+    return [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
+
+
+def _translated_coverage(concepts: Sequence[Concept], text: str) -> float:
     """An English question over Chinese text: a concept is covered when one of its translations appears."""
-    concepts = [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
     if not concepts:
         return 1.0
     return sum(1 for c in concepts if any(t in text for t, _ in c.translations)) / len(concepts)
 
 
-def _numbers_covered(question: str, text: str) -> float:
-    numbers = {n for n in _NUMBER.findall(_DIGIT_GROUP.sub("", question)) if len(n) > 1 or n != "0"}
-    if not numbers:
-        return 1.0
-    flat = _DIGIT_GROUP.sub("", text)
-    return sum(1 for n in numbers if re.search(rf"(?<!\d){re.escape(n)}(?!\d)", flat)) / len(numbers)
-
-
-def _names_covered(question: str, text: str, language: Language, cross: bool) -> float:
-    if cross:
-        return 1.0  # names would need transliteration; left to the translated coverage
-    if language == "zh":
-        names = [a or b for a, b in _ZH_QUOTED.findall(question)]
-    else:
-        names = [n for n in _EN_NAME.findall(question) if n.lower() not in _QUESTION_WORDS]
+def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None) -> float:
+    """Share of the question's names found in ``text``; an English name over Chinese text through the dictionary
+    (a name the dictionary cannot translate is not counted: transliterations vary)."""
+    names = specific_names(question)
     if not names:
         return 1.0
-    lowered = text.lower()
-    return sum(1 for n in names if n.lower() in lowered) / len(names)
+    if lexicon is None or not _HAN.search(text) or _HAN.search(question):
+        lowered = text.lower()
+        return sum(1 for n in names if n.lower() in lowered) / len(names)
+    covered = counted = 0.0
+    for name in names:
+        translations = lexicon.lookup(name)
+        if translations:
+            counted += 1
+            covered += any(t in text for t, _ in translations[:8])
+            continue
+        per_word = [found for found in (lexicon.lookup(w) for w in name.split() if w.lower() not in _QUESTION_WORDS) if found]
+        if per_word:
+            counted += 1
+            covered += sum(any(t in text for t, _ in found[:8]) for found in per_word) / len(per_word)
+    return covered / counted if counted else 1.0
 
 
 def evidence_features(
@@ -111,32 +124,51 @@ def evidence_features(
 ) -> list[float]:
     """The :data:`FEATURES` of the best candidate sentence (``candidates`` sorted best first).
 
-    ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units.
+    ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units. ``lexicon``:
+    the English→Chinese dictionary, used when an English question meets Chinese evidence.
     """
+    kind = answer_type(question)
     if not candidates:
-        return [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, float(cross)]
+        return [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, float(kind is not None), 0.0, 0.0, float(cross)]
     best = candidates[0]
     group = best.unit.parent or best.unit.id
-    other = next((c.score for c in candidates[1:] if (c.unit.parent or c.unit.id) != group), best.score - 0.1)
+    others: dict[str, float] = {}
+    for candidate in candidates[1:]:  # candidates are sorted: the first of each paragraph is its best sentence
+        others.setdefault(candidate.unit.parent or candidate.unit.id, candidate.score)
+    others.pop(group, None)
+    # Relative to the other candidate paragraphs' mean, not to the runner-up alone: a UN report has many
+    # paragraphs on one topic, and a close second is no sign that the best one does not answer.
+    relative = best.score - (sum(others.values()) / len(others) if others else best.score - 0.1)
     dense = next((h.dense for h in hits if (h.unit.parent or h.unit.id) == group and h.dense is not None), best.score)
     unit_text = best.unit.text + "\n" + parent_text.get(best.unit.id, "")
-    if cross and language == "en" and lexicon is not None:
-        sentence_cov = _translated_coverage(question, best.text, lexicon)
-        unit_cov = _translated_coverage(question, unit_text, lexicon)
+    translating = cross and language == "en" and lexicon is not None
+    if translating:
+        assert lexicon is not None
+        concepts = _concepts(question, lexicon)
+        sentence_cov = _translated_coverage(concepts, best.text)
+        unit_cov = _translated_coverage(concepts, unit_text)
     else:
         terms = _content_terms(question)
         sentence_cov = _coverage(terms, best.text)
         unit_cov = _coverage(terms, unit_text)
-    type_match = 0.0 if expects_number(question) and not has_number(best.text) else 1.0
+    type_match = 1.0 if kind is None else float(has_answer_of_type(kind, best.text, question))
+    measure = asked_measure(question)
+    counted: list[str] = []
+    if measure is not None and measure.startswith("en:") and translating:
+        assert lexicon is not None
+        counted = [t for t, _ in lexicon.lookup(measure[3:])[:8]]
+    measure_match = 1.0 if measure is None else float(states_measure(measure, unit_text, counted))
     return [
         best.score,
         float(dense),
-        best.score - other,
+        relative,
         sentence_cov,
         unit_cov,
-        _numbers_covered(question, unit_text),
-        _names_covered(question, unit_text, language, cross),
+        covered_share(sorted(number_values(question)), number_values(unit_text)),
+        _names_covered(question, unit_text, lexicon if translating else None),
+        float(kind is not None),
         type_match,
+        measure_match,
         float(cross),
     ]
 

@@ -30,18 +30,7 @@ if [ "${#packages[@]}" -eq 0 ]; then
     exit 0
 fi
 
-command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install ${packages[*]} with this system's package manager"
-
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "not root and sudo is not available: run as root, or install ${packages[*]} yourself"
-    as_root=(sudo)
-fi
-
-echo "install-browser: installing ${packages[*]} from Debian's packages"
-"${as_root[@]}" apt-get update || die "apt-get update failed"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}" \
-    || die "apt-get install -y ${packages[*]} failed"
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 
 command -v chromium >/dev/null 2>&1 || die "chromium is still not on PATH after installing ${packages[*]}"
 version="$(chromium --version 2>/dev/null)" || die "chromium is installed but does not run (chromium --version failed)"

@@ -3,9 +3,9 @@
     PYTHONPATH=. python scripts/train_verifier.py [--work DIR] [--limit 400]
 
 Builds (or reuses, under --work) the indexes and examples of rag.evaluation.verifier_data,
-fits a logistic regression (scikit-learn) on the train articles, chooses the operating point
-for refusal precision, and reports held-out figures: XQuAD/CMRC test articles, and the seed set
-by cross-fitting (each seed chapter scored by a model that never saw it).
+fits a logistic regression (scikit-learn) on the train articles only, chooses the operating point
+on their out-of-fold predictions, and reports held-out figures: XQuAD/CMRC test articles, and the
+seed set (the one UN document, never trained on), with the whole threshold sweep.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from rag.evaluation.verifier_data import Example, build_examples, read_examples,
 from rag.verifier import FEATURES, Verifier
 
 TARGET_PRECISION = 0.90  # of refusals: a refused question really had no right answer to give
+TARGET_OUT_OF_CORPUS = 0.95  # share of questions about articles not in the index that must be refused
 
 
 def _fit(examples: Sequence[Example]) -> tuple[StandardScaler, LogisticRegression]:
     x = np.array([e.features for e in examples])
     y = np.array([e.label for e in examples])
     scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(scaler.transform(x), y)
     return scaler, model
 
 
@@ -42,20 +43,42 @@ def _probabilities(scaler: StandardScaler, model: LogisticRegression, examples: 
     return model.predict_proba(scaler.transform(np.array([e.features for e in examples])))[:, 1]
 
 
-def _operating_point(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The threshold refusing the most unanswered questions at refusal precision ≥ TARGET_PRECISION."""
+def _operating_point(probabilities: np.ndarray, examples: Sequence[Example]) -> float:
+    """The lowest threshold (keeping the most right answers) that refuses ≥ TARGET_OUT_OF_CORPUS of the
+    out-of-corpus questions at refusal precision ≥ TARGET_PRECISION; if none does, the threshold with the
+    highest refusal recall at that precision."""
+    labels = np.array([e.label for e in examples])
+    outside = np.array([e.kind == "out-of-corpus" for e in examples])
+    candidates = np.unique(np.round(probabilities, 4))
+    for threshold in candidates:
+        figures = refusal_figures(probabilities, labels, float(threshold))
+        precise = figures["precision"] is not None and figures["precision"] >= TARGET_PRECISION
+        if precise and np.mean(probabilities[outside] < threshold) >= TARGET_OUT_OF_CORPUS:
+            return float(threshold)
     best, best_recall = 0.0, -1.0
-    for threshold in np.unique(np.round(probabilities, 4)):
+    for threshold in candidates:
         figures = refusal_figures(probabilities, labels, float(threshold))
         if figures["precision"] is not None and figures["precision"] >= TARGET_PRECISION and figures["recall"] > best_recall:
             best, best_recall = float(threshold), figures["recall"]
     return best
 
 
+def _out_of_fold(train: Sequence[Example], folds: int = 5) -> np.ndarray:
+    """Each train article's predictions from a model fitted without it (5 article folds)."""
+    out = np.zeros(len(train))
+    articles = sorted({e.article for e in train})
+    for fold in range(folds):
+        held_articles = set(articles[fold::folds])
+        held = [i for i, e in enumerate(train) if e.article in held_articles]
+        scaler, model = _fit([e for e in train if e.article not in held_articles])
+        out[held] = _probabilities(scaler, model, [train[i] for i in held])
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=None, help="indexes and examples.jsonl are kept here (default: a temp dir)")
-    parser.add_argument("--limit", type=int, default=400, help="questions sampled per XQuAD/CMRC set")
+    parser.add_argument("--limit", type=int, default=600, help="questions sampled per XQuAD/CMRC set")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "data")
     parser.add_argument("--plots", type=Path, default=PROJECT_ROOT / "eval" / "results" / "verifier")
     args = parser.parse_args(argv)
@@ -74,27 +97,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_examples(examples, cache)
     train = [e for e in examples if e.split == "train"]
     test = [e for e in examples if e.split == "test"]
-    seed = [e for e in examples if e.split == "seed"]
+    seed = [e for e in examples if e.split == "seed"]  # never trained on: the held-out UN document
 
-    # seed: cross-fitted by chapter / written-question fold, the model never sees the part it scores
-    seed_probabilities = np.zeros(len(seed))
-    for group in sorted({e.article for e in seed}):
-        held = [i for i, e in enumerate(seed) if e.article == group]
-        scaler, model = _fit(train + [e for e in seed if e.article != group])
-        seed_probabilities[held] = _probabilities(scaler, model, [seed[i] for i in held])
-    # the operating point: chosen on out-of-fold training predictions (train articles by 5 article folds + seed)
-    oof = np.zeros(len(train))
-    articles = sorted({e.article for e in train})
-    for fold in range(5):
-        held_articles = set(articles[fold::5])
-        held = [i for i, e in enumerate(train) if e.article in held_articles]
-        scaler, model = _fit([e for e in train if e.article not in held_articles] + seed)
-        oof[held] = _probabilities(scaler, model, [train[i] for i in held])
-    choose_p = np.concatenate([oof, seed_probabilities])
-    choose_y = np.array([e.label for e in train] + [e.label for e in seed])
-    threshold = _operating_point(choose_p, choose_y)
-
-    scaler, model = _fit(train + seed)
+    threshold = _operating_point(_out_of_fold(train), train)
+    scaler, model = _fit(train)
     verifier = Verifier(
         FEATURES, tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scaler.scale_),
         tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), round(threshold, 4),
@@ -103,11 +109,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     (args.out / "verifier.json").write_text(json.dumps(verifier.to_json(), indent=1) + "\n", encoding="utf-8")
 
     test_p = _probabilities(scaler, model, test)
-    report = _report(examples, train, test, seed, test_p, seed_probabilities, threshold, verifier)
+    seed_p = _probabilities(scaler, model, seed)
+    report = _report(examples, test, seed, test_p, seed_p, threshold, verifier)
     (args.out / "verifier.md").write_text(report, encoding="utf-8")
     args.plots.mkdir(parents=True, exist_ok=True)
     curves = {}
-    for name, subset, probabilities in (("held-out XQuAD/CMRC articles", test, test_p), ("seed (cross-fitted)", seed, seed_probabilities)):
+    for name, subset, probabilities in (
+        ("held-out XQuAD/CMRC articles", test, test_p),
+        ("seed zh (never trained on)", [e for e in seed if e.lang == "zh"], seed_p[[i for i, e in enumerate(seed) if e.lang == "zh"]]),
+        ("seed en (never trained on)", [e for e in seed if e.lang == "en"], seed_p[[i for i, e in enumerate(seed) if e.lang == "en"]]),
+    ):
         curves[name] = risk_coverage(probabilities, np.array([e.label for e in subset]))
     save_risk_coverage_plot(curves, args.plots / "risk_coverage.png", threshold_note=f"operating point p ≥ {threshold:.3f}")
     print(report)
@@ -132,7 +143,42 @@ def _figures_table(rows: list[tuple[str, Sequence[Example], np.ndarray]], thresh
     return lines
 
 
-def _report(examples, train, test, seed, test_p, seed_p, threshold, verifier) -> str:
+def _seed_figures(seed: Sequence[Example], probabilities: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    """As ``rag eval`` counts them: refusal precision (refusals of written unanswerables / refusals), recall, first citation gold."""
+    refused = probabilities < threshold
+    written = np.array([e.kind == "written" for e in seed])
+    answerable = ~written
+    gold = np.array([e.answered_gold for e in seed])
+    precision = float((refused & written).sum() / refused.sum()) if refused.any() else float("nan")
+    recall = float(refused[written].mean()) if written.any() else float("nan")
+    first = float((~refused[answerable] & gold[answerable]).mean()) if answerable.any() else float("nan")
+    return precision, recall, first
+
+
+def _sweep(test: Sequence[Example], test_p: np.ndarray, seed: Sequence[Example], seed_p: np.ndarray, threshold: float) -> list[str]:
+    """The trade at every threshold: what the operating point gives up and what it buys."""
+    kinds = np.array([e.kind for e in test])
+    gold = np.array([e.answered_gold for e in test])
+    zh = [i for i, e in enumerate(seed) if e.lang == "zh"]
+    en = [i for i, e in enumerate(seed) if e.lang == "en"]
+    lines = [
+        "| threshold | out-of-corpus refused | gold removed refused | in-corpus answered, gold first | seed zh P / R / first gold | seed en P / R / first gold |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in sorted({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(threshold, 4)}):
+        ooc = np.mean(test_p[kinds == "out-of-corpus"] < t)
+        removed = np.mean(test_p[np.isin(kinds, ("hard", "removed"))] < t)
+        answered = np.mean((test_p >= t)[kinds == "answerable"] & gold[kinds == "answerable"])
+        cells = []
+        for idx in (zh, en):
+            p, r, f = _seed_figures([seed[i] for i in idx], seed_p[idx], t)
+            cells.append(f"{p:.2f} / {r:.2f} / {f:.2f}")
+        mark = " **(operating point)**" if t == round(threshold, 4) else ""
+        lines.append(f"| {t:.4g}{mark} | {ooc:.3f} | {removed:.3f} | {answered:.3f} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def _report(examples, test, seed, test_p, seed_p, threshold, verifier) -> str:
     def sub(items, probabilities, keep):
         idx = [i for i, e in enumerate(items) if keep(e)]
         return [items[i] for i in idx], probabilities[idx]
@@ -147,24 +193,27 @@ def _report(examples, train, test, seed, test_p, seed_p, threshold, verifier) ->
         ("test: in-corpus + out-of-corpus only", lambda e: e.kind in ("answerable", "out-of-corpus")),
     ):
         rows.append((name, *sub(test, test_p, keep)))
-    for name, keep in (
-        ("seed zh", lambda e: e.lang == "zh"),
-        ("seed en", lambda e: e.lang == "en"),
-    ):
+    for name, keep in (("seed zh (never trained on)", lambda e: e.lang == "zh"), ("seed en (never trained on)", lambda e: e.lang == "en")):
         rows.append((name, *sub(seed, seed_p, keep)))
     counts: dict[tuple[str, str, str], int] = {}
     for e in examples:
         counts[(e.split, e.source, e.kind)] = counts.get((e.split, e.source, e.kind), 0) + 1
-    out_refused = [
+    refused_by_kind = [
         (name, *sub(test, test_p, keep))
-        for name, keep in (("out-of-corpus", lambda e: e.kind == "out-of-corpus"), ("hard", lambda e: e.kind == "hard"))
+        for name, keep in (
+            ("out-of-corpus", lambda e: e.kind == "out-of-corpus"),
+            ("hard (left out of the index)", lambda e: e.kind == "hard"),
+            ("removed (filtered out)", lambda e: e.kind == "removed"),
+        )
     ]
     lines = [
         "# Data card: the refusal verifier (`rag/data/verifier.json`)",
         "",
         "Logistic regression (scikit-learn, balanced class weights) over standardised features; the JSON holds",
-        "the feature names, means, scales, coefficients, intercept and the operating point. Trained by",
-        "`scripts/train_verifier.py`; examples built by `rag/evaluation/verifier_data.py`.",
+        "the feature names, means, scales, coefficients, intercept and the operating point (a few hundred bytes,",
+        "no pickle). Trained by `scripts/train_verifier.py`; examples built by `rag/evaluation/verifier_data.py`;",
+        "features computed by `rag/verifier.py` with `rag/question_focus.py` (answer type through `jieba.posseg`,",
+        "quantities, numbers and ordinals through `cn2an`, names through the English→Chinese dictionary).",
         "",
         "**Label.** 1 when the question is answerable from the index and the first citation the answerer would",
         "give is a gold paragraph; 0 otherwise (unanswerable here, or answerable but cited wrongly: a wrong",
@@ -172,17 +221,18 @@ def _report(examples, train, test, seed, test_p, seed_p, threshold, verifier) ->
         "",
         "**Sources** (CC BY-SA 4.0, shipped in `eval/data/`): XQuAD zh/en (zh and en→zh questions over a Chinese",
         "index, en over an English one) and the CMRC 2018 trial set; half of the articles are indexed, and in an",
-        "indexed article every fourth paragraph is left out (hard unanswerables: the rest of the article stays).",
-        "The seed set (`eval/seed_questions.jsonl`): answerable questions and written on-topic unanswerables.",
+        "indexed article every fourth paragraph is left out (`hard`: the rest of the article stays). Every answerable",
+        "question is also asked with its gold paragraph filtered out of the search (`removed`: on topic, the rest of",
+        "its article competing, not answered) -- the case a UN report poses, where many paragraphs share a topic.",
         "",
-        "**Split.** By article, never by question: XQuAD/CMRC articles hashed 70/30 into train/test. The seed",
-        "document is scored by cross-fitting: its answerable questions grouped by chapter (the three conventions'",
-        "reports), its written unanswerables in three folds by id; each group is scored by a model trained without",
-        "it. The shipped model is trained on all train articles and the whole seed set.",
+        "**Split.** By article, never by question: XQuAD/CMRC articles hashed 70/30 into train/test; the model is",
+        "fitted on the train articles only. The seed set (`eval/seed_questions.jsonl`, the one UN document shipped)",
+        "is **never trained on and never used to choose the threshold**: its rows below are a held-out document.",
         "",
-        f"**Operating point.** Answer when p ≥ {threshold:.4f}: chosen on out-of-fold predictions (5 article folds of",
-        "the train articles, plus the cross-fitted seed) as the threshold with the highest refusal recall at refusal",
-        f"precision ≥ {TARGET_PRECISION:.2f}. Refusal precision = share of refusals that had no right answer to give.",
+        f"**Operating point.** Answer when p ≥ {threshold:.4f}: on out-of-fold predictions of the train articles (5",
+        f"article folds), the lowest threshold (keeping the most right answers) that refuses ≥ {TARGET_OUT_OF_CORPUS:.0%} of the",
+        f"out-of-corpus questions at refusal precision ≥ {TARGET_PRECISION:.2f}. Refusal precision = share of refusals",
+        "that had no right answer to give.",
         "",
         "## Counts",
         "",
@@ -195,9 +245,14 @@ def _report(examples, train, test, seed, test_p, seed_p, threshold, verifier) ->
         *_figures_table(rows, threshold),
         "",
         "Refused share by kind (test articles): "
-        + ", ".join(
-            f"{name} {np.mean(p < threshold):.3f} (n={len(items)})" for name, items, p in out_refused if len(items)
-        ),
+        + ", ".join(f"{name} {np.mean(p < threshold):.3f} (n={len(items)})" for name, items, p in refused_by_kind if len(items)),
+        "",
+        "## Every threshold (risk–coverage, held out)",
+        "",
+        "Seed columns count as `rag eval` does: precision = refused written unanswerables / refusals; first gold = answerable",
+        "questions answered with a gold first citation.",
+        "",
+        *_sweep(test, test_p, seed, seed_p, threshold),
         "",
         "## Model",
         "",

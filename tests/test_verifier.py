@@ -53,7 +53,7 @@ def test_no_evidence_gives_zero_features() -> None:
         "第十九届缔约方大会在哪个城市举行？",
         pytest.param(
             "What was the initial capitalization of the Green Climate Fund?",
-            marks=pytest.mark.xfail(strict=True, reason="known: para 15 on the Fund's initial capitalization process is quoted (en→zh coverage is high)"),
+            marks=pytest.mark.xfail(strict=True, reason="known: para 15 on the Fund's initial capitalization process is quoted (en→zh coverage is high; the missing amount, measure_match = 0, weighs little: on the XQuAD/CMRC training data a missing quantity does not separate)"),
         ),
         "2022年世界杯足球赛的冠军是哪个国家？",
         "What is the capital of Australia?",
@@ -73,3 +73,40 @@ def test_on_topic_and_off_topic_unanswerables_are_refused(answerer, question: st
 def test_answerable_questions_are_still_answered(answerer, question: str, para: int) -> None:
     answer = answerer.ask(question).answer
     assert not answer.refused and answer.citations[0].para == para
+
+
+def _train_script():
+    import importlib.util
+
+    from rag.config import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location("train_verifier", PROJECT_ROOT / "scripts" / "train_verifier.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_operating_point_is_the_lowest_threshold_meeting_both_targets() -> None:
+    from rag.evaluation.verifier_data import Example
+
+    script = _train_script()
+
+    def example(kind: str, label: int) -> Example:
+        return Example("q", "xquad-zh", kind, "zh", "a", "train", label, bool(label), [])
+
+    # 20 out-of-corpus questions at p = 0.0 .. 0.475, 20 right answers at p = 0.45 .. 0.925 (one overlaps)
+    examples = [example("out-of-corpus", 0) for _ in range(20)] + [example("answerable", 1) for _ in range(20)]
+    probabilities = np.array([i / 40 for i in range(20)] + [0.45 + i / 40 for i in range(20)])
+    threshold = script._operating_point(probabilities, examples)
+    outside = probabilities[:20]
+    assert np.mean(outside < threshold) >= script.TARGET_OUT_OF_CORPUS
+    figures = refusal_figures(probabilities, np.array([e.label for e in examples]), threshold)
+    assert figures["precision"] >= script.TARGET_PRECISION
+    lower = max(p for p in np.unique(np.round(probabilities, 4)) if p < threshold)  # one step lower misses a target
+    assert np.mean(outside < lower) < script.TARGET_OUT_OF_CORPUS or refusal_figures(probabilities, np.array([e.label for e in examples]), lower)["precision"] < script.TARGET_PRECISION
+
+
+def test_a_place_question_over_evidence_without_a_place_scores_no_type_match() -> None:
+    values = evidence_features("第十九届缔约方大会在哪个城市举行？", "zh", [], [], {}, None, False)
+    assert values[FEATURES.index("type_asked")] == 1.0

@@ -9,13 +9,16 @@ no answer). Kinds of examples:
   seed set's answerable questions;
 - ``hard``: XQuAD questions whose gold paragraph was left out of the index while the other
   paragraphs of the same article stay in (on topic, not answered);
+- ``removed``: every answerable XQuAD/CMRC question asked once more with its gold paragraph taken
+  out of the search by a document filter (each paragraph is a document there), so the rest of
+  its article competes -- the on-topic-but-not-answered case, as many times as there are
+  answerable questions (``hard`` alone gives a few dozen);
 - ``out-of-corpus``: questions about articles that are not indexed at all;
 - ``written``: the seed set's written unanswerable questions (on topic, sharing its words).
 
 Splits are by article (``article`` field), never by question: XQuAD and CMRC articles are
-hashed into train/test; the seed document's answerable questions are grouped by chapter (the
-three conventions' reports) and its written unanswerables by a hash of their id, for
-cross-fitting (see ``scripts/train_verifier.py``).
+hashed into train/test. The seed set (the only UN document shipped) is never trained on: its
+examples carry split ``seed`` and are scored by the trained model for the data card only.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from rag.answer import candidate_sentences
 from rag.citation import text_language
 from rag.config import Settings
 from rag.evaluation.squad import load_squad
+from rag.filters import SearchFilter
 from rag.language import detect_language
 
 __all__ = ["Example", "Question", "build_examples", "examples_for", "read_examples", "split_of"]
@@ -71,13 +75,34 @@ def _article(doc_id: str) -> str:
     return doc_id.rsplit("-p", 1)[0]
 
 
-def examples_for(answerer, source: str, questions: list[Question], *, split: str | None = None, batch: int = 64) -> Iterator[Example]:
-    """Ask every question (searching in batches) and record the verifier's features of its evidence."""
+def _without_gold(retriever, question: Question) -> SearchFilter | None:
+    """A filter leaving out the documents of the question's gold paragraphs (None: nothing to leave out)."""
+    units = retriever.index.units
+    gold_docs = {units[g].doc for g in question.gold if g in units}
+    rest = [d for d in retriever.index.documents if d not in gold_docs]
+    return SearchFilter.of(doc=rest) if gold_docs and rest else None
+
+
+def examples_for(
+    answerer, source: str, questions: list[Question], *, split: str | None = None, batch: int = 64, removed: bool = False
+) -> Iterator[Example]:
+    """Ask every question (searching in batches) and record the verifier's features of its evidence.
+
+    ``removed``: also ask each answerable question with its gold paragraph's document filtered out
+    (kind ``removed``, label 0); only for indexes where each paragraph is its own document.
+    """
     retriever = answerer.retriever
     for start in range(0, len(questions), batch):
         chunk = questions[start : start + batch]
         results = retriever.search_many([q.text for q in chunk], 5)
-        for question, result in zip(chunk, results, strict=True):
+        asked = list(zip(chunk, results, strict=True))
+        if removed:
+            for question in chunk:
+                where = _without_gold(retriever, question) if question.kind == "answerable" else None
+                if where is not None:
+                    variant = Question(question.id, question.text, frozenset(), "removed", question.article)
+                    asked.append((variant, retriever.search(question.text, 5, where=where)))
+        for question, result in asked:
             language = detect_language(question.text)
             vector = np.asarray(result.query_vector, dtype=np.float32)
             candidates = candidate_sentences(question.text, result.hits, retriever.index, vector, answerer.params)
@@ -98,11 +123,14 @@ def examples_for(answerer, source: str, questions: list[Question], *, split: str
 
 def _open(settings: Settings, name: str, docs: list[tuple[str, str, str]], work_dir: Path):
     from rag.engine import build_from_documents, corpus_from_beir, open_retriever
+    from rag.evaluation.runner import _CachedEncoder
     from rag.qa import QuestionAnswerer
 
     index_dir = work_dir / name
     build_from_documents(settings, corpus_from_beir(docs, name), index_dir=index_dir)
-    return QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params, verifier=None)
+    retriever = open_retriever(settings, index_dir=index_dir)
+    retriever.encoder = _CachedEncoder(retriever.encoder)  # the removed-gold variants ask each question again
+    return QuestionAnswerer(retriever, settings.answer_params, verifier=None)
 
 
 def _ascii_id(doc_id: str) -> str:
@@ -140,7 +168,7 @@ def _partition(corpus_ids: Iterable[str]) -> tuple[set[str], set[str]]:
     return indexed, removed
 
 
-def build_examples(settings: Settings, work_dir: Path, *, xquad_dir: Path, cmrc_path: Path, seed_questions: Path, limit: int = 400) -> list[Example]:
+def build_examples(settings: Settings, work_dir: Path, *, xquad_dir: Path, cmrc_path: Path, seed_questions: Path, limit: int = 600) -> list[Example]:
     """Build every index it needs under ``work_dir`` and return the examples (see the module doc)."""
     examples: list[Example] = []
 
@@ -161,14 +189,16 @@ def build_examples(settings: Settings, work_dir: Path, *, xquad_dir: Path, cmrc_
             if not (work_dir / f"examples-{source}.jsonl").exists() and answerer is None:
                 answerer = _open(settings, f"xquad-{corpus_lang}-half", docs, work_dir)
             questions = _squad_questions(xquad_dir / f"xquad.{question_lang}.json", question_lang, indexed, removed, limit, number)
-            examples += cached(source, lambda a=answerer, s=source, q=questions: examples_for(a, s, q))
+            examples += cached(source, lambda a=answerer, s=source, q=questions: examples_for(a, s, q, removed=True))
     cmrc = load_squad(_without_empty_questions(cmrc_path, work_dir), lang="zh")
     indexed, removed = _partition(d.id for d in cmrc.corpus or ())
     docs = [(_ascii_id(d.id), "", d.text) for d in cmrc.corpus or () if _article(d.id) in indexed and d.id not in removed]
     cmrc_path = work_dir / "cmrc_trial.json"
     examples += cached(
         "cmrc2018",
-        lambda: examples_for(_open(settings, "cmrc-half", docs, work_dir), "cmrc2018", _squad_questions(cmrc_path, "zh", indexed, removed, limit, 7)),
+        lambda: examples_for(
+            _open(settings, "cmrc-half", docs, work_dir), "cmrc2018", _squad_questions(cmrc_path, "zh", indexed, removed, limit, 7), removed=True
+        ),
     )
     examples += cached("seed", lambda: _seed_examples(settings, work_dir, seed_questions))
     return examples
