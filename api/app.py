@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from api.batching import BatchingEncoder
 from api.errors import document_errors, install_error_handlers
 from api.library_edit import LibraryEditor
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -66,6 +67,8 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
     # jieba's dictionary and the English→Chinese lexicon load lazily: pay for them now, not on the first request
     for warm_up in ("气候变化", "climate change"):
         retriever.search(warm_up, k=1)
+    if settings.serve_batch_queries and retriever.encoder is not None:
+        retriever.encoder = BatchingEncoder(retriever.encoder)  # reloads keep it: they reuse the encoder
     return QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generation))
 
 

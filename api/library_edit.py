@@ -63,7 +63,11 @@ class LibraryEditor:
             with path.open("wb") as out:
                 while chunk := content.read(1 << 20):
                     out.write(chunk)
-            added = add_documents(self.settings.seeds_dir, [path], options, replace=replace)
+            try:
+                added = add_documents(self.settings.seeds_dir, [path], options, replace=replace)
+            except LibraryEditError as error:
+                # the readers name the file by its path: here, a temporary one the client never saw
+                raise type(error)(str(error).replace(str(path), safe).replace(tmp, "")) from None
             return self._rebuild(added)
 
     def remove(self, doc: str) -> EditOutcome:

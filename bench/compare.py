@@ -11,11 +11,17 @@ environment through a .pth file, so both sides run the same versions). Measured:
 - XQuAD zh (240 paragraphs): build throughput and peak memory, both sides;
 - a library of ``--library`` synthetic documents (XQuAD zh/en and CMRC paragraphs, rotated
   sentences for the repeats): the product's build throughput and peak memory;
-- HTTP (``--http``): ``rag serve`` on loopback, POST /ask p50/p95/p99 one client, and ``hey``
-  at concurrency 1/8/32 (``--hey-seconds`` each), with the server's memory after each run.
+- HTTP (``--http``): ``rag serve`` on loopback (query cache off, ``--serve-threads`` encoder
+  threads, concurrent questions batched), POST /ask p50/p95/p99 one client, and ``hey`` at
+  concurrency 1/8/32 (``--hey-seconds`` each; 60 gives the issue's three 60 s runs), with the
+  server's memory after each run and its CPU time per request (a figure that stays meaningful
+  on a shared machine).
 
-Writes bench/results/compare.json and compare.md. Usage:
-``RAG_HOME=/tmp/x .venv/bin/python bench/compare.py [--runs 5] [--library 1200] [--http]``;
+The encoder backend and threads are the configured ones (``RAG_ENCODER_BACKEND``,
+``RAG_ENCODER_THREADS``), for the in-process side too. Writes bench/results/compare.json and
+compare.md. Usage:
+``RAG_HOME=/tmp/x RAG_ENCODER_BACKEND=onnx-int8 .venv/bin/python bench/compare.py [--runs 5] [--library 1200] [--http] [--hey-seconds 60]``;
+``--seed-only`` skips the XQuAD and library builds (latency, recall and HTTP only);
 ``--smoke`` runs tiny sizes without the baseline (what CI runs).
 """
 
@@ -130,13 +136,20 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def http_bench(env: dict[str, str], index_dir: Path, questions: list[dict], runs: int, hey_seconds: int) -> dict:
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def http_bench(env: dict[str, str], index_dir: Path, questions: list[dict], runs: int, hey_seconds: int, threads: int) -> dict:
     import httpx
 
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", "from rag.cli import app; app()", "serve", "--port", str(port), "--index-dir", str(index_dir)],
-        env={**env, "RAG_QUERY_CACHE_SIZE": "0"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**env, "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": str(threads)}, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     out: dict[str, object] = {}
     try:
@@ -168,19 +181,26 @@ def http_bench(env: dict[str, str], index_dir: Path, questions: list[dict], runs
             body = json.dumps({"question": questions[0]["question"]}, ensure_ascii=False)
             load = []
             for concurrency in (1, 8, 32):
+                cpu_before = cpu_s(server.pid)
                 done = subprocess.run(
                     [hey, "-z", f"{hey_seconds}s", "-c", str(concurrency), "-m", "POST", "-T", "application/json", "-d", body,
                      "-o", "csv", base + "/ask"], capture_output=True, text=True, check=False,
                 )
                 rows = [line.split(",") for line in done.stdout.splitlines()[1:] if line]
+                cpu_used = cpu_s(server.pid) - cpu_before
                 latencies = sorted(float(r[0]) * 1000 for r in rows)
                 ok = sum(1 for r in rows if r[6] == "200") if rows and len(rows[0]) > 6 else len(rows)
+
+                def pct(q: float, lat: list[float] = latencies) -> float | None:
+                    return round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
+
                 load.append({
                     "concurrency": concurrency, "requests": len(rows), "ok": ok,
                     "req_per_s": round(len(rows) / hey_seconds, 1),
-                    "p50_ms": round(latencies[len(latencies) // 2], 1) if latencies else None,
-                    "p99_ms": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 1) if latencies else None,
+                    "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+                    "server_cpu_ms_per_request": round(cpu_used * 1000 / len(rows), 2) if rows else None,
                     "server_rss_mb": rss_mb(server.pid),
+                    "load_average": round(os.getloadavg()[0], 2),
                 })
                 print(f"  hey c={concurrency}: {load[-1]}", flush=True)
             out["load"] = load
@@ -200,6 +220,9 @@ def main() -> None:
     parser.add_argument("--library", type=int, default=1200)
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--hey-seconds", type=int, default=20)
+    parser.add_argument("--serve-threads", type=int, default=1,
+                        help="encoder threads of the served process (1: concurrent requests share the cores instead of spinning threads)")
+    parser.add_argument("--seed-only", action="store_true", help="seed latency, recall and HTTP only: no XQuAD or library build")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no baseline, no HTTP (CI)")
     parser.add_argument("--out", type=Path, default=BENCH / "results")
     args = parser.parse_args()
@@ -220,12 +243,14 @@ def main() -> None:
     result: dict[str, object] = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}",
-        "encoder_backend": settings.encoder_backend, "model_ready_s": first_use_s, "runs": args.runs,
+        "encoder_backend": settings.encoder_backend, "encoder_threads": settings.encoder_threads,
+        "serve_encoder_threads": args.serve_threads, "model_ready_s": first_use_s, "runs": args.runs,
     }
+    encoder = {"backend": settings.encoder_backend, "threads": settings.encoder_threads}
     chunking = {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap, "threads": settings.encoder_threads}
     try:
         print("seed: ours", flush=True)
-        ours = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "seed"), "questions": questions, "runs": args.runs}, env)
+        ours = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "seed"), "questions": questions, "runs": args.runs, **encoder}, env)
         result["seed_ours"] = ours
         print(f"  {ours}", flush=True)
         if not args.smoke:
@@ -242,26 +267,32 @@ def main() -> None:
                 "recall_at_1_ours_minus_baseline": round(ours["recall_at_1"] - base["recall_at_1"], 3),
                 "recall_at_5_ours_minus_baseline": round(ours["recall_at_5"] - base["recall_at_5"], 3),
             }
+        if not args.smoke and not args.seed_only:
             xquad = squad_paragraphs(ROOT / "eval/data/xquad/xquad.zh.json")
             corpus = write_corpus(xquad, work / "xquad_zh.jsonl")
             print("xquad zh build: ours / langchain", flush=True)
-            ours_x = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "xq"), "corpus": str(corpus)}, env)
+            ours_x = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "xq"), "corpus": str(corpus), **encoder}, env)
             base_x = run_side(python, "langchain_side.py", {"model": model_folder, "paragraphs": [{"para": i, "text": t} for i, t in enumerate(xquad)], **chunking}, env)
             for side in (ours_x, base_x):
                 side["paragraphs_per_s"] = round(len(xquad) / side["build_s"], 1)
             result["xquad_zh_build"] = {"paragraphs": len(xquad), "ours": ours_x, "langchain": base_x,
                                         "rate_ours_over_baseline": ratio(ours_x["paragraphs_per_s"], base_x["paragraphs_per_s"])}
             print(f"  {result['xquad_zh_build']}", flush=True)
-        n_library = 40 if args.smoke else args.library
-        corpus = write_corpus(library_texts(n_library), work / "library.jsonl")
-        print(f"library of {n_library} documents: ours", flush=True)
-        lib = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "lib"), "corpus": str(corpus)}, env)
-        lib["paragraphs_per_s"] = round(n_library / lib["build_s"], 1)
-        result["library_build"] = {"documents": n_library, **lib}
-        print(f"  {result['library_build']}", flush=True)
+        if not args.seed_only:
+            n_library = 40 if args.smoke else args.library
+            corpus = write_corpus(library_texts(n_library), work / "library.jsonl")
+            print(f"library of {n_library} documents: ours", flush=True)
+            lib = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "lib"), "corpus": str(corpus), **encoder}, env)
+            lib["paragraphs_per_s"] = round(n_library / lib["build_s"], 1)
+            result["library_build"] = {"documents": n_library, **lib}
+            print(f"  {result['library_build']}", flush=True)
         if args.http and not args.smoke:
             print("HTTP", flush=True)
-            result["http"] = http_bench(env, work / "seed", questions, args.runs, args.hey_seconds)
+            result["http"] = http_bench(env, work / "seed", questions, args.runs, args.hey_seconds, args.serve_threads)
+            if "seed_langchain" in result:
+                result["seed_ratios"]["ask_http_p50_baseline_search_over_ours"] = ratio(
+                    result["seed_langchain"]["search_p50_ms"], result["http"]["ask_http_p50_ms"]
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     name = "compare_smoke" if args.smoke else "compare"
@@ -273,14 +304,17 @@ def main() -> None:
 
 def render(r: dict) -> str:
     lines = [f"# Performance: the product against LangChain (FAISS + HuggingFaceEmbeddings), {r['created']}", "",
-             f"Machine: {r['machine']}. Encoder: {r['encoder_backend']}. Medians of {r['runs']} runs after warm-up.", ""]
+             f"Machine: {r['machine']}. Encoder: {r['encoder_backend']}, {r.get('encoder_threads')} threads in process, "
+             f"{r.get('serve_encoder_threads')} served. Medians of {r['runs']} runs after warm-up.", ""]
     ours, base = r.get("seed_ours"), r.get("seed_langchain")
     if ours:
         lines += ["## Seed (in process, one client)", "", "| | ours | LangChain | baseline/ours |", "|---|---|---|---|"]
         for key in ("search_p50_ms", "search_p95_ms", "search_p99_ms", "build_s", "peak_rss_mb"):
             b = base.get(key) if base else None
             lines.append(f"| {key} | {ours.get(key)} | {b} | {ratio(b, ours.get(key)) if b else ''} |")
-        lines.append(f"| ask_p50_ms / p95 / p99 | {ours['ask_p50_ms']} / {ours['ask_p95_ms']} / {ours['ask_p99_ms']} | — | |")
+        b50 = base.get("search_p50_ms") if base else None
+        lines.append(f"| ask_p50_ms / p95 / p99 | {ours['ask_p50_ms']} / {ours['ask_p95_ms']} / {ours['ask_p99_ms']} | — "
+                     f"| {ratio(b50, ours['ask_p50_ms']) if b50 else ''} (baseline search p50 / our ask p50) |")
         for key in ("recall_at_1", "recall_at_5"):
             lines.append(f"| {key} | {ours[key]} | {base.get(key) if base else ''} | |")
         lines.append("")
@@ -298,11 +332,14 @@ def render(r: dict) -> str:
     if "http" in r:
         h = r["http"]
         lines += ["## HTTP, `rag serve` on loopback (query cache off)", "",
-                  f"POST /ask one client: p50 {h['ask_http_p50_ms']} ms, p95 {h['ask_http_p95_ms']} ms, p99 {h['ask_http_p99_ms']} ms.", ""]
+                  f"POST /ask one client: p50 {h['ask_http_p50_ms']} ms, p95 {h['ask_http_p95_ms']} ms, p99 {h['ask_http_p99_ms']} ms"
+                  + (f" (baseline search p50 / this: {r['seed_ratios']['ask_http_p50_baseline_search_over_ours']})."
+                     if "ask_http_p50_baseline_search_over_ours" in r.get("seed_ratios", {}) else "."), ""]
         if "load" in h:
-            lines += ["| concurrency | req/s | p50 ms | p99 ms | ok / requests | server RSS MB |", "|---|---|---|---|---|---|"]
-            lines += [f"| {x['concurrency']} | {x['req_per_s']} | {x['p50_ms']} | {x['p99_ms']} | {x['ok']} / {x['requests']} | {x['server_rss_mb']} |"
-                      for x in h["load"]]
+            lines += ["| concurrency | req/s | p50 ms | p95 ms | p99 ms | ok / requests | server CPU ms/request | server RSS MB | load avg |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {x['concurrency']} | {x['req_per_s']} | {x['p50_ms']} | {x.get('p95_ms')} | {x['p99_ms']} | {x['ok']} / {x['requests']} "
+                      f"| {x.get('server_cpu_ms_per_request')} | {x['server_rss_mb']} | {x.get('load_average')} |" for x in h["load"]]
     return "\n".join(lines) + "\n"
 
 

@@ -1,128 +1,360 @@
-"""Dense index at scale: synthetic corpora of perturbed copies of real e5 vectors.
+"""The index at scale: synthetic libraries of 10^5 and 10^6 paragraphs, every structure counted.
 
-Real passage and query vectors come from an index built by the product (``--index-dir``, the
-seed by default under RAG_HOME); each synthetic unit is a real passage vector plus Gaussian
-noise, re-normalised (cosine to its source about 0.85), so the corpus keeps e5's anisotropic
-distribution instead of uniform noise. For each size and index type: build time, bytes per unit
-(the serialised index), search latency p50/p95 (one query at a time, one thread) and recall@10
-against exact search. Index types: what the product picks (``index.dense.build_dense_index``:
-flat below 50,000 vectors, HNSW above) and HNSW over 8-bit scalar-quantised vectors.
-Writes bench/results/scale.json and scale.md. Usage:
-``RAG_HOME=/tmp/x python bench/scale.py --sizes 10000 100000``
+One command (sizes are flags; the real vectors and texts come from the evaluation indexes that
+``rag eval -d seed -d xquad-zh -d xquad-en`` builds under RAG_HOME, or ``--index-dir``)::
+
+    PYTHONPATH=. python bench/scale.py --sizes 100000 1000000
+
+Synthetic units are perturbed copies of real ones, so FAISS and BM25 see realistic
+distributions: a unit's vector is a real e5 passage vector plus Gaussian noise, re-normalised
+(cosine to its source ~0.86); its ~4 sentence vectors the same from real sentence vectors; its
+terms a real paragraph's analysed tokens (tokenised once with the product's analyser, not 10^6
+times), with 10% dropped, 10% replaced by draws from the corpus's term frequencies and, for one
+unit in four, a new term (a document symbol or number never seen before, so the vocabulary keeps
+growing). For each size, with the structures and settings the product picks at that size:
+
+* dense (index.dense.build_dense: flat up to 20,000 vectors, IVF-SQ8 above, nprobe tuned at
+  build): build seconds on all cores, bytes per unit (resident), search p50/p95 one query at a
+  time on one thread, recall@10 against exact search (brute force, NumPy, ``--queries`` queries);
+* lexical (bm25s through rag.lexical, loaded memory-mapped as the product does): build seconds,
+  resident and on-disk bytes per unit, search p50/p95;
+* sentence vectors (int8 + scales, memory-mapped; index.sentence_vectors): on-disk and resident
+  bytes per unit, best-sentence scoring of 50 candidate units p50;
+* unit records (units, chunks and sentence spans as index.load holds them): resident bytes per
+  unit measured with tracemalloc on a sample, and on-disk JSONL bytes.
+
+Writes bench/results/scale.json and scale.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from index.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, build_dense_index, dense_index_kind
+from index.dense import DEFAULT_EXACT_MAX, build_dense
 
 ROOT = Path(__file__).resolve().parents[1]
+SENTENCES_PER_UNIT = 4
+PARTS = ("dense", "sentences", "lexical", "records")
+CANDIDATES = 50  # units whose best sentence the retriever scores per question
 
 
-def real_vectors(index_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    from index.store import load_index
-
-    index = load_index(index_dir)
-    passages = np.vstack([index.vectors, index.sentence_vectors]).astype(np.float32)
-    return passages, passages[: min(len(passages), 400)]
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 3)
 
 
-def synthetic(base: np.ndarray, n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
-    rows = base[rng.integers(0, len(base), n)]
-    out = rows + rng.normal(0, noise, rows.shape).astype(np.float32)
-    out /= np.linalg.norm(out, axis=1, keepdims=True)
-    return np.ascontiguousarray(out, dtype=np.float32)
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
-def serialized_bytes(index: faiss.Index) -> int:
-    return int(faiss.serialize_index(index).size)
+class Real:
+    """Real vectors, sentence vectors, unit records and analysed texts of a few built indexes."""
+
+    def __init__(self, index_dirs: list[Path]) -> None:
+        from index.layout import unit_record
+        from index.store import load_index
+        from rag.lexical import analyze
+
+        loaded = [load_index(d) for d in index_dirs]
+        self.vectors = np.vstack([np.asarray(i.vectors, dtype=np.float32) for i in loaded])
+        self.sentence_vectors = np.vstack([np.asarray(i.sentence_vectors, dtype=np.float32) for i in loaded])
+        units = [u for i in loaded for u in i.units.values() if u.kind.retrievable]
+        self.records = [unit_record(u) for u in units]
+        self.questions = [u.text[:60] for u in units]
+        self.tokens = [analyze(u.text) for u in units]
+        vocab: dict[str, int] = {}
+        for tokens in self.tokens:
+            for t in tokens:
+                vocab.setdefault(t, len(vocab))
+        self.vocab = vocab
+        self.token_ids = [np.array([vocab[t] for t in tokens], dtype=np.int64) for tokens in self.tokens]
+        counts = np.bincount(np.concatenate(self.token_ids), minlength=len(vocab)).astype(np.float64)
+        self.term_p = counts / counts.sum()
+        self.sources = f"{len(self.vectors)} chunk + {len(self.sentence_vectors)} sentence vectors, {len(units)} paragraphs of {len(loaded)} indexes"
 
 
-def hnsw_sq8(vectors: np.ndarray) -> faiss.Index:
-    index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    index.train(vectors)
-    index.add(vectors)
-    index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index
+def perturbed(base: np.ndarray, n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
+    rows = base[rng.integers(0, len(base), n)] + rng.normal(0, noise, (n, base.shape[1])).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.ascontiguousarray(rows, dtype=np.float32)
 
 
-def measure(index: faiss.Index, queries: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+def exact_top10(vectors: np.ndarray, queries: np.ndarray, batch: int = 65_536) -> np.ndarray:
+    """Ground truth by brute force, in batches of the corpus."""
+    best_s = np.full((len(queries), 10), -np.inf, np.float32)
+    best_i = np.zeros((len(queries), 10), np.int64)
+    for start in range(0, len(vectors), batch):
+        s = queries @ vectors[start : start + batch].T
+        cand_s = np.concatenate([best_s, s], axis=1)
+        cand_i = np.concatenate([best_i, np.arange(start, start + s.shape[1])[None, :].repeat(len(queries), 0)], axis=1)
+        top = np.argpartition(-cand_s, 9, axis=1)[:, :10]
+        best_s, best_i = np.take_along_axis(cand_s, top, 1), np.take_along_axis(cand_i, top, 1)
+    return best_i
+
+
+def question_vectors(count: int) -> np.ndarray | None:
+    """Real question vectors (seed and XQuAD zh/en questions through the product's encoder), or None without a model."""
+    from rag.config import Settings
+    from rag.engine import choose_model, load_embedder_for
+
+    texts = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
+    for lang in ("zh", "en"):
+        data = json.loads((ROOT / "eval" / "data" / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
+        texts += [qa["question"] for article in data for p in article["paragraphs"] for qa in p["qas"]]
+    picks = np.random.default_rng(0).choice(len(texts), min(count, len(texts)), replace=False)
+    try:
+        settings = Settings()
+        embedder = load_embedder_for(choose_model(settings), settings)
+    except Exception as error:  # no converted model here: perturbed passages only
+        print(f"no real questions ({type(error).__name__}: {error})", flush=True)
+        return None
+    return np.ascontiguousarray(embedder.encode_queries([texts[i] for i in picks]), dtype=np.float32)
+
+
+def _recall_and_latency(index: faiss.Index, queries: np.ndarray, exact: np.ndarray, passes: int = 3) -> tuple[float, list[float]]:
+    """Recall@10, and each query's median latency over ``passes`` passes (a shared machine's hiccups fall out)."""
     for q in queries[:20]:
         index.search(q[None, :], 10)
-    latencies, found = [], []
-    for q in queries:
-        t0 = time.perf_counter()
-        _, rows = index.search(q[None, :], 10)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        found.append(rows[0])
-    recall = statistics.mean(len(set(f.tolist()) & set(e.tolist())) / 10 for f, e in zip(found, exact))
-    latencies.sort()
-    return {"search_p50_ms": round(statistics.median(latencies), 3), "search_p95_ms": round(latencies[int(0.95 * len(latencies))], 3),
-            "recall_at_10": round(recall, 4)}
+    times: list[list[float]] = [[] for _ in queries]
+    found = []
+    for p in range(passes):
+        for i, q in enumerate(queries):
+            t0 = time.perf_counter()
+            _, rows = index.search(q[None, :], 10)
+            times[i].append((time.perf_counter() - t0) * 1000)
+            if p == 0:
+                found.append(rows[0])
+    latencies = [statistics.median(t) for t in times]
+    return statistics.mean(len(set(f.tolist()) & set(e.tolist())) / 10 for f, e in zip(found, exact, strict=True)), latencies
+
+
+def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.Generator) -> dict:
+    vectors = perturbed(real.vectors, n, args.noise, rng)
+    queries = perturbed(real.vectors, args.queries, args.noise, rng)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    t0 = time.perf_counter()
+    index, params = build_dense(vectors, exact_max=args.exact_max)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    exact = exact_top10(vectors, queries)
+    exact_s = time.perf_counter() - t0
+    faiss.omp_set_num_threads(1)
+    recall, latencies = _recall_and_latency(index, queries, exact)
+    real_q = {}
+    if real.questions_vectors is not None:
+        q_recall, q_latencies = _recall_and_latency(index, real.questions_vectors, exact_top10(vectors, real.questions_vectors))
+        real_q = {"questions_recall_at_10": round(q_recall, 4), "questions_search_p50_ms": _pct(q_latencies, 0.5)}
+    size = int(faiss.serialize_index(index).size)
+    if isinstance(index, faiss.IndexIVF):
+        real_q["cell_imbalance"] = round(float(index.invlists.imbalance_factor()), 2)  # 1.0 = equal cells
+    del vectors, index
+    gc.collect()
+    return {"kind": dense_index_kind_name(params), "params": params, "build_s": round(build_s, 1), "exact_truth_s": round(exact_s, 1),
+            "resident_bytes_per_unit": round(size / n), "disk_bytes_per_unit": round(size / n) + 4 * real.vectors.shape[1],
+            "search_p50_ms": _pct(latencies, 0.5), "search_p95_ms": _pct(latencies, 0.95), "recall_at_10": round(recall, 4), **real_q}
+
+
+def dense_index_kind_name(params: dict) -> str:
+    return "ivf-sq8" if "nlist" in params else "flat"
+
+
+def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator) -> dict:
+    import bm25s
+
+    from rag.lexical import LexicalIndex
+
+    vocab = dict(real.vocab)
+    new_terms = iter(range(len(vocab), len(vocab) + n))
+    corpus: list[list[int]] = []
+    replace_pool = rng.choice(len(real.term_p), size=n * 8, p=real.term_p)
+    pool_at = 0
+    for source in rng.integers(0, len(real.token_ids), n):
+        ids = real.token_ids[source]
+        ids = ids[rng.random(len(ids)) >= 0.1].copy()  # drop 10%
+        swap = np.flatnonzero(rng.random(len(ids)) < 0.1)  # replace 10% by corpus draws
+        take = replace_pool[pool_at : pool_at + len(swap)]
+        if len(take) == len(swap):
+            ids[swap] = take
+            pool_at += len(swap)
+        doc = ids.tolist()
+        if rng.random() < 0.25:
+            doc.append(next(new_terms))
+        corpus.append(doc)
+    top = max(max(d) for d in corpus if d)
+    for term in range(len(vocab), top + 1):
+        vocab[f"sym{term}"] = term
+    t0 = time.perf_counter()
+    bm25 = bm25s.BM25(k1=LexicalIndex.K1, b=LexicalIndex.B, method=LexicalIndex.METHOD)
+    bm25.index((corpus, vocab), show_progress=False)
+    build_s = time.perf_counter() - t0
+    postings = int(bm25.scores["data"].size)
+    del corpus
+    folder = work / "lexical"
+    LexicalIndex(bm25, n).save(folder)
+    del bm25
+    gc.collect()
+    disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    tracemalloc.start()
+    loaded = LexicalIndex.load(folder)
+    resident = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    questions = [real.questions[i] for i in rng.integers(0, len(real.questions), 100)]
+    for q in questions[:10]:
+        loaded.search(q, 50)
+    latencies = [t for q in questions for t in _timed(lambda q=q: loaded.search(q, 50), 1)]
+    return {"build_s": round(build_s, 1), "postings_per_unit": round(postings / n, 1), "vocabulary": len(vocab),
+            "resident_bytes_per_unit": round(resident / n), "disk_bytes_per_unit": round(disk / n),
+            "search_p50_ms": _pct(latencies, 0.5), "search_p95_ms": _pct(latencies, 0.95)}
+
+
+def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator) -> dict:
+    from index.sentence_vectors import SCALES_FILE, VECTORS_FILE, SentenceVectors, quantise
+
+    total, dim = n * SENTENCES_PER_UNIT, real.sentence_vectors.shape[1]
+    codes = np.lib.format.open_memmap(work / VECTORS_FILE, mode="w+", dtype=np.int8, shape=(total, dim))
+    scales = np.empty(total, np.float32)
+    t0 = time.perf_counter()
+    for start in range(0, total, 200_000):
+        part = perturbed(real.sentence_vectors, min(200_000, total - start), args.noise, rng)
+        codes[start : start + len(part)], scales[start : start + len(part)] = quantise(part)
+    codes.flush()
+    del codes
+    np.save(work / SCALES_FILE, scales)
+    write_s = time.perf_counter() - t0
+    tracemalloc.start()
+    stored = SentenceVectors(np.load(work / VECTORS_FILE, mmap_mode="r"), np.load(work / SCALES_FILE))
+    resident = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    query = perturbed(real.vectors, 1, args.noise, rng)[0]
+
+    def best_sentences() -> None:  # what rag.retriever does for the candidates of one question
+        units = rng.integers(0, n, CANDIDATES)
+        rows = (units[:, None] * SENTENCES_PER_UNIT + np.arange(SENTENCES_PER_UNIT)).ravel()
+        np.maximum.reduceat(stored[rows] @ query, np.arange(0, len(rows), SENTENCES_PER_UNIT))
+
+    latencies = _timed(best_sentences, 200)
+    disk = (work / VECTORS_FILE).stat().st_size + (work / SCALES_FILE).stat().st_size
+    return {"sentences_per_unit": SENTENCES_PER_UNIT, "write_s": round(write_s, 1), "resident_bytes_per_unit": round(resident / n),
+            "disk_bytes_per_unit": round(disk / n), "best_sentence_p50_ms": _pct(latencies, 0.5), "best_sentence_p95_ms": _pct(latencies, 0.95)}
+
+
+def record_figures(real: Real, n: int, rng: np.random.Generator) -> dict:
+    """Units, chunks and sentence spans as index.load holds them, measured on a sample of ``min(n, 20,000)`` units."""
+    from index.layout import unit_from_record
+    from rag.chunking import Chunk
+
+    sample = min(n, 20_000)
+    picks = rng.integers(0, len(real.records), sample)
+    lines = [json.dumps({**real.records[i], "id": f"u{j}"}, ensure_ascii=False) for j, i in enumerate(picks)]
+    disk = sum(len(line.encode()) + 1 for line in lines)
+    gc.collect()
+    tracemalloc.start()
+    units = {u.id: u for u in (unit_from_record(json.loads(line)) for line in lines)}
+    chunks = [Chunk(f"{u.id}#0", u.id, u.text, 0, len(u.text)) for u in units.values()]
+    sentences = []
+    for u in units.values():
+        step = max(1, len(u.text) // SENTENCES_PER_UNIT)
+        sentences += [Chunk(f"{u.id}${k}", u.id, u.text[k * step : (k + 1) * step], k * step, (k + 1) * step) for k in range(SENTENCES_PER_UNIT)]
+    resident = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    span_line = len(json.dumps({"id": "u123456$1", "unit": "u123456", "start": 100, "end": 200, "hash": "0" * 64})) + 1
+    del units, chunks, sentences
+    return {"sample_units": sample, "resident_bytes_per_unit": round(resident / sample),
+            "disk_bytes_per_unit": round(disk / sample + span_line * (1 + SENTENCES_PER_UNIT))}
+
+
+def measure(part: str, real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator) -> dict:
+    if part == "dense":
+        return dense_figures(real, n, args, rng)
+    if part == "sentences":
+        return sentence_figures(real, n, args, work, rng)
+    if part == "lexical":
+        return lexical_figures(real, n, work, rng)
+    return record_figures(real, n, rng)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--questions", type=int, default=300, help="real questions encoded as extra dense queries (0: none)")
     parser.add_argument("--noise", type=float, default=0.03, help="per-dimension Gaussian noise before re-normalising")
-    parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--index-dir", type=Path, nargs="+", default=None, help="built indexes whose vectors and texts are copied")
+    parser.add_argument("--exact-max", type=int, default=DEFAULT_EXACT_MAX, help="largest exact (flat) index; the product's by default")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
+    parser.add_argument("--note", default="", help="a line about the machine's load, written into scale.md")
     args = parser.parse_args()
     from rag.config import Settings
 
-    faiss.omp_set_num_threads(1)  # latency of one query on one thread; builds below use the cores
-    passages, query_base = real_vectors(args.index_dir or Settings().resolved_index_dir)
-    rng = np.random.default_rng(0)
-    queries = synthetic(query_base, args.queries, args.noise, rng)
+    home = Settings().home / "eval-indexes"
+    dirs = args.index_dir or [home / name for name in ("seeds", "xquad-zh", "xquad-en") if (home / name).exists()]
+    real = Real(dirs)
+    real.questions_vectors = question_vectors(args.questions) if args.questions else None
+    print(f"real data: {real.sources}", flush=True)
     rows = []
     for n in args.sizes:
-        vectors = synthetic(passages, n, args.noise, rng)
-        cosine = float(np.mean(np.sum(vectors[:1000] * passages[rng.integers(0, len(passages), 1)], axis=1)))
-        exact_index = faiss.IndexFlatIP(vectors.shape[1])
-        exact_index.add(vectors)
-        _, exact = exact_index.search(queries, 10)
-        faiss.omp_set_num_threads(2)
-        builders = {"product": build_dense_index, "hnsw-sq8": hnsw_sq8}
-        for name, build in builders.items():
-            faiss.omp_set_num_threads(2)
-            t0 = time.perf_counter()
-            index = build(vectors)
-            build_s = time.perf_counter() - t0
-            faiss.omp_set_num_threads(1)
-            kind = dense_index_kind(index) if name == "product" else name
-            row = {"units": n, "index": name, "kind": kind, "build_s": round(build_s, 2),
-                   "bytes_per_unit": round(serialized_bytes(index) / n), **measure(index, queries, exact)}
-            rows.append(row)
-            print(row, flush=True)
-            del index
-        del vectors, exact_index
-        _ = cosine
-    result = {"created": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
-              "noise": args.noise, "queries": args.queries, "hnsw": {"M": HNSW_NEIGHBOURS, "efConstruction": HNSW_EF_CONSTRUCTION,
-                                                                     "efSearch": HNSW_EF_SEARCH}, "rows": rows}
+        rng = np.random.default_rng(n)
+        work = Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
+        load = os.getloadavg()[0]
+        try:
+            row = {"units": n, "load_at_start": round(load, 1)}
+            for part in args.parts:
+                row[part] = measure(part, real, n, args, work, rng)
+                print(n, part, row[part], flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if len(args.parts) < len(PARTS):
+            print(json.dumps(row), flush=True)  # a partial run writes no result files
+            continue
+        row["resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in PARTS)
+        row["index_resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in ("dense", "lexical", "sentences"))
+        row["disk_bytes_per_unit"] = sum(row[p]["disk_bytes_per_unit"] for p in PARTS)
+        rows.append(row)
+        write(args, real, rows)
+
+
+def write(args: argparse.Namespace, real: Real, rows: list[dict]) -> None:
+    result = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+              "note": args.note, "real_data": real.sources, "noise": args.noise, "queries": args.queries, "rows": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    lines = ["# Dense index at scale (synthetic: perturbed copies of real e5 vectors)", "",
-             f"{result['machine']}; {args.queries} queries, one at a time on one thread; recall@10 against exact search.", "",
-             "| units | index | build s | bytes/unit | search p50 ms | p95 ms | recall@10 |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['units']:,} | {r['kind']} | {r['build_s']} | {r['bytes_per_unit']} | {r['search_p50_ms']} | {r['search_p95_ms']} | {r['recall_at_10']} |"
-              for r in rows]
+    lines = ["# The index at scale (synthetic: perturbed copies of real e5 vectors and real analysed text)", "",
+             f"{result['machine']}; {real.sources}; {args.queries} queries one at a time on one thread; recall@10 against exact search."
+             + (f" {args.note}" if args.note else ""), "",
+             "| units | dense index | build s (dense / lexical) | search p50 / p95 ms (dense) | recall@10 (perturbed passages / real questions) | lexical p50 / p95 ms | best sentence of 50 p50 ms |"
+             " bytes/unit resident: dense + lexical + sentences = index; + records | bytes/unit on disk |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        d, lx, s, rec = r["dense"], r["lexical"], r["sentences"], r["records"]
+        params = ", ".join(f"{k} {v}" for k, v in d["params"].items() if k != "recall_at_10")
+        lines.append(
+            f"| {r['units']:,} | {d['kind']} ({params}) | {d['build_s']} / {lx['build_s']} | {d['search_p50_ms']} / {d['search_p95_ms']} | {d['recall_at_10']} / {d.get('questions_recall_at_10', '–')} |"
+            f" {lx['search_p50_ms']} / {lx['search_p95_ms']} | {s['best_sentence_p50_ms']} |"
+            f" {d['resident_bytes_per_unit']} + {lx['resident_bytes_per_unit']} + {s['resident_bytes_per_unit']} = **{r['index_resident_bytes_per_unit']}**;"
+            f" + {rec['resident_bytes_per_unit']} = {r['resident_bytes_per_unit']} | {r['disk_bytes_per_unit']} |")
     (args.out / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from index.builds import IndexUnavailableError
+from index.sentence_vectors import SentenceVectors
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk
 from rag.lexical import LexicalIndex
@@ -51,6 +52,8 @@ class IndexManifest(BaseModel):
     chunks: int
     sentences: int
     dense_index: str
+    dense_params: dict[str, int | float] = {}  # index.dense.dense_index_params; empty in older builds
+    sentence_vectors: str = "float32"  # storage of sentence_vectors.npy: "int8" (+ scales) since issue 12
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,11 @@ class LoadedIndex:
     documents: dict[str, DocumentMeta]
     units: dict[str, Unit]
     chunks: list[Chunk]
-    vectors: np.ndarray
+    vectors: np.ndarray  # memory-mapped: rows are read when a filtered search scores them
     dense: object  # faiss.Index
     lexical: LexicalIndex
     sentences: list[Chunk]  # sentence spans of retrievable units, same shape as chunks
-    sentence_vectors: np.ndarray
+    sentence_vectors: SentenceVectors  # memory-mapped; indexing returns float32 rows
     sentence_rows: dict[str, range]  # unit id -> rows of its sentences
     paragraphs: dict[str, dict[int, Unit]]  # doc -> paragraph number -> paragraph (first of duplicates), in order
     sub_units: dict[str, tuple[Unit, ...]]  # paragraph id -> its sub-units, in order

@@ -20,6 +20,7 @@ from index.builds import (
 )
 from index.dense import load_dense_index
 from index.layout import FORMAT_VERSION, IndexManifest, IndexMismatchError, LoadedIndex, read_spans, unit_from_record
+from index.sentence_vectors import SCALES_FILE, VECTORS_FILE, SentenceVectors
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk, ChunkingParams
 from rag.lexical import ANALYZER_VERSION, LexicalIndex
@@ -115,9 +116,11 @@ def load_index(
             raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} entries, the manifest says {expected}; {rebuild}")
     chunks: list[Chunk] = read("chunks.jsonl", lambda p: read_spans(p, units))  # type: ignore[assignment]
     sentences: list[Chunk] = read("sentences.jsonl", lambda p: read_spans(p, units))  # type: ignore[assignment]
-    sentence_vectors: np.ndarray = read("sentence_vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
-    vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, allow_pickle=False))  # type: ignore[assignment]
-    dense = read("dense.faiss", load_dense_index)
+    codes: np.ndarray = read(VECTORS_FILE, lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
+    scales = read(SCALES_FILE, lambda p: np.load(p, allow_pickle=False)) if manifest.sentence_vectors != "float32" else None
+    sentence_vectors: SentenceVectors = read(VECTORS_FILE, lambda p: SentenceVectors(codes, scales))  # type: ignore[arg-type,assignment]
+    vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
+    dense = read("dense.faiss", lambda p: load_dense_index(p, manifest.dense_params))
     lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
     expected = (
         ("chunks.jsonl", len(chunks), manifest.chunks),

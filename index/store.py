@@ -13,10 +13,11 @@ this module only writes and reads files. Pointers, locking, pruning and rollback
         documents.json      catalogue metadata and parse notes of each indexed document
         units.jsonl         every unit (headings included, for section display)
         chunks.jsonl        chunk id, unit id, offsets, content hash; row i = FAISS row i
-        vectors.npy         float32 [chunks, dim], L2-normalised
-        dense.faiss         FAISS index over vectors.npy
+        vectors.npy         float32 [chunks, dim], L2-normalised (memory-mapped on load)
+        dense.faiss         FAISS index over vectors.npy (type by size: index.dense)
         sentences.jsonl     unit id and offsets of each sentence (evidence for answers)
-        sentence_vectors.npy float32 [sentences, dim]
+        sentence_vectors.npy int8 [sentences, dim] (float32 before the manifest's ``sentence_vectors``)
+        sentence_scales.npy float32 [sentences]: code × scale = vector (index.sentence_vectors)
         lexical/            bm25s files
 
 A build is written into a fresh ``builds/`` folder and only then made live by replacing the
@@ -54,7 +55,7 @@ from index.builds import (
     rollback,
     write_failure,
 )
-from index.dense import DEFAULT_EXACT_MAX, build_dense_index, dense_index_kind, save_dense_index
+from index.dense import DEFAULT_EXACT_MAX, build_dense, dense_index_kind, save_dense_index
 from index.layout import (
     FORMAT_VERSION,
     IndexManifest,
@@ -65,6 +66,7 @@ from index.layout import (
     write_spans,
 )
 from index.load import load_index
+from index.sentence_vectors import CODEC, SentenceVectors, save_sentence_vectors
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk, ChunkingParams
 from rag.lexical import ANALYZER_VERSION, LexicalIndex
@@ -119,11 +121,12 @@ def stored_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
         if manifest.model_id != model_id:
             return {}
         reuse: dict[str, np.ndarray] = {}
-        for table, array in (("chunks.jsonl", "vectors.npy"), ("sentences.jsonl", "sentence_vectors.npy")):
-            vectors = np.load(build / array)
+        stored = (("chunks.jsonl", np.load(build / "vectors.npy", mmap_mode="r")),
+                  ("sentences.jsonl", SentenceVectors.open(build, manifest.sentence_vectors)))
+        for table, vectors in stored:
             hashes = [json.loads(line)["hash"] for line in (build / table).open(encoding="utf-8")]
-            if len(hashes) == len(vectors):
-                reuse.update(zip(hashes, vectors, strict=True))
+            if len(hashes) == len(vectors):  # a chunk's exact vector wins over the same text's quantised sentence vector
+                reuse.update((h, vectors[row]) for row, h in enumerate(hashes) if h not in reuse)
     except (OSError, ValueError, KeyError):
         return {}  # an unreadable old build is simply not reused
     return reuse
@@ -178,7 +181,7 @@ def _write_new_build(
     previous = live_build_id(index_dir) if live_build(index_dir) is not None else None
     try:
         staging.mkdir()
-        dense = build_dense_index(vectors, exact_max=exact_max)
+        dense, dense_params = build_dense(vectors, exact_max=exact_max)
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
             package_version=_package_version(),
@@ -193,10 +196,12 @@ def _write_new_build(
             chunks=len(chunks),
             sentences=len(sentences),
             dense_index=dense_index_kind(dense),
+            dense_params=dense_params,
+            sentence_vectors=CODEC,
         )
         _write_build(staging, manifest, documents, metadata, units, chunks, vectors, dense)
         write_spans(staging / "sentences.jsonl", sentences)
-        np.save(staging / "sentence_vectors.npy", sentence_vectors)
+        save_sentence_vectors(staging, sentence_vectors)
         fsync_tree(staging)
         final = index_dir / BUILDS / build_id
         staging.rename(final)

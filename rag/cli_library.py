@@ -148,7 +148,8 @@ def list_documents(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "symbol", "language", "title", "session", "date", "units", title=f"{len(rows)} documents in {folder}")
+    documents = len({meta.document_key for meta, _, _ in rows})
+    table = Table("id", "symbol", "language", "title", "session", "date", "units", title=f"{documents} documents ({len(rows)} versions) in {folder}")
     for meta, units, _ in rows:
         table.add_row(
             meta.id, meta.symbol or "—", meta.language or "?", (meta.title or meta.title_en or "")[:40],

@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     )
     encoder_threads: int = Field(default=2, ge=1, le=64, description="intra-op threads of the encoder (the machine's cores)")
     query_cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="recent query vectors kept in memory (0: off)")
+    serve_batch_queries: bool = Field(
+        default=True,
+        description="rag serve: questions of concurrent requests are encoded in one pass (api/batching.py); a lone request is not delayed",
+    )
+    native_threads: int = Field(
+        default=1, ge=1, le=64,
+        description="threads of numpy's BLAS and FAISS's OpenMP in a process that answers queries: one query's products are "
+        "small, and waking (or spinning) a second thread costs more than it saves, by far under concurrent requests",
+    )
 
     host: str = Field(default="127.0.0.1", description="address the service listens on (rag serve --host); not loopback means an API key is required")
     api_key: str | None = Field(

@@ -65,7 +65,7 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -86,6 +86,7 @@ __all__ = [
 #: Bump when :func:`invert_cedict` changes its output; older caches are then rebuilt.
 INVERSION_VERSION = 1
 
+LOOKUP_CACHE = 50_000  # English words and phrases whose translations a lexicon remembers (a fixed dictionary: pure look-ups)
 GLOSSARY_WEIGHT = 1.0  # weight of a glossary translation
 DICT_WEIGHT_UNDER_GLOSSARY = 0.5  # dictionary translations of a key the glossary also has are scaled by this
 
@@ -265,6 +266,8 @@ class BilingualLexicon:
         self._lock = threading.Lock()
         self._map: dict[str, list[tuple[str, float]]] | None = None
         self._stems: dict[str, list[tuple[str, float]]] | None = None
+        self._phrase_words: dict[str, int] = {}
+        self._lookups: dict[str, tuple[tuple[str, float], ...]] = {}  # phrase -> translations, bounded by LOOKUP_CACHE
         self._stemmer = threading.local()
 
     # -- loading -------------------------------------------------------------
@@ -308,6 +311,12 @@ class BilingualLexicon:
                                 slot[t] = max(slot.get(t, 0.0), w)
                     self._stems = {k: sorted(v.items(), key=lambda i: (-i[1], i[0])) for k, v in stems.items()}
                     self.max_key_words = max(len(k.split()) for k in merged)
+                    phrase_words: dict[str, int] = {}  # first word of a phrase key -> most words of such a key
+                    for key in merged:
+                        words = key.split()
+                        if len(words) > 1 and len(words) > phrase_words.get(words[0], 0):
+                            phrase_words[words[0]] = len(words)
+                    self._phrase_words = phrase_words
                     self._map = merged
         return self._map
 
@@ -323,6 +332,16 @@ class BilingualLexicon:
         """Translations of an English word or phrase, best first: those of the exact key merged
         with those of the de-inflected last word ("adopted": "adopted" and "adopt"); for a
         single word with neither, those of its Snowball stem. ``[]`` if none."""
+        known = self._lookups.get(phrase)
+        if known is not None:
+            return list(known)
+        found = self._lookup(phrase)
+        if len(self._lookups) >= LOOKUP_CACHE:
+            self._lookups.clear()
+        self._lookups[phrase] = tuple(found)
+        return found
+
+    def _lookup(self, phrase: str) -> list[tuple[str, float]]:
         table = self._ensure()
         words = _norm_words(phrase)
         if not words:
@@ -351,6 +370,9 @@ class BilingualLexicon:
         concepts: list[Concept] = []
         i = 0
         longest = min(self.max_phrase, getattr(self, "max_key_words", self.max_phrase))
+        # a phrase can only match a key that starts with its first word and is no shorter: skip the
+        # look-ups that cannot (the result is the same; most positions start no phrase at all)
+        key_words = [_norm_words(t) for t in tokens]
         while i < len(tokens):
             token = tokens[i]
             if _DIGIT_RE.search(token):
@@ -358,7 +380,12 @@ class BilingualLexicon:
                 i += 1
                 continue
             matched = False
+            first = key_words[i][0] if key_words[i] else None
             for n in range(min(longest, len(tokens) - i), 1, -1):
+                if first is not None:
+                    count = sum(len(w) for w in key_words[i : i + n])
+                    if count >= 2 and count > self._phrase_words.get(first, 0):
+                        continue
                 words = [w.lower() for w in tokens[i : i + n]]
                 if any(_DIGIT_RE.search(w) for w in words) or words[0] in _STOP or words[-1] in _STOP:
                     continue
@@ -392,9 +419,9 @@ def shared_lexicon() -> BilingualLexicon:
 
 
 class _Scorer(Protocol):
-    def scores(self, query: str) -> np.ndarray: ...
+    def known_term_ids(self, term: str) -> Sequence[int] | None: ...
 
-    def coverage(self, query: str) -> float: ...
+    def scores_of_ids(self, ids: Sequence[int]) -> np.ndarray: ...
 
 
 def translated_scores(
@@ -422,10 +449,11 @@ def translated_scores(
         for target, weight in concept.translations:
             if kept >= max_translations:
                 break
-            if lexical.coverage(target) < 1.0:
+            ids = lexical.known_term_ids(target)  # None unless every token of it is in the index
+            if ids is None:
                 continue
             kept += 1
-            s = lexical.scores(target) * np.float32(weight)
+            s = lexical.scores_of_ids(ids) * np.float32(weight)
             if best is None:
                 best = s
             elif pooling == "max":

@@ -55,6 +55,7 @@ Design choices
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -69,7 +70,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-__all__ = ["ANALYZER_VERSION", "Analyzer", "LexicalIndex", "analyze"]
+__all__ = ["ANALYZER_VERSION", "Analyzer", "LexicalIndex", "TermSets", "analyze"]
 
 #: Bump when the analyser's output changes for the same settings; saved
 #: indexes built with another version are refused on load.
@@ -242,6 +243,23 @@ def analyze(text: str) -> list[str]:
     return _DEFAULT_ANALYZER(text)
 
 
+class TermSets:
+    """The analysed terms of texts that recur across requests (evidence paragraphs and sentences),
+    as sets, remembered in a bounded LRU on this object (thread-safe).
+
+    Answer verification asks whether a question's words occur in its evidence; the same few
+    hundred paragraphs come back as evidence again and again, and analysing one runs jieba
+    over it (about 1 ms). Questions are not meant to go through it.
+    """
+
+    def __init__(self, analyzer: Analyzer | None = None, size: int = 4096) -> None:
+        analyzer = analyzer or _DEFAULT_ANALYZER
+        self._terms = functools.lru_cache(maxsize=size)(lambda text: frozenset(analyzer(text)))
+
+    def __call__(self, text: str) -> frozenset[str]:
+        return self._terms(text)
+
+
 # --------------------------------------------------------------------------
 # index
 # --------------------------------------------------------------------------
@@ -268,10 +286,14 @@ class LexicalIndex:
     B = 0.75
     METHOD = "lucene"
 
+    #: Dictionary terms whose token ids are remembered (:meth:`known_term_ids`); cleared when full.
+    TERM_CACHE = 100_000
+
     def __init__(self, bm25: bm25s.BM25 | None, n_docs: int, analyzer: Analyzer | None = None):
         self._bm25 = bm25
         self._n = int(n_docs)
         self.analyzer = analyzer or _DEFAULT_ANALYZER
+        self._term_ids: dict[str, tuple[int, ...] | None] = {}
 
     # -- construction ------------------------------------------------------
 
@@ -295,33 +317,54 @@ class LexicalIndex:
 
     # -- querying ----------------------------------------------------------
 
-    def _query_ids(self, query: str) -> list[int]:
+    def _query_ids(self, query: str, tokens: Sequence[str] | None = None) -> list[int]:
         if self._bm25 is None:
             return []
         vocab = self._bm25.vocab_dict
-        return [vocab[t] for t in self.analyzer(query) if t in vocab]
+        return [vocab[t] for t in (self.analyzer(query) if tokens is None else tokens) if t in vocab]
 
-    def coverage(self, query: str) -> float:
+    def coverage(self, query: str, *, tokens: Sequence[str] | None = None) -> float:
         """Share of the query's analysed tokens that occur in the index (0 when it has none).
 
         Fusion uses it as lexical confidence: an English question over a Chinese corpus shares
         only numbers and symbols with it, and its BM25 ranking deserves little weight then.
+        ``tokens``: the query already analysed with :attr:`analyzer` (a request analyses its
+        question once and hands the tokens to every step).
         """
-        tokens = self.analyzer(query)
+        if tokens is None:
+            tokens = self.analyzer(query)
         if not tokens or self._bm25 is None:
             return 0.0
         vocab = self._bm25.vocab_dict
         return sum(1 for t in tokens if t in vocab) / len(tokens)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every document for ``query`` (float32, length ``len(self)``)."""
-        ids = self._query_ids(query)
-        if not ids:
-            return np.zeros(self._n, dtype=np.float32)
-        s = self._bm25.get_scores_from_ids(ids)
-        return np.asarray(s, dtype=np.float32)
+    def known_term_ids(self, term: str) -> tuple[int, ...] | None:
+        """Token ids of a dictionary term when every one of its tokens is in the index, else None.
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        Memoised on this index (bounded by :attr:`TERM_CACHE`): the same few thousand dictionary
+        and glossary translations recur across questions, and analysing each runs jieba.
+        """
+        ids = self._term_ids.get(term, False)
+        if ids is False:
+            tokens = self.analyzer(term)
+            vocab = self._bm25.vocab_dict if self._bm25 is not None else {}
+            ids = tuple(vocab[t] for t in tokens) if tokens and all(t in vocab for t in tokens) else None
+            if len(self._term_ids) >= self.TERM_CACHE:
+                self._term_ids.clear()
+            self._term_ids[term] = ids
+        return ids  # type: ignore[return-value]
+
+    def scores_of_ids(self, ids: Sequence[int]) -> np.ndarray:
+        """BM25 score of every document for already looked-up token ids (float32)."""
+        if not ids or self._bm25 is None:
+            return np.zeros(self._n, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(list(ids)), dtype=np.float32)
+
+    def scores(self, query: str, *, tokens: Sequence[str] | None = None) -> np.ndarray:
+        """BM25 score of every document for ``query`` (float32, length ``len(self)``)."""
+        return self.scores_of_ids(self._query_ids(query, tokens))
+
+    def search(self, query: str, k: int, *, tokens: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` rows for ``query``, best first (ties: lower row first).
 
         Returns ``(rows, scores)``: int64 row indices into the indexed texts and
@@ -329,7 +372,7 @@ class LexicalIndex:
         with a positive score; a query with no known term gives two empty arrays.
         """
         k = min(int(k), self._n)
-        s = self.scores(query)
+        s = self.scores(query, tokens=tokens)
         cand = np.flatnonzero(s > 0)
         if k <= 0 or cand.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
@@ -375,7 +418,7 @@ class LexicalIndex:
         analyzer = Analyzer(**cfg)
         bm25 = None
         if state["has_bm25"]:
-            bm25 = bm25s.BM25.load(directory, mmap=False)
+            bm25 = bm25s.BM25.load(directory, mmap=True)  # postings paged in by the terms queried (bench/scale.py)
             if bm25.scores["num_docs"] != state["n_docs"]:
                 raise ValueError(f"{directory}: bm25s files do not match {_STATE_FILE}")
         return cls(bm25, state["n_docs"], analyzer)

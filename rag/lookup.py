@@ -9,7 +9,7 @@ what the document has ("本文件只有第1至90段。"), flagged as such, never
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 
 import numpy as np
 
@@ -32,12 +32,14 @@ from rag.units import Unit
 __all__ = ["answer_reference", "document_titles", "named_documents"]
 
 
-def document_titles(index: LoadedIndex) -> list[str]:
-    """Titles (both languages) and symbols of the indexed documents, as a question may name them."""
-    names: list[str] = []
+def document_titles(index: LoadedIndex) -> Iterator[str]:
+    """Titles (both languages) and symbols of the indexed documents, as a question may name them.
+
+    Lazy: parse_reference reads them only for a question that names a paragraph, so an ordinary
+    question does not walk the whole library.
+    """
     for meta in index.documents.values():
-        names += [n for n in (meta.title, meta.title_en, meta.symbol) if n]
-    return names
+        yield from (n for n in (meta.title, meta.title_en, meta.symbol) if n)
 
 
 def named_documents(question: str, parsed: ParsedReference, index: LoadedIndex) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from rag.bilingual import with_versions
 from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
 from rag.language import Language, detect_language
+from rag.lexical import TermSets
 from rag.library import library_of
 from rag.lookup import answer_reference
 from rag.retriever import Hit, RetrievalMode, Retriever, SearchResult
@@ -48,6 +49,7 @@ class QuestionAnswerer:
         self.generator = generator
         # the trained refusal verifier (rag/data/verifier.json); None: the cosine thresholds of params
         self.verifier = load_verifier() if verifier == "shipped" else verifier
+        self._evidence_terms = TermSets()  # analysed evidence texts, remembered: they recur across questions
 
     def ask(self, question: str, *, k: int = 5, doc: str | None = None, where: SearchFilter | None = None) -> AskResult:
         """Answer one question from the top ``k`` hits (of the documents ``where`` allows).
@@ -87,7 +89,7 @@ class QuestionAnswerer:
         units = self.retriever.index.units
         parents = {c.unit.id: units[c.unit.parent].text for c in candidates[:1] if c.unit.parent in units}
         lexicon = self.retriever.lexicon if cross and language == "en" else None
-        return evidence_features(question, language, candidates, hits, parents, lexicon, cross)
+        return evidence_features(question, language, candidates, hits, parents, lexicon, cross, self._evidence_terms)
 
     def judge(self, question: str, language: Language, candidates: Sequence[QuotedSentence], hits: Sequence[Hit], cross: bool) -> tuple[bool, float | None]:
         assert self.verifier is not None

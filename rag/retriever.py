@@ -21,6 +21,7 @@ Candidates come from a :class:`index.backends.DenseIndex` and a :class:`index.ba
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
 MIN_CANDIDATES = 200
 ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
 KNOWN_TERMS_CACHE = 100_000  # memoised "is this translated term in the corpus" answers per retriever
+FULL_SENTENCE_PRODUCT = 0.25  # candidates' sentences above this share of all: one product with every sentence, no gather
 
 
 class RetrievalMode(StrEnum):
@@ -123,6 +125,10 @@ class Retriever:
         self.fusion = fusion or FusionParams()
         self._lexicon = lexicon
         self._known_terms: dict[str, bool] = {}
+        # the local store takes the question's tokens, so a request analyses it once (Milvus analyses its own)
+        self._analyse = self.lexical.analyse if isinstance(self.lexical, Bm25Lexical) else None
+        # unit id -> (first row, number of rows) of its sentence vectors, for one vectorised best-sentence pass
+        self._sentence_spans = {unit_id: (rows.start, len(rows)) for unit_id, rows in index.sentence_rows.items() if len(rows) > 0}
 
     def _known_term(self, term: str) -> bool:
         """Whether every token of a dictionary translation occurs in the corpus; memoised per
@@ -204,19 +210,19 @@ class Retriever:
             timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
             return SearchResult(query, language, mode, 0.0, (), timings, vector, 0.0)
         depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
+        tokens = self._analyse(query) if self._analyse is not None and mode is not RetrievalMode.DENSE else None
         dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
-        lexical = self._lexical_candidates(query, depth, allowed) if mode is not RetrievalMode.DENSE else {}
+        lexical = self._lexical_candidates(query, depth, allowed, tokens) if mode is not RetrievalMode.DENSE else {}
         translated: dict[str, float] = {}
         t_weight = 0.0
         if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
             translated, share = self._translated_candidates(query, depth, allowed)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
-        if mode is RetrievalMode.HYBRID:
-            weight = lexical_weight(self.lexical.coverage(query), self.fusion)
-        else:
-            weight = 1.0 if mode is RetrievalMode.LEXICAL else 0.0
+        needs_coverage = mode is RetrievalMode.HYBRID or (mode is RetrievalMode.LEXICAL and translated)
+        coverage = self._coverage(query, tokens) if needs_coverage else 0.0
+        weight = lexical_weight(coverage, self.fusion) if mode is RetrievalMode.HYBRID else float(mode is RetrievalMode.LEXICAL)
         if mode is RetrievalMode.LEXICAL and translated:
-            t_weight = 0.5 * (1.0 - self.lexical.coverage(query))  # lexical only: share the budget
+            t_weight = 0.5 * (1.0 - coverage)  # lexical only: share the budget
         weight = min(weight, 1.0 - t_weight)
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
         if mode is RetrievalMode.HYBRID and self.fusion.answer_type_bonus > 0 and expects_number(query):
@@ -234,6 +240,9 @@ class Retriever:
             pooled = self._with_sentences(pooled, query, weight)
         return pooled
 
+    def _coverage(self, query: str, tokens: list[str] | None) -> float:
+        return self.lexical.coverage(query) if tokens is None else self.lexical.coverage(query, tokens=tokens)  # type: ignore[call-arg]
+
     def _with_sentences(self, pooled: dict[str, float], query: np.ndarray, weight: float) -> dict[str, float]:
         """Multi-granularity dense score: ``(1 - λ) · best chunk + λ · best sentence`` of each unit.
 
@@ -242,26 +251,28 @@ class Retriever:
         the passage-level evidence combination of Callan (1994, "Passage-level evidence in
         document retrieval", SIGIR), here with the index's stored sentence embeddings.
         """
-        rows_of = self.index.sentence_rows
-        ranges = [rows_of.get(unit_id) for unit_id in pooled]
-        with_rows = [(unit_id, r) for unit_id, r in zip(pooled, ranges) if r is not None and len(r) > 0]
+        spans = self._sentence_spans
+        with_rows = [unit_id for unit_id in pooled if unit_id in spans]
         out = dict(pooled)
         if not with_rows:
             return out
-        # one gather and one matrix-vector product for all candidates, then a max per unit
-        starts = np.fromiter((r.start for _, r in with_rows), np.int64, len(with_rows))
-        sizes = np.fromiter((len(r) for _, r in with_rows), np.int64, len(with_rows))
-        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
-        best = np.maximum.reduceat(self.index.sentence_vectors[rows] @ query, offsets)
-        for (unit_id, _), sentence in zip(with_rows, best.tolist()):
+        # the candidates' sentence rows as one index array, then one max per unit (np.maximum.reduceat)
+        starts, sizes = np.array([spans[unit_id] for unit_id in with_rows], dtype=np.int64).T
+        offsets = np.cumsum(sizes) - sizes
+        total = int(offsets[-1] + sizes[-1])
+        rows = np.repeat(starts - offsets, sizes) + np.arange(total)
+        vectors = self.index.sentence_vectors
+        # most sentences are candidates: one product with all of them, no gather of their rows
+        scores = (vectors @ query)[rows] if total > FULL_SENTENCE_PRODUCT * len(vectors) else vectors[rows] @ query
+        best = np.maximum.reduceat(scores, offsets)
+        for unit_id, sentence in zip(with_rows, best.tolist()):
             out[unit_id] = (1 - weight) * pooled[unit_id] + weight * sentence
         return out
 
     def _answer_type_boost(self, fused: dict[str, float], query: np.ndarray) -> dict[str, float]:
         """Raise the top candidates whose best-matching sentence states a number (rag.answer_type)."""
         boosted = dict(fused)
-        for unit_id in sorted(fused, key=lambda u: -fused[u])[:ANSWER_TYPE_CANDIDATES]:
+        for unit_id in heapq.nlargest(ANSWER_TYPE_CANDIDATES, fused, key=fused.__getitem__):  # = sorted(...)[:n], ties in order
             rows = self.index.sentence_rows.get(unit_id)
             if rows:
                 best = rows.start + int(np.argmax(self.index.sentence_vectors[rows.start : rows.stop] @ query))
@@ -272,8 +283,10 @@ class Retriever:
                 boosted[unit_id] += self.fusion.answer_type_bonus
         return boosted
 
-    def _lexical_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> dict[str, float]:
-        return self._pool(self.lexical.search([query], depth, docs=allowed)[0], allowed)
+    def _lexical_candidates(self, query: str, depth: int, allowed: frozenset[str] | None, tokens: list[str] | None = None) -> dict[str, float]:
+        if tokens is None:
+            return self._pool(self.lexical.search([query], depth, docs=allowed)[0], allowed)
+        return self._pool(self.lexical.search([query], depth, docs=allowed, tokens=[tokens])[0], allowed)  # type: ignore[call-arg]
 
     def _translated_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
@@ -289,11 +302,14 @@ class Retriever:
         pooled: dict[str, float] = {}
         units = self.index.units
         for unit_id, score in zip(found.units, found.scores.tolist(), strict=True):
+            if unit_id in pooled:  # candidates come best first: a unit's first chunk is its best
+                if score > pooled[unit_id]:
+                    pooled[unit_id] = score
+                continue
             unit = units.get(unit_id)
             if unit is None or (allowed is not None and unit.doc not in allowed):
                 continue
-            if score > pooled.get(unit_id, -np.inf):
-                pooled[unit_id] = score
+            pooled[unit_id] = score
         return pooled
 
     def _group(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -72,10 +72,10 @@ def _content_terms(question: str) -> list[str]:
     return terms
 
 
-def _coverage(terms: Sequence[str], text: str) -> float:
+def _coverage(terms: Sequence[str], text: str, text_terms: Callable[[str], Collection[str]] | None = None) -> float:
     if not terms:
         return 1.0
-    stems = set(analyze(text))
+    stems = set(analyze(text)) if text_terms is None else text_terms(text)
     return sum(1 for t in terms if t in stems or (not t.isascii() and t in text)) / len(terms)
 
 
@@ -121,11 +121,14 @@ def evidence_features(
     parent_text: dict[str, str],
     lexicon: BilingualLexicon | None,
     cross: bool,
+    text_terms: Callable[[str], Collection[str]] | None = None,
 ) -> list[float]:
     """The :data:`FEATURES` of the best candidate sentence (``candidates`` sorted best first).
 
     ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units. ``lexicon``:
     the English→Chinese dictionary, used when an English question meets Chinese evidence.
+    ``text_terms``: the analysed terms of an evidence text (default: analysed on each call;
+    the answerer passes a :class:`rag.lexical.TermSets`, which remembers recurring paragraphs).
     """
     kind = answer_type(question)
     if not candidates:
@@ -149,8 +152,8 @@ def evidence_features(
         unit_cov = _translated_coverage(concepts, unit_text)
     else:
         terms = _content_terms(question)
-        sentence_cov = _coverage(terms, best.text)
-        unit_cov = _coverage(terms, unit_text)
+        sentence_cov = _coverage(terms, best.text, text_terms)
+        unit_cov = _coverage(terms, unit_text, text_terms)
     type_match = 1.0 if kind is None else float(has_answer_of_type(kind, best.text, question))
     measure = asked_measure(question)
     counted: list[str] = []

@@ -75,3 +75,30 @@ def parallel_answerer(parallel_settings: Settings, parallel_questions):
 
     build_from_documents(parallel_settings, load_seed_corpus(parallel_settings), index_dir=parallel_settings.resolved_index_dir)
     return QuestionAnswerer(open_retriever(parallel_settings), parallel_settings.answer_params)
+
+
+@pytest.fixture(scope="session")
+def big_library(settings: Settings, retriever, seed_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(settings, description): a library of ≥ 200 documents in several formats (tests/big_library.py)
+    and its index, built once per session with the session's model. The seed's vectors are reused
+    (its index is the starting point), so only the new documents' few hundred texts are embedded.
+
+    Tests that change it (add, replace, remove) put it back as they found it.
+    """
+    import shutil
+
+    from rag.engine import build_from_documents, load_seed_corpus
+    from tests.big_library import BIG_LIBRARY_KEY, write_big_library
+
+    root = tmp_path_factory.mktemp("big-library")
+    described = write_big_library(root / "library", with_pdf=shutil.which("soffice") is not None)
+    shutil.copytree(seed_index_dir, root / "index")
+    big = settings.model_copy(update={
+        "seeds_dir": root / "library", "index_dir": root / "index", "api_key": BIG_LIBRARY_KEY,
+        "reload_check_s": 0, "rate_limit": "100000/minute",
+    })
+    corpus = load_seed_corpus(big)
+    assert not corpus.errors, corpus.errors
+    build_from_documents(big, corpus, index_dir=big.resolved_index_dir, embedder=retriever.encoder)
+    return big, described
+

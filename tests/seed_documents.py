@@ -105,7 +105,8 @@ def write_seed_docx(path: Path) -> Path:
 
 
 def write_un_docx(
-    parsed: ParsedDocument, path: Path, *, space_after: float = 8, recycle: str = "请回收", first_page: list[str] | None = None
+    parsed: ParsedDocument, path: Path, *, space_after: float = 8, recycle: str = "请回收", first_page: list[str] | None = None,
+    symbol: str = TEST_SYMBOL,
 ) -> Path:
     """A parsed UN document as a .docx: Word numbering, a symbol header and UN footers.
 
@@ -134,7 +135,7 @@ def write_un_docx(
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.top_margin = section.bottom_margin = Cm(2.5)
     section.left_margin = section.right_margin = Cm(2.5)
-    section.header.paragraphs[0].text = TEST_SYMBOL
+    section.header.paragraphs[0].text = symbol
     section.header.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if first_page:
         section.different_first_page_header_footer = True

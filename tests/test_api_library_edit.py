@@ -129,6 +129,7 @@ def test_bad_uploads_are_refused_with_a_sentence_and_change_nothing(library, nam
     response = _upload(client, name, content)
     assert response.status_code == status, response.text
     assert says in response.json()["detail"]
+    assert "rag-upload" not in response.json()["detail"] and "/tmp" not in response.json()["detail"]  # the name sent, not the server's temporary path
     assert _listing(folder) == before and client.get("/health").json() == build
 
 
@@ -140,5 +141,7 @@ def test_wrong_form_of_request_is_a_4xx_sentence(library) -> None:
     assert no_file.status_code == 422 and "file" in no_file.json()["detail"]
     bad_lang = _upload(client, "whales.txt", WHALES.encode(), lang="xx")
     assert bad_lang.status_code == 422 and "lang" in bad_lang.json()["detail"]
+    for reading in (f"/documents/{SEED}/paragraphs", f"/documents/{SEED}/paragraphs/3"):  # not a document key
+        assert client.delete(reading, headers=AUTH).status_code == 405
     last = client.delete(f"/documents/{SEED}", headers=AUTH)
     assert last.status_code == 400 and "last document" in last.json()["detail"]

@@ -37,16 +37,6 @@ def test_flat_index_equals_numpy_brute_force(n: int, dim: int, k: int) -> None:
     np.testing.assert_array_equal(np.sort(rows, axis=1), np.sort(expected_rows, axis=1))
 
 
-def test_hnsw_beyond_threshold_keeps_recall() -> None:
-    vectors, queries = _unit_vectors(5000, 64), _unit_vectors(200, 64)
-    index = build_dense_index(vectors, exact_max=1000)
-    assert dense_index_kind(index) == "hnsw"
-    _, rows = index.search(queries, 10)
-    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(rows, exact, strict=True)])
-    assert recall >= 0.95, f"HNSW recall@10 against exact search is {recall:.3f}"
-
-
 class _FakeEmbedder:
     """Deterministic vectors from text hashes: index mechanics without the model."""
 

@@ -150,7 +150,7 @@ def test_cli_list_add_replace_remove_rebuild_incrementally(library_settings: Set
     monkeypatch.delenv("RAG_MODEL", raising=False)
     runner = CliRunner()
     listed = runner.invoke(app, ["list"])
-    assert listed.exit_code == 0 and "xquad-01.en" in listed.stdout and "4 documents" in listed.stdout
+    assert listed.exit_code == 0 and "xquad-01.en" in listed.stdout and "2 documents (4 versions)" in listed.stdout
     incoming = tmp_path / "A-70-1.en.txt"
     shutil.copyfile(library_settings.seeds_dir / "xquad-01.en.txt", incoming)
     refused = runner.invoke(app, ["add", str(incoming), "--symbol", "A/70/1", "--id", "xquad-01.en", "--no-build"])

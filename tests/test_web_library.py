@@ -6,6 +6,7 @@ Playwright, as in tests/test_web.py (whose browser fixtures and helpers this reu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,3 +103,207 @@ def test_filter_bar_restricts_the_answer_and_the_panel_quotes_both_versions(page
     page.locator("#filter-since").fill("2030-01-01")
     ask(page, "How many career sacks did Jared Allen have?")
     expect(result).to_have_attribute("data-state", "refused")
+
+
+# ---------------------------------------------------------------- a library of over 200 documents, served off loopback
+
+SUPER_BOWL = "Which NFL team won Super Bowl 50 for the 2015 season?"
+KRILL = (
+    "1. The Commission notes that the catch of Antarctic krill in statistical area 48 reached 450,000 tonnes.\n\n"
+    "2. The Commission asks members to report krill bycatch of larval fish by haul.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def public_server(big_library: Any, answerer: Any) -> Iterator[tuple[str, Any]]:
+    """The ≥ 200-document library (conftest ``big_library``) served as off loopback: every data
+    request needs the API key, which the page must get from the user and send itself."""
+    from api.app import create_app
+    from tests.big_library import answerer_over
+
+    big, described = big_library
+    served = big.model_copy(update={"host": "0.0.0.0"})  # the exposure decision; the socket stays on 127.0.0.1
+    with serve(create_app(served, answerer=answerer_over(big, answerer))) as url:
+        yield url, described
+
+
+@pytest.fixture()
+def public_page(browser: Any, public_server: tuple[str, Any]) -> Iterator[Any]:  # noqa: F811 - browser is the imported fixture
+    context, tab, problems = _open_page(browser, public_server[0])
+    yield tab
+    context.close()
+    assert not problems["external"], f"the page tried to reach the network: {problems['external']}"
+    assert not problems["page_errors"], f"JavaScript errors: {problems['page_errors']}"
+    assert not problems["console"], f"console errors: {problems['console']}"
+
+
+def enter_key(page: Any, key: str) -> None:
+    page.locator("#key-box").evaluate("box => { box.open = true; }")
+    page.locator("#key-input").fill(key)
+    page.locator("#key-form button[type=submit]").click()
+
+
+def open_library(page: Any, base: str) -> None:
+    from tests.big_library import BIG_LIBRARY_KEY
+
+    page.goto(base + "/")
+    page.get_by_role("button", name="English").click()
+    enter_key(page, BIG_LIBRARY_KEY)
+    page.get_by_role("link", name="Library").click()
+    _expect()(page.locator("#library-table tbody tr").first).to_be_visible()
+
+
+def test_off_loopback_the_page_asks_for_the_key_and_sends_it_with_every_request(public_page: Any, public_server: tuple[str, Any]) -> None:
+    from tests.big_library import BIG_LIBRARY_KEY
+
+    expect = _expect()
+    base, _ = public_server
+    page = public_page
+    page.goto(base + "/")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#key-box")).to_have_attribute("open", "")  # the page's first request was refused: the box opened
+    page.locator("#key-box summary").click()  # closed again by the user
+    ask(page, SUPER_BOWL)
+    error = page.locator("#ask-error")
+    expect(error).to_contain_text("needs its API key")
+    expect(error).to_contain_text("missing or wrong API key")  # the server's own reason, one line
+    expect(page.locator("#key-box")).to_have_attribute("open", "")
+    enter_key(page, "not-the-key-0000")
+    ask(page, SUPER_BOWL)
+    expect(error).to_contain_text("missing or wrong API key")
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url[len(base):], r.headers.get("authorization"))))
+    enter_key(page, BIG_LIBRARY_KEY)
+    expect(page.locator("#key-status")).to_contain_text("Saved")
+    expect(page.locator("#key-set")).to_be_visible()
+    ask(page, SUPER_BOWL)
+    expect(page.locator("#result")).to_have_attribute("data-state", re.compile("answered|refused"))
+    page.get_by_role("link", name="Library").click()
+    expect(page.locator("#library-table tbody tr").first).to_be_visible()
+    page.locator('#library-table tr[data-document="A/70/100"] .version-chip', has_text="English").click()
+    expect(page.locator("#reader-text")).to_contain_text("The Panthers defense gave up just 308 points")
+    api_calls = [(path, auth) for path, auth in sent if not path.startswith("/static/") and path not in ("/", "")]
+    assert {p.split("?")[0].split("/")[1] for p, _ in api_calls} >= {"ask", "library", "documents"}
+    assert all(auth == f"Bearer {BIG_LIBRARY_KEY}" for _, auth in api_calls), api_calls
+    stored = page.evaluate("() => [sessionStorage.getItem('un-rag.api-key'), JSON.stringify(localStorage)]")
+    assert stored[0] == BIG_LIBRARY_KEY and BIG_LIBRARY_KEY not in stored[1]  # this tab only
+    page.locator("#key-box").evaluate("box => { box.open = true; }")
+    page.locator("#key-forget").click()
+    expect(page.locator("#key-set")).to_be_hidden()
+    assert page.evaluate("() => sessionStorage.getItem('un-rag.api-key')") is None
+
+
+def test_library_view_lists_over_200_documents_and_the_filter_bar_narrows_answers(public_page: Any, public_server: tuple[str, Any]) -> None:
+    expect = _expect()
+    base, described = public_server
+    page = public_page
+    open_library(page, base)
+    rows = page.locator("#library-table tbody tr")
+    expect(rows).to_have_count(described.documents)
+    assert described.documents >= 200
+    expect(page.locator("#library-count")).to_have_text(f"{described.documents} documents, {described.versions} language versions")
+    bowl = page.locator('#library-table tr[data-document="A/70/100"]')
+    expect(bowl.locator(".version-chip")).to_have_text(["中文", "English"])
+    expect(bowl.locator(".library-units")).to_have_text("1 / 1 · 1 / 1")
+    expect(bowl).to_contain_text("Super Bowl 50")
+    expect(bowl).to_contain_text("2015-01-05")
+    expect(bowl).to_contain_text("General Assembly")
+    seed = page.locator('#library-table tr[data-document="000_75fc5355e1129b16"]')
+    expect(seed.locator(".library-units")).to_contain_text("90 / ")
+    expect(seed).to_contain_text("(no symbol)")
+    # the find box narrows the list to what matches every word
+    page.locator("#library-find").fill("Security Council 71")
+    expect(page.locator("#library-count")).to_contain_text("Showing")
+    assert 0 < rows.count() < described.documents
+    for text in rows.all_inner_texts():
+        assert "Security Council" in text and "71" in text
+    page.locator("#library-find").fill("")
+    expect(rows).to_have_count(described.documents)
+    # the filter bar offers what the library holds
+    assert page.locator("#filter-symbols option").count() == sum(1 for _ in described.xquad) + len(described.formats)
+    assert page.locator("#filter-lang option").evaluate_all("os => os.map(o => o.value)") == ["", "zh", "en"]
+    assert "Security Council" in page.locator("#filter-bodies option").evaluate_all("os => os.map(o => o.value)")
+    # and narrows the answer: one symbol, one language
+    page.get_by_role("link", name="Ask", exact=True).click()
+    page.locator("#filter-summary").click()
+    page.locator("#filter-symbol").fill("A/70/100")
+    page.locator("#filter-lang").select_option("en")
+    expect(page.locator("#filter-summary")).to_have_text("Filters (2)")
+    with page.expect_response(lambda r: r.url.endswith("/ask")) as answered:
+        ask(page, SUPER_BOWL)
+    body = answered.value.json()
+    assert {c["doc"] for c in body["citations"] + body["see_also"]} == {"xquad-00.en"}
+    assert answered.value.request.post_data_json["symbol"] == "A/70/100"
+    page.locator("#filter-clear").click()
+    page.locator("#filter-session").fill("71")
+    with page.expect_response(lambda r: r.url.endswith("/ask")) as elsewhere:
+        ask(page, SUPER_BOWL)
+    assert "xquad-00.en" not in {c["doc"] for c in elsewhere.value.json()["citations"] + elsewhere.value.json()["see_also"]}
+
+
+def test_upload_a_file_then_find_it_listed_and_answered_then_remove_it(
+    public_page: Any, public_server: tuple[str, Any], big_library: Any, tmp_path: Any
+) -> None:
+    from rag.parser import parse_document
+    from tests.seed_documents import write_un_docx
+
+    expect = _expect()
+    base, described = public_server
+    big, _ = big_library
+    files_before = sorted(p.name for p in big.seeds_dir.iterdir())
+    page = public_page
+    open_library(page, base)
+    rows = page.locator("#library-table tbody tr")
+    # a file that is not what it says: the server's one-line reason, and nothing changes
+    page.locator("#add-file").set_input_files({"name": "broken.docx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 not a Word file"})
+    page.locator("#add-button").click()
+    failure = page.locator("#library-edit-error")
+    expect(failure).to_be_visible()
+    expect(failure).to_have_text(re.compile(r"^broken\.docx: not a readable Word"))
+    assert "Traceback" not in failure.inner_text() and "\n" not in failure.inner_text().strip()
+    # a real Word file, with its symbol and language given in the form
+    docx = write_un_docx(parse_document("krill", KRILL, path="krill.txt", encoding="utf-8"), tmp_path / "krill.docx",
+                         recycle="Please recycle", symbol="CCAMLR/35/1")
+    page.locator("#add-file").set_input_files(str(docx))
+    page.locator("#add-symbol").fill("CCAMLR/35/1")
+    page.locator("#add-lang").select_option("en")
+    page.locator("#add-button").click()
+    status = page.locator("#library-edit-status")
+    expect(status).to_contain_text("Added krill.docx (krill, English)", timeout=120_000)
+    expect(failure).to_be_hidden()
+    expect(rows).to_have_count(described.documents + 1)
+    added = page.locator('#library-table tr[data-document="CCAMLR/35/1"]')
+    expect(added.locator(".library-units")).to_have_text("2 / 2")
+    assert "CCAMLR/35/1" in page.locator("#filter-symbols option").evaluate_all("os => os.map(o => o.value)")
+    # answerable at once
+    page.get_by_role("link", name="Ask", exact=True).click()
+    with page.expect_response(lambda r: r.url.endswith("/ask")) as answered:
+        ask(page, "How much Antarctic krill was caught in statistical area 48?")
+    body = answered.value.json()
+    assert not body["refused"] and body["citations"][0]["doc"] == "krill" and "450,000" in body["answer"]
+    expect(page.locator("#result .answer-text")).to_contain_text("450,000")
+    # removed from its row, after a confirmation in the row itself
+    page.get_by_role("link", name="Library").click()
+    added.get_by_role("button", name="Remove CCAMLR/35/1").click()
+    expect(added.locator(".library-confirm")).to_contain_text("Remove CCAMLR/35/1?")
+    added.get_by_role("button", name="Yes, remove").click()
+    expect(status).to_contain_text("Removed CCAMLR/35/1 (krill)", timeout=120_000)
+    expect(rows).to_have_count(described.documents)
+    expect(added).to_have_count(0)
+    assert "CCAMLR/35/1" not in page.locator("#filter-symbols option").evaluate_all("os => os.map(o => o.value)")
+    assert sorted(p.name for p in big.seeds_dir.iterdir()) == files_before
+
+
+def test_side_by_side_versions_in_the_large_library(public_page: Any, public_server: tuple[str, Any]) -> None:
+    expect = _expect()
+    base, _ = public_server
+    page = public_page
+    open_library(page, base)
+    page.goto(base + "/#doc/xquad-05.zh/para/1")
+    columns = page.locator("#reader-versions .version-column")
+    expect(columns).to_have_count(2)
+    expect(columns.nth(0)).to_have_attribute("lang", "zh-CN")
+    expect(columns.nth(1)).to_have_attribute("lang", "en")
+    page.locator("#reader-versions").get_by_role("button", name="English").click()
+    expect(columns.nth(0)).to_be_hidden()
+    expect(columns.nth(1)).to_be_visible()

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.errors import ApiError
 from api.library_edit import EditOutcome, LibraryEditor, LibraryRebuildError, UnsupportedBackendError
@@ -18,6 +19,21 @@ from api.schemas import ChangedVersionOut, ErrorOut, LanguageCode, LibraryChange
 from api.security import require_api_key
 from rag.library_files import AddOptions, LibraryConflictError, LibraryEditError, UnknownLibraryDocumentError
 
+
+class _DocumentKey(Convertor[str]):
+    """A version's id or a document's key, slashes allowed (a symbol: ``A/70/1``), but never a path
+    the reading routes own (``{doc}/paragraphs[/{para}]``): a DELETE there stays a 405."""
+
+    regex = r"(?!.*/paragraphs(?:/[^/]*)?$)[^/].*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("document_key", _DocumentKey())
 router = APIRouter(prefix="/documents", tags=["library"], dependencies=[Depends(require_api_key)])
 
 __all__ = ["router"]
@@ -76,11 +92,10 @@ async def add_document(
     return _out(outcome)
 
 
-@router.delete("/{doc}", response_model=LibraryChangeOut, responses={**_ERRORS, 404: {"model": ErrorOut}})
+@router.delete("/{doc:document_key}", response_model=LibraryChangeOut, responses={**_ERRORS, 404: {"model": ErrorOut}})
 def remove_document(doc: str, request: Request) -> LibraryChangeOut:
-    """Remove a version (by id) or every version (by key), rebuild and serve. Needs the API key.
-
-    A symbol holds slashes, which a path segment cannot; remove its versions by their ids."""
+    """Remove a version (by id) or every version (by key or symbol: ``DELETE /documents/A/70/1``),
+    rebuild and serve. Needs the API key."""
     try:
         return _out(_editor(request).remove(doc))
     except (LibraryEditError, LibraryRebuildError) as error:

@@ -14,156 +14,7 @@
 (() => {
   const STORAGE_KEY = "un-rag.ui-language";
 
-  const STRINGS = {
-    zh: {
-      "doc.title": "联合国文件问答",
-      skip: "跳到主要内容",
-      brand: "联合国文件问答",
-      tagline: "用中文或英文提问；每个答案都注明出自哪一段。",
-      "nav.label": "主导航",
-      "nav.ask": "提问",
-      "nav.documents": "文件",
-      "lang.label": "界面语言",
-      "ask.label": "向文件提问",
-      "ask.placeholder": "例如：多哈会议有多少名政府代表参加？",
-      "ask.button": "提问",
-      "ask.busy": "查找中",
-      "ask.hint": "按 Enter 提问，Shift+Enter 换行。中文或英文均可。",
-      "ask.examples": "示例：",
-      "ask.scope": "范围",
-      "ask.allDocs": "全部文件",
-      "ask.empty": "请先输入问题。",
-      "loading.answer": "正在文件中查找答案……",
-      "loading.paragraph": "正在载入段落……",
-      "loading.documents": "正在载入文件列表……",
-      "answer.heading": "答案",
-      "answer.sources": "引用来源",
-      "answer.sourcesHint": "点击出处，查看原段落并核对引文。",
-      "answer.timing": "用时 {ms} 毫秒",
-      "answer.question": "问题",
-      "announce.answered": "已找到答案，引用 {n} 处。",
-      "announce.refused": "文件中没有答案；列出了 {n} 个最接近的段落。",
-      "refusal.heading": "文件中没有答案",
-      "refusal.body": "已检索的文件中没有能回答此问题的段落。以下是最接近的段落，仅供参考：",
-      "refusal.closest": "最接近的段落",
-      "note.crossLingual": "引文为文件原文语言，未经翻译。",
-      "panel.close": "关闭",
-      "panel.closeHint": "关闭（Esc）",
-      "panel.section": "所属章节",
-      "panel.text": "段落原文",
-      "panel.noSection": "（无章节标题）",
-      "panel.evidence": "高亮部分即答案所引用的原文。",
-      "panel.noEvidence": "此段落未被答案引用，仅供参考。",
-      "copy.button": "复制引文及出处",
-      "copy.paragraph": "复制段落及出处",
-      "copy.sub": "复制",
-      "copy.subLabel": "复制{ref}及出处",
-      "copy.done": "已复制：",
-      "copy.failed": "无法访问剪贴板，请手动选择并复制文本。",
-      "open.inDocument": "在文件中阅读",
-      "reader.crumbs": "位置",
-      "reader.paragraph": "第{n}段",
-      "reader.previous": "上一段",
-      "reader.next": "下一段",
-      "reader.goto": "跳至段落",
-      "reader.go": "前往",
-      "reader.count": "共 {n} 段",
-      "reader.subUnits": "分项",
-      "reader.backToAnswer": "返回答案",
-      "reader.symbol": "文号",
-      "reader.symbolUnknown": "文本中未载明",
-      "reader.session": "届会",
-      "reader.sessionValue": "第{n}届会议",
-      "documents.session": "第{n}届会议",
-      "reader.agenda": "议程项目",
-      "reader.language": "语文",
-      "documents.heading": "文件",
-      "documents.paragraphs": "{n} 段",
-      "documents.read": "从第一段开始阅读",
-      "documents.empty": "索引中没有文件。",
-      "error.heading": "出错了",
-      "error.network": "无法连接到服务。请确认服务正在运行，然后重试。",
-      "error.http": "服务返回了错误（HTTP {status}）。",
-      "error.route": "无法识别此链接：{hash}",
-      "language.zh": "中文",
-      "language.en": "英文",
-      footer: "离线运行：答案只引用文件原文，不生成、不翻译。",
-    },
-    en: {
-      "doc.title": "UN Documents Q&A",
-      skip: "Skip to main content",
-      brand: "UN Documents Q&A",
-      tagline: "Ask in Chinese or English; every answer cites the paragraph it comes from.",
-      "nav.label": "Main navigation",
-      "nav.ask": "Ask",
-      "nav.documents": "Documents",
-      "lang.label": "Interface language",
-      "ask.label": "Ask the documents",
-      "ask.placeholder": "e.g. When does the second commitment period of the Kyoto Protocol end?",
-      "ask.button": "Ask",
-      "ask.busy": "Searching",
-      "ask.hint": "Press Enter to ask, Shift+Enter for a new line. Chinese or English.",
-      "ask.examples": "Examples:",
-      "ask.scope": "Search in",
-      "ask.allDocs": "All documents",
-      "ask.empty": "Type a question first.",
-      "loading.answer": "Searching the documents for an answer…",
-      "loading.paragraph": "Loading the paragraph…",
-      "loading.documents": "Loading the documents…",
-      "answer.heading": "Answer",
-      "answer.sources": "Sources",
-      "answer.sourcesHint": "Select a reference to read the paragraph and check the quotation.",
-      "answer.timing": "{ms} ms",
-      "answer.question": "Question",
-      "announce.answered": "Answer found, citing {n} paragraph(s).",
-      "announce.refused": "No answer in the documents; {n} closest paragraph(s) listed.",
-      "refusal.heading": "No answer in the documents",
-      "refusal.body": "No paragraph of the documents searched answers this question. The closest paragraphs are listed for reference:",
-      "refusal.closest": "Closest paragraphs",
-      "note.crossLingual": "Quoted in the document's own language, not translated.",
-      "panel.close": "Close",
-      "panel.closeHint": "Close (Esc)",
-      "panel.section": "Section",
-      "panel.text": "Paragraph text",
-      "panel.noSection": "(no section heading)",
-      "panel.evidence": "The highlighted text is what the answer quotes.",
-      "panel.noEvidence": "This paragraph is not quoted by the answer; shown for reference.",
-      "copy.button": "Copy with reference",
-      "copy.paragraph": "Copy paragraph with reference",
-      "copy.sub": "Copy",
-      "copy.subLabel": "Copy {ref} with its reference",
-      "copy.done": "Copied: ",
-      "copy.failed": "The clipboard is not available; select the text and copy it by hand.",
-      "open.inDocument": "Read in the document",
-      "reader.crumbs": "Breadcrumb",
-      "reader.paragraph": "Paragraph {n}",
-      "reader.previous": "Previous",
-      "reader.next": "Next",
-      "reader.goto": "Go to paragraph",
-      "reader.go": "Go",
-      "reader.count": "of {n}",
-      "reader.subUnits": "Sub-items",
-      "reader.backToAnswer": "Back to the answer",
-      "reader.symbol": "Symbol",
-      "reader.symbolUnknown": "not printed in the text",
-      "reader.session": "Session",
-      "reader.sessionValue": "{n}{ordinal}",
-      "documents.session": "{n}{ordinal} session",
-      "reader.agenda": "Agenda items",
-      "reader.language": "Language",
-      "documents.heading": "Documents",
-      "documents.paragraphs": "{n} paragraphs",
-      "documents.read": "Read from the first paragraph",
-      "documents.empty": "The index holds no documents.",
-      "error.heading": "Something went wrong",
-      "error.network": "Could not reach the service. Check that it is running, then try again.",
-      "error.http": "The service answered with an error (HTTP {status}).",
-      "error.route": "This link is not recognised: {hash}",
-      "language.zh": "Chinese",
-      "language.en": "English",
-      footer: "Works offline: answers only quote the documents; nothing is generated or translated.",
-    },
-  };
+  const STRINGS = window.UNPageStrings;
 
   // ---------------------------------------------------------------- state
 
@@ -266,8 +117,11 @@
   /** Fetch JSON from the API; failures become an ApiError whose message is a readable sentence. */
   async function api(path, options) {
     let response;
+    const init = { ...(options || {}) };
+    const headers = { Accept: "application/json", ...(init.headers || {}) };
+    init.headers = window.UNAuth ? window.UNAuth.headers(headers) : headers; // auth.js: the API key, when one is set
     try {
-      response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+      response = await fetch(path, init);
     } catch (_) {
       throw new ApiError(t("error.network"));
     }
@@ -278,6 +132,10 @@
       body = null;
     }
     if (!response.ok) {
+      if (response.status === 401 && window.UNAuth && window.UNLibrary) {
+        window.UNAuth.needed(); // open the key box
+        throw new ApiError(`${window.UNLibrary.t("key.needed")} (${describeError(body, response.status)})`);
+      }
       throw new ApiError(describeError(body, response.status));
     }
     if (body === null) throw new ApiError(t("error.http", { status: response.status }));
@@ -1019,15 +877,23 @@
     $("brand-link").addEventListener("click", () => setTimeout(() => question.focus(), 0));
 
     window.addEventListener("hashchange", route);
-    loadDocuments()
-      .then(() => {
-        renderScope();
-        if (state.result) renderResult();
-        if (state.panel) renderPanel();
-      })
-      .catch(() => {
-        /* the catalogue only adds titles; its failure shows where it is needed */
-      });
+    const refreshDocuments = () => {
+      state.documents = null;
+      loadDocuments()
+        .then(() => {
+          renderScope();
+          if (state.result) renderResult();
+          if (state.panel) renderPanel();
+          if (!$("view-documents").hidden) renderDocuments();
+        })
+        .catch(() => {
+          /* the catalogue only adds titles; its failure shows where it is needed */
+        });
+    };
+    // library-edit.js changed the library, or auth.js holds a new key: the catalogue again
+    document.addEventListener("unrag:library-changed", refreshDocuments);
+    document.addEventListener("unrag:key-changed", refreshDocuments);
+    refreshDocuments();
     route();
     if ($("view-ask").hidden === false && !location.hash) question.focus();
   }

@@ -2,74 +2,16 @@
  * versions side by side (中文 | English) with a language switch on every paragraph.
  *
  * Kept apart from app.js (answers, reader, routing): app.js calls the few hooks exported on
- * window.UNLibrary — filters(), showLibrary(), renderVersions(), renderCitationVersions().
- * Strings follow the interface language app.js sets on <html lang>.
+ * window.UNLibrary — filters(), showLibrary(), renderVersions(), renderCitationVersions();
+ * library-edit.js (adding and removing documents) uses request(), t() and el(). Requests carry
+ * the API key when auth.js holds one. Strings (library-strings.js) follow the interface
+ * language app.js sets on <html lang>.
  */
 (() => {
   "use strict";
 
-  const STRINGS = {
-    zh: {
-      "filters.summary": "筛选",
-      "filters.active": "筛选（{n}）",
-      "filters.lang": "语文本",
-      "filters.anyLang": "全部语文",
-      "filters.symbol": "文号",
-      "filters.session": "届会",
-      "filters.since": "起",
-      "filters.until": "止",
-      "filters.body": "机构",
-      "filters.clear": "清除",
-      "library.heading": "文库",
-      "library.loading": "正在载入文库……",
-      "library.empty": "文库中没有文件。",
-      "library.count": "{n} 份文件，{v} 个语文本",
-      "library.document": "文件",
-      "library.title": "标题",
-      "library.versions": "语文本",
-      "library.session": "届会",
-      "library.date": "日期",
-      "library.body": "机构",
-      "library.units": "段落 / 单元",
-      "library.noSymbol": "（无文号）",
-      "versions.heading": "各语文本",
-      "versions.both": "并排",
-      "versions.switch": "显示语文",
-      "versions.missing": "此语文本中没有这一段。",
-      "language.zh": "中文",
-      "language.en": "English",
-    },
-    en: {
-      "filters.summary": "Filters",
-      "filters.active": "Filters ({n})",
-      "filters.lang": "Version",
-      "filters.anyLang": "All languages",
-      "filters.symbol": "Symbol",
-      "filters.session": "Session",
-      "filters.since": "From",
-      "filters.until": "To",
-      "filters.body": "Body",
-      "filters.clear": "Clear",
-      "library.heading": "Library",
-      "library.loading": "Loading the library…",
-      "library.empty": "The library holds no documents.",
-      "library.count": "{n} documents, {v} language versions",
-      "library.document": "Document",
-      "library.title": "Title",
-      "library.versions": "Versions",
-      "library.session": "Session",
-      "library.date": "Date",
-      "library.body": "Body",
-      "library.units": "Paragraphs / units",
-      "library.noSymbol": "(no symbol)",
-      "versions.heading": "Language versions",
-      "versions.both": "Side by side",
-      "versions.switch": "Show language",
-      "versions.missing": "This version has no such paragraph.",
-      "language.zh": "中文",
-      "language.en": "English",
-    },
-  };
+  const STRINGS = window.UNLibraryStrings; // library-strings.js
+
 
   const LANGUAGE_ORDER = ["zh", "en", "fr", "es", "ru", "ar"];
 
@@ -157,21 +99,44 @@
 
   const state = { library: null, lastVersions: null, lastCitation: null, choice: {} };
 
-  async function getJSON(path) {
-    const response = await fetch(path, { headers: { Accept: "application/json" } });
+  /** The server's one-line reason; a 401 also opens the API key box (auth.js) and says so. */
+  function describeError(body, status) {
+    const detail = body && body.detail;
+    let text = "";
+    if (typeof detail === "string") text = detail.trim();
+    else if (Array.isArray(detail)) text = detail.map((d) => (d && typeof d.msg === "string" ? d.msg : "")).filter(Boolean).join("; ");
+    if (!text) text = `HTTP ${status}`;
+    if (status === 401 && window.UNAuth) {
+      window.UNAuth.needed();
+      return `${t("key.needed")} (${text})`;
+    }
+    return text;
+  }
+
+  /** Every request of the library side goes through here: the API key is added when one is set. */
+  async function request(path, options) {
+    const init = { ...(options || {}) };
+    init.headers = window.UNAuth ? window.UNAuth.headers({ Accept: "application/json", ...(init.headers || {}) }) : { Accept: "application/json", ...(init.headers || {}) };
+    const response = await fetch(path, init);
     const body = await response.json().catch(() => null);
-    if (!response.ok) throw new Error((body && body.detail) || `HTTP ${response.status}`);
+    if (!response.ok) throw new Error(describeError(body, response.status));
     return body;
+  }
+
+  async function loadLibrary() {
+    state.library = await request("/library");
+    renderLibrary();
+    renderFilterChoices();
+    return state.library;
   }
 
   async function showLibrary() {
     const status = document.getElementById("library-status");
     const error = document.getElementById("library-error");
     error.hidden = true;
-    status.textContent = t("library.loading");
+    if (!state.library) status.textContent = t("library.loading");
     try {
-      state.library = await getJSON("/library");
-      renderLibrary();
+      await loadLibrary();
     } catch (problem) {
       error.textContent = String(problem.message || problem);
       error.hidden = false;
@@ -180,33 +145,81 @@
     }
   }
 
+  /** The filter bar offers what the library holds: its languages, symbols, sessions and bodies. */
+  function renderFilterChoices() {
+    const docs = state.library || [];
+    const fill = (id, values) => {
+      const list = document.getElementById(id);
+      if (!list) return;
+      clear(list);
+      for (const value of values) list.append(el("option", { value }));
+    };
+    const unique = (values) => [...new Set(values.filter((v) => v !== null && v !== undefined && v !== ""))];
+    fill("filter-symbols", unique(docs.map((d) => d.symbol)).sort());
+    fill("filter-sessions", unique(docs.map((d) => d.session)).sort((a, b) => a - b).map(String));
+    fill("filter-bodies", unique(docs.map((d) => d.body)).sort());
+    const select = field("lang");
+    if (!select || !docs.length) return;
+    const current = select.value;
+    const languages = unique([...docs.flatMap((d) => d.languages || []), current]).sort((a, b) => byLanguage({ language: a }, { language: b }));
+    clear(select);
+    select.append(el("option", { value: "", "data-lib-i18n": "filters.anyLang" }, t("filters.anyLang")));
+    for (const code of languages) select.append(el("option", { value: code, lang: langAttr(code) }, languageName(code)));
+    select.value = current;
+  }
+
+  function documentTitle(doc) {
+    return uiLang() === "en" ? doc.title_en || doc.title : doc.title || doc.title_en;
+  }
+
+  function matchesFind(doc, query) {
+    if (!query) return true;
+    const haystack = [doc.document, doc.symbol, doc.title, doc.title_en, doc.body, doc.session, doc.date, ...doc.versions.map((v) => v.id)]
+      .filter(Boolean)
+      .join(" ")
+      .toLowerCase();
+    return query
+      .toLowerCase()
+      .split(/\s+/)
+      .every((word) => haystack.includes(word));
+  }
+
   function renderLibrary() {
     const table = document.getElementById("library-table");
     if (!table || !state.library) return;
     clear(table);
     const docs = state.library;
+    const find = document.getElementById("library-find");
+    const query = find ? find.value.trim() : "";
+    const shown = docs.filter((d) => matchesFind(d, query));
     const versions = docs.reduce((n, d) => n + d.versions.length, 0);
-    document.getElementById("library-count").textContent = docs.length ? t("library.count", { n: docs.length, v: versions }) : t("library.empty");
+    const count = docs.length ? t("library.count", { n: docs.length, v: versions }) : t("library.empty");
+    document.getElementById("library-count").textContent = query ? `${count} · ${t("library.shown", { shown: shown.length, n: docs.length })}` : count;
     if (!docs.length) return;
-    const head = el("tr", null, ...["document", "title", "versions", "session", "date", "body", "units"].map((k) => el("th", { scope: "col" }, t(`library.${k}`))));
+    const columns = ["document", "title", "versions", "session", "date", "body", "units", "actions"];
+    const head = el("tr", null, ...columns.map((k) => el("th", { scope: "col" }, t(`library.${k}`))));
     const body = el("tbody");
-    for (const doc of docs) {
+    for (const doc of shown) {
       const links = doc.versions.map((v) =>
         el("a", { className: "version-chip", href: `#doc/${encodeURIComponent(v.id)}/para/1`, lang: langAttr(v.language), "data-version": v.id, title: v.id }, languageName(v.language || "?")),
       );
       const counts = doc.versions.map((v) => `${v.paragraphs} / ${v.units}`).join(" · ");
-      const title = uiLang() === "en" ? doc.title_en || doc.title : doc.title || doc.title_en;
+      const title = documentTitle(doc);
+      const name = doc.symbol || doc.document;
       body.append(
         el(
           "tr",
           { "data-document": doc.document },
-          el("th", { scope: "row", className: "library-symbol" }, doc.symbol || doc.document, doc.symbol ? null : el("span", { className: "library-nosymbol" }, ` ${t("library.noSymbol")}`)),
+          el("th", { scope: "row", className: "library-symbol" }, name, doc.symbol ? null : el("span", { className: "library-nosymbol" }, ` ${t("library.noSymbol")}`)),
           el("td", { lang: /[\u3400-\u9fff]/.test(title || "") ? "zh-CN" : "en" }, title || ""),
           el("td", { className: "library-versions" }, ...links),
           el("td", null, doc.session || ""),
           el("td", null, doc.date || ""),
           el("td", null, doc.body || ""),
           el("td", { className: "library-units" }, counts),
+          // library-edit.js handles the click (event delegation on the table)
+          el("td", { className: "library-actions" },
+            el("button", { type: "button", className: "button button-small button-quiet library-remove", "data-document": doc.document, "aria-label": t("library.removeLabel", { doc: name }) }, t("library.remove"))),
         ),
       );
     }
@@ -320,9 +333,17 @@
         renderFilterSummary();
       });
     }
+    const find = document.getElementById("library-find");
+    if (find) find.addEventListener("input", renderLibrary);
+    // a changed library (library-edit.js) or a new key (auth.js): the list and the filter choices again
+    document.addEventListener("unrag:library-changed", showLibrary);
+    document.addEventListener("unrag:key-changed", () => loadLibrary().catch(() => {}));
+    loadLibrary().catch(() => {
+      /* the filter choices are a convenience; the library view shows the error when opened */
+    });
   }
 
-  window.UNLibrary = { filters, showLibrary, renderVersions, renderCitationVersions };
+  window.UNLibrary = { filters, showLibrary, renderVersions, renderCitationVersions, request, t, el, clear, languageName, library: () => state.library };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from index.backends import Candidates, TranslatedConcept
+from index.dense import FilteredSearch, filtered_search_parameters
 from rag.chunking import Chunk
 from rag.crosslingual import translated_scores
 from rag.lexical import LexicalIndex as Bm25Index
@@ -42,11 +43,12 @@ class _RowIds:
         self._allowed: dict[frozenset[str], np.ndarray] = {}
 
     def candidates(self, rows: np.ndarray, scores: np.ndarray) -> Candidates:
-        keep = [i for i, row in enumerate(rows.tolist()) if row >= 0]  # FAISS pads with -1
-        picked = [int(rows[i]) for i in keep]
+        keep = np.asarray(rows) >= 0  # FAISS pads with -1
+        picked = np.asarray(rows)[keep].tolist()
+        ids, units = self.ids, self.units
         return Candidates(
-            tuple(self.ids[r] for r in picked),
-            tuple(self.units[r] for r in picked),
+            tuple([ids[r] for r in picked]),
+            tuple([units[r] for r in picked]),
             np.asarray(scores, dtype=np.float32)[keep],
         )
 
@@ -75,27 +77,48 @@ class _RowIds:
 
 
 class FaissDense:
-    """A FAISS index over a build's chunk vectors (flat = exact, HNSW above ``exact_max``).
+    """A FAISS index over a build's chunk vectors (flat, or IVF-SQ8 above ``exact_max``: index.dense).
 
-    A filtered search scores the allowed rows exactly from ``vectors`` instead of asking FAISS
-    for a deeper list and dropping most of it.
+    A filtered search that allows few rows (up to ``exact_rows``) scores them exactly from
+    ``vectors`` (memory-mapped: only those rows are read) instead of asking FAISS for a deeper
+    list and dropping most of it; a broad filter is applied inside the approximate index by an
+    ID bitmap, so it costs what an unfiltered search does.
     """
 
-    def __init__(self, index: object, chunks: Sequence[Chunk], vectors: np.ndarray, unit_docs: Mapping[str, str]) -> None:
+    def __init__(
+        self, index: object, chunks: Sequence[Chunk], vectors: np.ndarray, unit_docs: Mapping[str, str], *, exact_rows: int = 20_000
+    ) -> None:
         self.index = index
         self.vectors = vectors
+        self.exact_rows = exact_rows
         self._rows = _RowIds(chunks, unit_docs)
+        self._selectors: dict[frozenset[str], FilteredSearch] = {}
 
     def count(self) -> int:
         return int(self.index.ntotal)  # type: ignore[attr-defined]
 
     def search(self, vectors: np.ndarray, k: int, *, docs: frozenset[str] | None = None) -> list[Candidates]:
         queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        params = None
         if docs is not None:
             rows = self._rows.allowed(docs)
-            return [self._rows.top_of(self.vectors[rows] @ q, rows, k) for q in queries]
-        scores, rows = self.index.search(queries, k)  # type: ignore[attr-defined]
+            if len(rows) <= self.exact_rows:
+                allowed = np.asarray(self.vectors[rows], dtype=np.float32)
+                return [self._rows.top_of(allowed @ q, rows, k) for q in queries]
+            params = self._selector(docs, rows).params
+        scores, rows = self.index.search(queries, k, params=params)  # type: ignore[attr-defined]
         return [self._rows.candidates(rows[i], scores[i]) for i in range(len(queries))]
+
+    def _selector(self, docs: frozenset[str], rows: np.ndarray) -> FilteredSearch:
+        params = self._selectors.get(docs)
+        if params is None:
+            allowed = np.zeros(self.count(), dtype=bool)
+            allowed[rows] = True
+            params = filtered_search_parameters(self.index, allowed)  # type: ignore[arg-type]
+            if len(self._selectors) >= _FILTER_CACHE:
+                self._selectors.pop(next(iter(self._selectors)))
+            self._selectors[docs] = params
+        return params
 
 
 class Bm25Lexical:
@@ -108,14 +131,26 @@ class Bm25Lexical:
     def count(self) -> int:
         return len(self.index)
 
-    def coverage(self, query: str) -> float:
-        return self.index.coverage(query)
+    def analyse(self, query: str) -> list[str]:
+        """The query's tokens with this index's analyser, to hand to :meth:`coverage` and
+        :meth:`search` so that one request analyses its question once."""
+        return self.index.analyzer(query)
 
-    def search(self, queries: Sequence[str], k: int, *, docs: frozenset[str] | None = None) -> list[Candidates]:
+    def coverage(self, query: str, *, tokens: Sequence[str] | None = None) -> float:
+        return self.index.coverage(query, tokens=tokens)
+
+    def search(
+        self, queries: Sequence[str], k: int, *, docs: frozenset[str] | None = None, tokens: Sequence[Sequence[str]] | None = None
+    ) -> list[Candidates]:
+        """``tokens``: the queries already analysed (:meth:`analyse`), one list per query."""
+        analysed = [None] * len(queries) if tokens is None else list(tokens)
         if docs is None:
-            return [self._rows.candidates(*self.index.search(q, k)) for q in queries]
+            return [self._rows.candidates(*self.index.search(q, k, tokens=t)) for q, t in zip(queries, analysed, strict=True)]
         rows = self._rows.allowed(docs)
-        return [self._rows.top_of(self.index.scores(q)[rows], rows, k, positive=True) for q in queries]
+        return [
+            self._rows.top_of(self.index.scores(q, tokens=t)[rows], rows, k, positive=True)
+            for q, t in zip(queries, analysed, strict=True)
+        ]
 
     def translated(
         self, concepts: Iterable[TranslatedConcept], *, max_translations: int, k: int, docs: frozenset[str] | None = None
