@@ -30,7 +30,7 @@ def test_each_distinct_text_is_embedded_once(tmp_path: Path) -> None:
     for chunk, vector in zip(index.chunks, index.vectors, strict=True):
         np.testing.assert_allclose(vector, oracle[chunk.passage], atol=1e-6)
     for row, sentence in enumerate(index.sentences):
-        assert float(index.sentence_vectors[[row]][0] @ oracle[sentence.passage]) > 0.999
+        assert float(index.sentence_vectors[[row]][0] @ oracle[sentence.passage]) > 0.99  # 8-dim fake vectors, int8 codes
 
 
 def test_a_rebuild_embeds_only_new_text(tmp_path: Path) -> None:
