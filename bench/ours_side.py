@@ -42,7 +42,10 @@ def main() -> None:
     from rag.engine import build_from_corpus_file, build_from_documents, load_seed_corpus, open_retriever
     from rag.qa import QuestionAnswerer
 
-    settings = Settings(query_cache_size=0, encoder_backend=task.get("backend", "onnx"), encoder_threads=task.get("threads", 2))
+    settings = Settings(
+        query_cache_size=0, encoder_backend=task.get("backend", "onnx"), encoder_threads=task.get("threads", 2),
+        build_encoder_backend=task.get("build_backend", "openvino"),
+    )
     index_dir = Path(task["index_dir"])
     if task.get("corpus"):
         report = build_from_corpus_file(settings, Path(task["corpus"]), index_dir=index_dir)

@@ -118,21 +118,42 @@ def build_index(
             return BuildReport(build, manifest, 0, manifest.chunks, True, time.perf_counter() - started)
 
     sentences = sentence_spans(units) if with_sentences else []
-    reuse = stored_vectors(index_dir, model_id)
-    texts = {c.content_hash: c.passage for c in (*chunks, *sentences) if c.content_hash not in reuse}
-    if texts:
-        embedder = load_embedder()
-        encoded = embedder.encode_passages(list(texts.values()), show_progress=show_progress)
-        reuse.update(zip(texts.keys(), encoded, strict=True))
-    dimension = len(next(iter(reuse.values())))
-    vectors = np.stack([reuse[c.content_hash] for c in chunks]).astype(np.float32)
-    sentence_vectors = (
-        np.stack([reuse[c.content_hash] for c in sentences]).astype(np.float32) if sentences else np.zeros((0, dimension), np.float32)
-    )
+    vectors, sentence_vectors, embedded = _embed(chunks, sentences, stored_vectors(index_dir, model_id), load_embedder, show_progress)
     final, manifest = write_build(
         index_dir, documents=documents, metadata=metadata, units=units, chunks=chunks, sentences=sentences,
         vectors=vectors, sentence_vectors=sentence_vectors, model_id=model_id, chunking=chunking,
         corpus_hash=hash_, exact_max=exact_max,
     )
-    reused = sum(1 for c in (*chunks, *sentences) if c.content_hash not in texts)
-    return BuildReport(final, manifest, len(texts), reused, False, time.perf_counter() - started)
+    reused = len(chunks) + len(sentences) - sum(1 for c in (*chunks, *sentences) if c.content_hash in embedded)
+    return BuildReport(final, manifest, len(embedded), reused, False, time.perf_counter() - started)
+
+
+def _embed(
+    chunks: Sequence[Chunk],
+    sentences: Sequence[Chunk],
+    stored: dict[str, np.ndarray],
+    load_embedder: Callable[[], EmbedderLike],
+    show_progress: bool,
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Chunk and sentence vectors: stored ones reused, each distinct new text embedded once (a
+    one-sentence chunk is also a sentence; a sentence repeated across documents is one text).
+
+    Returns the two matrices and the new texts' hashes with their rows in the embedded batch.
+    """
+    new: dict[str, int] = {}
+    texts: list[str] = []
+    for span in (*chunks, *sentences):
+        if span.content_hash not in stored and span.content_hash not in new:
+            new[span.content_hash] = len(texts)
+            texts.append(span.passage)
+    encoded = load_embedder().encode_passages(texts, show_progress=show_progress) if texts else None
+    dimension = encoded.shape[1] if encoded is not None else len(next(iter(stored.values())))
+
+    def matrix(spans: Sequence[Chunk]) -> np.ndarray:
+        out = np.empty((len(spans), dimension), np.float32)
+        for row, span in enumerate(spans):
+            found = new.get(span.content_hash)
+            out[row] = encoded[found] if found is not None else stored[span.content_hash]  # type: ignore[index]
+        return out
+
+    return matrix(chunks), matrix(sentences), new

@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ModelChoice",
+    "build_backend",
     "build_from_corpus_file",
     "build_from_documents",
     "choose_model",
     "corpus_from_beir",
     "limit_native_threads",
+    "load_build_embedder",
     "load_embedder_for",
     "load_seed_corpus",
     "make_lexicon",
@@ -62,16 +64,35 @@ def choose_model(settings: Settings) -> ModelChoice:
     return ModelChoice((settings.model or DEFAULT_MODEL) + suffix, location)
 
 
-def load_embedder_for(choice: ModelChoice, settings: Settings) -> Embedder:
+def load_embedder_for(choice: ModelChoice, settings: Settings, *, backend: str | None = None) -> Embedder:
     """Load the chosen model once (seconds); callers keep the result for the life of the process."""
     from rag.embedding import load_embedder
 
     return load_embedder(
         choice.location,
         settings.model_cache_dir,
-        backend=settings.encoder_backend,
+        backend=backend or settings.encoder_backend,
         threads=settings.encoder_threads,
         query_cache_size=settings.query_cache_size,
+    )
+
+
+def build_backend(settings: Settings, choice: ModelChoice) -> str:
+    """The encoder backend a build loads: OpenVINO when ``build_encoder_backend`` asks for it and
+    its vectors carry the same model id as the configured encoder's (float vectors), else that one."""
+    from rag.embedding import backend_model_suffix, effective_backend
+
+    configured = effective_backend(settings.encoder_backend, choice.location)
+    wanted = settings.build_encoder_backend == "openvino" and backend_model_suffix(configured) == ""
+    return "openvino" if wanted and effective_backend("openvino", choice.location) == "openvino" else configured
+
+
+def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:
+    """The model for embedding a whole corpus (see :func:`build_backend`); no query cache."""
+    from rag.embedding import load_embedder
+
+    return load_embedder(
+        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads, throughput=True
     )
 
 
@@ -92,7 +113,7 @@ def build_from_documents(
         documents=corpus.documents,
         metadata=corpus.metadata,
         model_id=choice.id,
-        load_embedder=(lambda: embedder) if embedder is not None else (lambda: load_embedder_for(choice, settings)),
+        load_embedder=(lambda: embedder) if embedder is not None else (lambda: load_build_embedder(choice, settings)),
         chunking=settings.chunking,
         show_progress=show_progress,
         force=force,

