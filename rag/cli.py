@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rag.config import Settings
+from rag.config import Settings, settings_problem
 
 if TYPE_CHECKING:
     from rag.filters import SearchFilter
@@ -26,6 +26,9 @@ class OutputFormat(StrEnum):
 @app.callback()
 def main() -> None:
     """Question answering with paragraph citations over UN documents."""
+    problem = settings_problem()  # every command reads the settings: one clear line, not a traceback
+    if problem:
+        raise _fail(problem)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

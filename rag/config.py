@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.chunking import ChunkingParams
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rag.answer import AnswerParams
     from rag.generation import GeneratorConfig
 
-__all__ = ["PROJECT_ROOT", "Settings"]
+__all__ = ["PROJECT_ROOT", "Settings", "settings_problem"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,3 +205,19 @@ class Settings(BaseSettings):
         if index_dir.resolve() == self.resolved_index_dir.resolve():
             return self.milvus_collection
         return f"{self.milvus_collection}_{hashlib.sha256(str(index_dir.resolve()).encode()).hexdigest()[:12]}"
+
+
+def settings_problem() -> str | None:
+    """Why the environment's settings are refused, one line naming each bad ``RAG_`` variable; None
+    when they load. Secrets (fields hidden from repr) are named but their values never shown."""
+    try:
+        Settings()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = "_".join(str(part) for part in item["loc"])
+            field = Settings.model_fields.get(name)
+            shown = "" if field is not None and not field.repr else f"={item.get('input')!r}"
+            problems.append(f"RAG_{name.upper()}{shown}: {item['msg']}")
+        return "bad setting (environment or .env): " + "; ".join(problems)
+    return None

@@ -89,3 +89,14 @@ def test_batch_search_and_ask_on_the_seed_index(monkeypatch: pytest.MonkeyPatch,
     duplicate.write_text('{"id": "a", "question": "x"}\n{"id": "a", "question": "y"}\n', encoding="utf-8")
     result = runner.invoke(app, ["search", "--batch", str(duplicate)])
     assert result.exit_code == 2 and "duplicate id 'a'" in result.output
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_ENCODER_BACKEND", "cuda")
+    monkeypatch.setenv("RAG_API_KEY", "s3cret")  # shorter than the 16 characters a key needs
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert message.startswith("error: bad setting") and "\n" not in message and "Traceback" not in message
+    assert "RAG_ENCODER_BACKEND='cuda'" in message and "RAG_API_KEY" in message
+    assert "s3cret" not in message  # a secret is named, never shown
