@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,22 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from compare import free_port, rss_mb  # bench/ is on the path when a bench script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _request(client: httpx.AsyncClient, rng: random.Random):
@@ -73,7 +62,7 @@ async def _load(url: str, seconds: float, concurrency: int, pid: int) -> dict:
 
     async def sampler() -> None:
         while time.monotonic() < deadline:
-            rss.append(round(_rss_mb(pid), 1))
+            rss.append(rss_mb(pid))
             await asyncio.sleep(1)
 
     await asyncio.gather(sampler(), *(worker(n) for n in range(concurrency)))
@@ -94,7 +83,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load_run.json")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="rag-load-"))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAG_HOME": str(home), "RAG_SEEDS_DIR": str(ROOT / "seeds"), "PYTHONPATH": str(ROOT)}
     env.pop("RAG_INDEX_DIR", None)
     server = subprocess.Popen(

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,20 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from compare import free_port, rss_mb  # bench/ is on the path when a bench script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def _hey(url: str, question: str, seconds: int, concurrency: int) -> dict:
@@ -66,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("hey") is None:
         sys.exit("error: hey is not installed (bash scripts/apt-install.sh hey)")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAG_QUERY_CACHE_SIZE": "0"}
     rag = Path(sys.executable).with_name("rag")
     server = subprocess.Popen([str(rag), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,10 +74,10 @@ def main() -> None:
             sys.exit("error: rag serve did not answer /health within 120 s")
         for question in QUESTIONS[:20]:  # warm-up: dictionaries, jieba, the first passes
             httpx.post(url, json={"question": question}, timeout=30)
-        rows = [{"run": 0, "rss_mb": round(_rss_mb(server.pid), 1)}]
+        rows = [{"run": 0, "rss_mb": rss_mb(server.pid)}]
         for run in range(1, args.runs + 1):
             figures = _hey(url, QUESTIONS[run * 7 % len(QUESTIONS)], args.seconds, args.concurrency)
-            rows.append({"run": run, **figures, "rss_mb": round(_rss_mb(server.pid), 1)})
+            rows.append({"run": run, **figures, "rss_mb": rss_mb(server.pid)})
             print(rows[-1], flush=True)
     finally:
         server.terminate()
