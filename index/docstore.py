@@ -65,26 +65,33 @@ def _unit(row: tuple) -> Unit:
                 spans=tuple(SourceSpan(*s) for s in spans), marker=tuple(marker) if marker else None, parent=parent, label=label, page=page)
 
 
-def write_store(path: Path, units: Iterable[Unit], chunks: Iterable[Chunk], sentences: Sequence[Chunk]) -> None:
+def write_store(path: Path, units: Iterable[Unit], chunks: Iterable[Chunk], sentences: Iterable[Chunk]) -> None:
     """Write a build's records to a new SQLite file at ``path`` (a build folder being staged).
 
     ``sentences`` must be grouped by unit (as rag.build makes them): each unit records the first
-    row and the count of its sentences.
+    row and the count of its sentences. Everything is streamed (one pass over each iterable).
     """
-    spans: dict[str, tuple[int, int]] = {}
-    for row, sentence in enumerate(sentences):
-        first = spans.get(sentence.unit_id)
-        spans[sentence.unit_id] = (first[0] if first else row, (first[1] if first else 0) + 1)
+    spans: dict[str, list[int]] = {}
+
+    def sentence_rows() -> Iterator[tuple]:
+        for row, s in enumerate(sentences):
+            span = spans.get(s.unit_id)
+            if span is None:
+                spans[s.unit_id] = [row, 1]
+            else:
+                span[1] += 1
+            yield s.id, s.unit_id, s.start, s.end, s.content_hash, s.context
+
     db = sqlite3.connect(path)
     try:
         db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
-        unit_rows = ((u.id, u.doc, u.kind.value, u.para, u.sub, u.label, u.parent, u.text, _unit_rest(u), *spans.get(u.id, (0, 0)))
-                     for u in units)
+        db.executemany("INSERT INTO sentences(id, unit, start, end, hash, context) VALUES (?, ?, ?, ?, ?, ?)", sentence_rows())
+        db.executemany("INSERT INTO chunks(id, unit, start, end, hash, context) VALUES (?, ?, ?, ?, ?, ?)",
+                       ((c.id, c.unit_id, c.start, c.end, c.content_hash, c.context) for c in chunks))
         db.executemany("INSERT INTO units(id, doc, kind, para, sub, label, parent, text, rest, sentence_start, sentence_count)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", unit_rows)
-        for table, items in (("chunks", chunks), ("sentences", sentences)):
-            db.executemany(f"INSERT INTO {table}(id, unit, start, end, hash, context) VALUES (?, ?, ?, ?, ?, ?)",
-                           ((c.id, c.unit_id, c.start, c.end, c.content_hash, c.context) for c in items))
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       ((u.id, u.doc, u.kind.value, u.para, u.sub, u.label, u.parent, u.text, _unit_rest(u), *spans.get(u.id, (0, 0)))
+                        for u in units))
         db.executescript(_INDEXES)
         db.commit()
     finally:
