@@ -366,16 +366,18 @@ def hybrid_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.
         w = params.sentence_weight
         return {u: (1 - w) * pooled[u] + w * b for u, b in zip(pooled, best.tolist(), strict=True)}
 
-    def fused(query_text: str, query: np.ndarray, dense: tuple[np.ndarray, np.ndarray], lex: tuple[np.ndarray, np.ndarray]) -> list[int]:
-        weight = lexical_weight(lexical.coverage(query_text), params)
+    def fused(query_text: str, query: np.ndarray, dense: tuple[np.ndarray, np.ndarray], lex: tuple[np.ndarray, np.ndarray],
+              tokens: list[str]) -> list[int]:
+        weight = lexical_weight(lexical.coverage(query_text, tokens=tokens), params)
         keep = dense[0] >= 0
         scores = fuse_scores(with_sentences(dense[0][keep], dense[1][keep], query),
                              dict(zip(lex[0].tolist(), lex[1].tolist(), strict=True)) if weight > 0 else {}, weight)
         return [row for row, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:10]]
 
     def product(i: int) -> list[int]:
+        tokens = lexical.analyzer(texts[i])  # analysed once per question, as rag.retriever does
         scores, rows = index.search(queries[i : i + 1], DEPTH)
-        top = fused(texts[i], queries[i], (rows[0], scores[0]), lexical.search(texts[i], DEPTH))
+        top = fused(texts[i], queries[i], (rows[0], scores[0]), lexical.search(texts[i], DEPTH, tokens=tokens), tokens)
         store.unit.cache_clear()
         for row in top:
             store.unit(f"u{row}")
@@ -392,7 +394,9 @@ def hybrid_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.
             top = product(i)
             times[i].append((time.perf_counter() - t0) * 1000)
             if p == 0:
-                truth = fused(texts[i], queries[i], (exact_rows[i], exact_scores[i]), lexical.search(texts[i], DEPTH, exhaustive=True))
+                tokens = lexical.analyzer(texts[i])
+                truth = fused(texts[i], queries[i], (exact_rows[i], exact_scores[i]), lexical.search(texts[i], DEPTH, tokens=tokens, exhaustive=True),
+                              tokens)
                 recalls.append(len(set(top) & set(truth)) / max(1, len(truth)))
     latencies = [statistics.median(t) for t in times]
     return {"queries": len(texts), "real_questions": real.question_texts is not None, "search_p50_ms": _pct(latencies, 0.5),
