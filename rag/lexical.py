@@ -360,9 +360,11 @@ class LexicalIndex:
             return np.zeros(self._n, dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(list(ids)), dtype=np.float32)
 
-    def scores(self, query: str, *, tokens: Sequence[str] | None = None) -> np.ndarray:
-        """BM25 score of every document for ``query`` (float32, length ``len(self)``)."""
-        return self.scores_of_ids(self._query_ids(query, tokens))
+    def scores(self, query: str, *, tokens: Sequence[str] | None = None, exhaustive: bool = False) -> np.ndarray:
+        """BM25 score of every document for ``query`` (float32, length ``len(self)``), common
+        terms left out as in :meth:`search` unless ``exhaustive``."""
+        ids = self._query_ids(query, tokens)
+        return self.scores_of_ids(ids if exhaustive else self.pruned_ids(ids))
 
     def search(
         self, query: str, k: int, *, tokens: Sequence[str] | None = None, exhaustive: bool = False
@@ -376,10 +378,7 @@ class LexicalIndex:
         (:meth:`pruned_ids`); ``exhaustive`` keeps them (to measure against).
         """
         k = min(int(k), self._n)
-        ids = self._query_ids(query, tokens)
-        if not exhaustive:
-            ids = self.pruned_ids(ids)
-        s = self.scores_of_ids(ids)
+        s = self.scores(query, tokens=tokens, exhaustive=exhaustive)
         cand = np.flatnonzero(s > 0)
         if k <= 0 or cand.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
