@@ -399,8 +399,26 @@ def hybrid_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.
                               tokens)
                 recalls.append(len(set(top) & set(truth)) / max(1, len(truth)))
     latencies = [statistics.median(t) for t in times]
-    return {"queries": len(texts), "real_questions": real.question_texts is not None, "search_p50_ms": _pct(latencies, 0.5),
-            "search_p95_ms": _pct(latencies, 0.95), "recall_at_10": round(float(np.mean(recalls)), 4)}
+    figures = {"queries": len(texts), "real_questions": real.question_texts is not None, "search_p50_ms": _pct(latencies, 0.5),
+               "search_p95_ms": _pct(latencies, 0.95), "recall_at_10": round(float(np.mean(recalls)), 4),
+               "common_share": lexical.COMMON_SHARE}
+    product_share, by_share = lexical.COMMON_SHARE, {}
+    for share in args.common_shares:  # the same, leaving out other shares of common terms (recall and p50 only)
+        lexical.COMMON_SHARE = share
+        spent, found = [], []
+        for i in range(len(texts)):
+            t0 = time.perf_counter()
+            top = product(i)
+            spent.append((time.perf_counter() - t0) * 1000)
+            tokens = lexical.analyzer(texts[i])
+            truth = fused(texts[i], queries[i], (exact_rows[i], exact_scores[i]), lexical.search(texts[i], DEPTH, tokens=tokens, exhaustive=True),
+                          tokens)
+            found.append(len(set(top) & set(truth)) / max(1, len(truth)))
+        by_share[str(share)] = {"search_p50_ms": _pct(spent, 0.5), "recall_at_10": round(float(np.mean(found)), 4)}
+    lexical.COMMON_SHARE = product_share
+    if by_share:
+        figures["by_common_share"] = by_share
+    return figures
 
 
 def measure(part: str, real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator, state: dict) -> dict:
@@ -429,6 +447,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
     parser.add_argument("--note", default="", help="a line about the machine's load, written into scale.md")
+    parser.add_argument("--common-shares", type=float, nargs="*", default=[1.0, 0.2, 0.05],
+                        help="hybrid recall and p50 also with these shares of rows above which a query term is left out (1.0: none)")
     args = parser.parse_args()
     from rag.config import Settings
 
@@ -484,6 +504,13 @@ def write(args: argparse.Namespace, real: Real, rows: list[dict]) -> None:
             f" {lx['search_p50_ms']} / {lx['search_p95_ms']} | {st['fetch_10_p50_ms']} |"
             f" {d['resident_bytes_per_unit']} + {lx['resident_bytes_per_unit']} + {s['resident_bytes_per_unit']} + {st['resident_bytes_per_unit']}"
             f" = **{r['resident_bytes_per_unit']}** | {r['disk_bytes_per_unit']} ({st['disk_bytes_per_unit']}) |")
+    for r in rows:
+        shares = r["hybrid"].get("by_common_share", {})
+        if shares:
+            lines.append("")
+            lines.append(f"{r['units']:,} units, hybrid with query terms found in more than a share of the rows left out"
+                         f" (the product leaves out above {r['hybrid']['common_share']}; 1.0 = none left out): "
+                         + "; ".join(f"{k}: p50 {v['search_p50_ms']} ms, recall@10 {v['recall_at_10']}" for k, v in shares.items()))
     (args.out / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines), flush=True)
 
