@@ -447,7 +447,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
     parser.add_argument("--note", default="", help="a line about the machine's load, written into scale.md")
-    parser.add_argument("--common-shares", type=float, nargs="*", default=[1.0, 0.2, 0.05],
+    parser.add_argument("--common-shares", type=float, nargs="*", default=[1.0, 0.1, 0.05],
                         help="hybrid recall and p50 also with these shares of rows above which a query term is left out (1.0: none)")
     args = parser.parse_args()
     from rag.config import Settings

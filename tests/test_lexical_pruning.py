@@ -32,7 +32,7 @@ def test_common_terms_are_left_out_on_large_indexes_but_never_all() -> None:
     index = _index(prune_from=100)
     ids = index._query_ids("report climate rare")
     kept = index.pruned_ids(ids)
-    # "report" (every row) and "climate" (a quarter) exceed 10 %; the rare word stays
+    # "report" (every row) and "climate" (a quarter) exceed 20 %; the rare word stays
     assert kept == index._query_ids("rare")
     rows, _ = index.search("report climate rare", 50)
     assert sorted(rows.tolist()) == list(range(0, 400, 20))
