@@ -348,6 +348,14 @@ def test_upload_with_title_session_date_and_body_shows_them_in_the_library(
                         ("session", "72"), ("date", "2017-09-15"), ("body", "General Assembly")]:
         assert f'name="{name}"\r\n\r\n{value}\r\n' in sent, (name, sent[:2000])
     expect(page.locator("#add-title")).to_have_value("")  # the form is ready for the next file
+    # the same file again, without "replace": the server refuses, and its one-line reason is shown
+    page.locator("#add-file").set_input_files(str(coral))
+    page.locator("#add-session").fill("72")
+    page.locator("#add-button").click()
+    expect(failure).to_have_text(re.compile(r"^the library already has .*replace=true"))
+    assert "\n" not in failure.inner_text().strip()
+    page.locator("#add-file").set_input_files([])
+    page.locator("#add-session").fill("")
     expect(rows).to_have_count(described.documents + 1)
     added = page.locator('#library-table tr[data-document="A/72/950"]')
     cells = added.locator("td")
