@@ -121,9 +121,10 @@ class Library:
         self.index = index
         self.languages: dict[str, str | None] = {doc: self._language(doc, meta) for doc, meta in index.documents.items()}
         units_per_doc = index.store.counts("doc", retrievable=True)  # counted on disk: no unit is read into RAM
+        paragraphs_per_doc = index.store.paragraph_counts()
         groups: dict[str, list[VersionInfo]] = {}
         for doc, meta in index.documents.items():
-            info = VersionInfo(meta, self.languages[doc], len(index.paragraphs.get(doc, {})), units_per_doc.get(doc, 0))
+            info = VersionInfo(meta, self.languages[doc], paragraphs_per_doc.get(doc, 0), units_per_doc.get(doc, 0))
             groups.setdefault(meta.document_key, []).append(info)
         self.documents: dict[str, LibraryDocument] = {
             key: LibraryDocument(key, tuple(sorted(versions, key=lambda v: (_language_rank(v.language), v.meta.id))))
