@@ -34,6 +34,7 @@ __all__ = ["STORE_FILE", "DocumentStore", "write_store"]
 STORE_FILE = "store.sqlite"
 _UNIT_CACHE = 8192  # units kept decoded (a query returns ~10; look-ups revisit the same paragraphs)
 _BATCH = 50_000
+_CACHED_SPANS = 64  # a unit's sentences are cached; long runs of rows (iteration) are not
 
 _SCHEMA = """
 CREATE TABLE units(row INTEGER PRIMARY KEY, id TEXT NOT NULL, doc TEXT NOT NULL, kind TEXT NOT NULL,
@@ -107,6 +108,9 @@ class DocumentStore:
         self._uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
         self._local = threading.local()
         self.unit = lru_cache(maxsize=_UNIT_CACHE)(self._fetch_unit)  # type: ignore[method-assign]
+        # what answers read for their hits (sentences, the same paragraph in other versions), also kept when recent
+        self._spans = lru_cache(maxsize=_UNIT_CACHE)(self._fetch_spans)
+        self.first_unit = lru_cache(maxsize=_UNIT_CACHE)(self._first_unit)  # type: ignore[method-assign]
         with self._reading():
             db = self._db()
             rows = db.execute("SELECT id, doc, parent, sentence_start, sentence_count FROM units ORDER BY row").fetchall()
@@ -207,7 +211,7 @@ class DocumentStore:
     def has_sub_units(self, parent: str) -> bool:
         return bool(self._query("SELECT 1 FROM units WHERE parent = ? LIMIT 1", (parent,)))
 
-    def first_unit(self, doc: str, *, para: int | None = None, sub: str | None = None, label: str | None = None) -> Unit | None:
+    def _first_unit(self, doc: str, *, para: int | None = None, sub: str | None = None, label: str | None = None) -> Unit | None:
         """The first unit of ``doc`` with this paragraph number and sub-unit label, or (unnumbered) this label."""
         if para is not None:
             rows = self._query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE doc = ? AND para = ? AND sub IS ? ORDER BY row LIMIT 1",
@@ -250,8 +254,11 @@ class DocumentStore:
     def spans(self, table: str, start: int, stop: int) -> list[Chunk]:
         """Rows ``start:stop`` of ``chunks`` or ``sentences`` with their text."""
         assert table in ("chunks", "sentences")
+        return list(self._spans(table, start, stop) if stop - start <= _CACHED_SPANS else self._fetch_spans(table, start, stop))
+
+    def _fetch_spans(self, table: str, start: int, stop: int) -> tuple[Chunk, ...]:
         rows = self._query(_SPAN_SELECT.format(table=table) + " WHERE s.row BETWEEN ? AND ? ORDER BY s.row", (start + 1, stop))
-        return [Chunk(*r) for r in rows]
+        return tuple(Chunk(*r) for r in rows)
 
     def hashes(self, table: str) -> list[str]:
         assert table in ("chunks", "sentences")
