@@ -164,6 +164,10 @@ class Library:
     def unit_count(self, doc: str) -> int:
         return next((v.units for v in self.document(doc).versions if v.meta.id == doc), 0)
 
+    def paragraph_count(self, doc: str) -> int:
+        """Numbered paragraphs of one version, counted when the library was built (not read again)."""
+        return next((v.paragraphs for v in self.document(doc).versions if v.meta.id == doc), 0)
+
     # -- paragraphs and alignment ------------------------------------------
 
     def paragraph(self, doc: str, para: int, language: str | None = None) -> ParagraphVersion:
