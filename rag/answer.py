@@ -22,7 +22,6 @@ import numpy as np
 
 from index.store import LoadedIndex
 from rag.citation import Citation, Segment, format_reference, join_segments, make_citation, text_language
-from rag.evidence_terms import QuestionTerms
 from rag.language import Language, detect_language
 from rag.retriever import Hit, SearchResult
 from rag.units import Unit, UnitKind
@@ -69,12 +68,6 @@ class AnswerParams:
     refuse_below_same_language: float = 0.0
     refuse_below_cross_language: float = 0.0
     named_sub_unit_bonus: float = 0.05  # "爱知目标11": a sentence of target 11 wins over target 12's
-    # Choosing the first citation, each sentence's cosine also gains these times the idf-weighted share of the
-    # question's words (concepts, English over Chinese) in the sentence and in its paragraph (rag.evidence_terms).
-    # Chosen on the XQuAD/CMRC train articles (+2 of 747 first citations gold; plateau 0.05 x 0.02-0.04),
-    # never on the seed; held-out test articles +1 of 345, none lost.
-    sentence_terms_weight: float = 0.05
-    unit_terms_weight: float = 0.03
 
     def threshold(self, cross_lingual: bool) -> float:
         return self.refuse_below_cross_language if cross_lingual else self.refuse_below_same_language
@@ -184,19 +177,11 @@ def _in_sub(source: int | None, subs: Sequence[Unit]) -> bool:
 
 
 def candidate_sentences(
-    question: str,
-    hits: tuple[Hit, ...],
-    index: LoadedIndex,
-    query_vector: np.ndarray,
-    params: AnswerParams,
-    terms: QuestionTerms | None = None,
+    question: str, hits: tuple[Hit, ...], index: LoadedIndex, query_vector: np.ndarray, params: AnswerParams
 ) -> list[QuotedSentence]:
-    """The sentences of the top citable hits, best first: cosine to the question, less the margin for a
-    hit below the first, plus (with ``terms``) the weighted coverage of the question's specific words.
-    A candidate's ``score`` stays its (penalised) cosine; the coverage only orders them."""
     front = asks_about_front_matter(question)
     named = {int(a or b) for a, b in _NAMED_SUB_UNIT.findall(question)}
-    ranked: list[tuple[float, QuotedSentence]] = []
+    candidates: list[QuotedSentence] = []
     eligible = [h for h in hits if citable(h.unit, front)][: params.hits_considered]
     for rank, hit in enumerate(eligible):
         sentences = index.unit_sentences(hit.unit.id)
@@ -204,22 +189,13 @@ def candidate_sentences(
             continue
         matrix = np.stack([vector for _, vector in sentences])
         scores = matrix @ query_vector
-        unit_bonus = 0.0
-        if terms is not None and params.unit_terms_weight:
-            around = hit.paragraph.text if hit.paragraph is not None else ""
-            unit_bonus = params.unit_terms_weight * terms.coverage(hit.unit.text + "\n" + around)
         for (sentence, _), score in zip(sentences, scores.tolist(), strict=True):
             unit, start, end = sentence_in_sub_unit(hit.unit, sentence.start, sentence.end, index)
             penalised = score - (params.other_unit_margin if rank else 0.0)
             if named and unit.sub is not None and unit.sub.startswith("target ") and int(unit.sub.split()[1]) in named:
                 penalised += params.named_sub_unit_bonus
-            quoted = QuotedSentence(unit, start, end, penalised)
-            bonus = unit_bonus
-            if terms is not None and params.sentence_terms_weight:
-                bonus += params.sentence_terms_weight * terms.coverage(quoted.text)
-            ranked.append((penalised + bonus, quoted))
-    ranked.sort(key=lambda item: -item[0])
-    return [quoted for _, quoted in ranked]
+            candidates.append(QuotedSentence(unit, start, end, penalised))
+    return sorted(candidates, key=lambda e: -e.score)
 
 
 def select_sentences(candidates: list[QuotedSentence], params: AnswerParams) -> list[QuotedSentence]:
@@ -285,7 +261,6 @@ def compose_answer(
     query_vector: np.ndarray,
     params: AnswerParams | None = None,
     judge: Judge | None = None,
-    terms: QuestionTerms | None = None,
 ) -> Answer:
     """Answer ``question`` from the hits of ``result`` (the query vector scores the sentences).
 
@@ -295,7 +270,7 @@ def compose_answer(
     """
     params = params or AnswerParams()
     language = detect_language(question)
-    candidates = candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params, terms)
+    candidates = candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
     best = candidates[0].score if candidates else 0.0
     best_language = text_language(candidates[0].text) if candidates else None
     cross = best_language is not None and best_language != language

@@ -58,7 +58,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import re
 import threading
 import unicodedata
@@ -295,7 +294,6 @@ class LexicalIndex:
         self._n = int(n_docs)
         self.analyzer = analyzer or _DEFAULT_ANALYZER
         self._term_ids: dict[str, tuple[int, ...] | None] = {}
-        self._specificity: dict[str, float | None] = {}
 
     # -- construction ------------------------------------------------------
 
@@ -355,27 +353,6 @@ class LexicalIndex:
                 self._term_ids.clear()
             self._term_ids[term] = ids
         return ids  # type: ignore[return-value]
-
-    def specificity(self, term: str) -> float | None:
-        """How rare ``term`` is in the index: the BM25 idf of its rarest token over the largest idf
-        possible here (a token in no passage), in (0, 1]; None when a token of it is not indexed.
-
-        Lets evidence checks weigh a question's specific words ("加拿大", "Nagoya") above its
-        generic ones ("会议", "report") without a second vocabulary (:mod:`rag.evidence_terms`).
-        """
-        known = self._specificity.get(term, False)
-        if known is not False:
-            return known  # type: ignore[return-value]
-        ids = self.known_term_ids(term)
-        value = None
-        if ids and self._bm25 is not None:
-            pointers = self._bm25.scores["indptr"]
-            rarest = min(int(pointers[i + 1] - pointers[i]) for i in ids)
-            value = _idf(rarest, self._n) / _idf(0, self._n)
-        if len(self._specificity) >= self.TERM_CACHE:
-            self._specificity.clear()
-        self._specificity[term] = value
-        return value
 
     def scores_of_ids(self, ids: Sequence[int]) -> np.ndarray:
         """BM25 score of every document for already looked-up token ids (float32)."""
@@ -445,8 +422,3 @@ class LexicalIndex:
             if bm25.scores["num_docs"] != state["n_docs"]:
                 raise ValueError(f"{directory}: bm25s files do not match {_STATE_FILE}")
         return cls(bm25, state["n_docs"], analyzer)
-
-
-def _idf(df: int, n: int) -> float:
-    """Lucene BM25 idf (the one bm25s scores with)."""
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))

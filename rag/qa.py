@@ -15,7 +15,6 @@ import numpy as np
 
 from rag.answer import Answer, AnswerParams, QuotedSentence, compose_answer
 from rag.bilingual import with_versions
-from rag.evidence_terms import QuestionTerms
 from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
 from rag.language import Language, detect_language
@@ -71,11 +70,10 @@ class QuestionAnswerer:
         searched = time.perf_counter()
         assert result.query_vector is not None
         judge = None if self.verifier is None else self.judge
-        terms = self.question_terms(question, result.language)
-        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge, terms)
+        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge)
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         if answer.refused and self.verifier is not None and answer.see_also:
-            answer = self._reconsider_in_question_language(question, result, answer, terms)
+            answer = self._reconsider_in_question_language(question, result, answer)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
             answer = self._generate(question, result, answer)
@@ -85,14 +83,6 @@ class QuestionAnswerer:
             timings["generate"] = round((done - composed) * 1000, 2)
         timings["total"] = round((done - started) * 1000, 2)
         return AskResult(answer, result, timings)
-
-    def question_terms(self, question: str, language: Language) -> QuestionTerms | None:
-        """The question's specific words, weighted by rarity in the index, to order candidate sentences
-        (None when the answer parameters give them no weight)."""
-        if not (self.params.sentence_terms_weight or self.params.unit_terms_weight):
-            return None
-        lexicon = self.retriever.lexicon if language == "en" else None
-        return QuestionTerms(question, self.retriever.index.lexical, lexicon, self._evidence_terms)
 
     def features(self, question: str, language: Language, candidates: Sequence[QuotedSentence], hits: Sequence[Hit], cross: bool) -> list[float]:
         """The verifier's features of the best evidence (also what the training script records)."""
@@ -108,7 +98,7 @@ class QuestionAnswerer:
         probability = self.verifier.probability(self.features(question, language, candidates, hits, cross))
         return probability >= self.verifier.threshold, round(probability, 4)
 
-    def _reconsider_in_question_language(self, question: str, result: SearchResult, refused: Answer, terms: QuestionTerms | None = None) -> Answer:
+    def _reconsider_in_question_language(self, question: str, result: SearchResult, refused: Answer) -> Answer:
         """A refusal of evidence in another language, judged again on the question's-language versions.
 
         The verifier is surest on same-language pairs; when the library holds the closest paragraphs
@@ -126,7 +116,7 @@ class QuestionAnswerer:
         if not own_hits or result.query_vector is None:
             return refused
         retry = replace(result, hits=tuple(own_hits))
-        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge, terms).refused:
+        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge).refused:
             return refused
         accepted = replace(self.params, refuse_below_same_language=0.0)  # the verifier has accepted this evidence
         return with_versions(refused, library_of(index), result.query_vector, accepted)

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from rag.answer import QuotedSentence
 from rag.crosslingual import BilingualLexicon, Concept
-from rag.evidence_terms import QUESTION_WORDS, concepts_of, content_terms
 from rag.language import Language
 from rag.lexical import analyze
 from rag.question_focus import (
@@ -53,10 +52,24 @@ FEATURES = (
     "cross_lingual",  # question and evidence in different languages
 )
 
-_QUESTION_WORDS = QUESTION_WORDS
+_QUESTION_WORDS = frozenset(
+    "什么 哪个 哪些 哪里 哪儿 哪一 多少 几个 为什么 怎么 怎样 如何 是否 是不是 谁 何时 何地 哪年 哪一年 时候 情况 方面 有关 关于 进行 "
+    "what which who whom whose when where why how many much does did do is are was were the of in on at to for by "
+    "with and or from as that this these those be been has have had an a its it their they there any so far".split()
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_content_terms = content_terms
+
+
+def _content_terms(question: str) -> list[str]:
+    terms = []
+    for term in dict.fromkeys(analyze(question)):
+        if term in _QUESTION_WORDS or _NUMBER.fullmatch(term):
+            continue
+        if len(term) == 1 and "\u3400" <= term <= "\u9fff":
+            continue
+        terms.append(term)
+    return terms
 
 
 def _coverage(terms: Sequence[str], text: str, text_terms: Callable[[str], Collection[str]] | None = None) -> float:
@@ -67,7 +80,7 @@ def _coverage(terms: Sequence[str], text: str, text_terms: Callable[[str], Colle
 
 
 def _concepts(question: str, lexicon: BilingualLexicon) -> list[Concept]:
-    return concepts_of(question, lexicon)
+    return [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
 
 
 def _translated_coverage(concepts: Sequence[Concept], text: str) -> float:
