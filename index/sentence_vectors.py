@@ -37,9 +37,21 @@ def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def save_sentence_vectors(directory: Path, vectors: np.ndarray) -> None:
-    """Write ``vectors`` (float, [n, dim]) as int8 codes and scales into a build folder."""
-    codes, scales = quantise(vectors)
-    np.save(directory / VECTORS_FILE, codes)
+    """Write ``vectors`` (float, [n, dim]) as int8 codes and scales into a build folder, in blocks
+    of rows straight into the memory-mapped file (no full-size float temporaries: at 10^6
+    paragraphs the float32 sentence matrix alone is ~6 GB)."""
+    rows, dim = (vectors.shape[0], vectors.shape[1]) if vectors.ndim == 2 else (0, 0)
+    if rows == 0:
+        codes, scales = quantise(vectors.reshape(0, dim))
+        np.save(directory / VECTORS_FILE, codes)
+        np.save(directory / SCALES_FILE, scales)
+        return
+    codes = np.lib.format.open_memmap(directory / VECTORS_FILE, mode="w+", dtype=np.int8, shape=(rows, dim))
+    scales = np.empty(rows, np.float32)
+    for start in range(0, rows, _BLOCK):
+        codes[start : start + _BLOCK], scales[start : start + _BLOCK] = quantise(vectors[start : start + _BLOCK])
+    codes.flush()
+    del codes
     np.save(directory / SCALES_FILE, scales)
 
 
