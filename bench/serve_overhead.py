@@ -100,7 +100,10 @@ def child(port: int, rounds: int) -> None:
 
 def _serve_options() -> dict:
     """The checkout's own uvicorn options for rag serve; a checkout that declares none served
-    with uvicorn's defaults when neither uvloop nor httptools was installed."""
+    with uvicorn's defaults when neither uvloop nor httptools was installed (``SERVE_OVERHEAD_H11=1``
+    forces those)."""
+    if os.environ.get("SERVE_OVERHEAD_H11") == "1":
+        return {"log_level": "info", "server_header": False, "loop": "asyncio", "http": "h11"}
     try:
         from api.app import SERVE_OPTIONS  # type: ignore[attr-defined]
     except ImportError:
@@ -108,61 +111,62 @@ def _serve_options() -> dict:
     return dict(SERVE_OPTIONS)
 
 
-# ---- the parent: drive one checkout --------------------------------------------------------------
+# ---- the parent: start one server per checkout, then alternate between them ---------------------
 
 
-def measure(checkout: Path, rounds: int, hey_seconds: int) -> dict:
+def start(checkout: Path, rounds: int, h11: bool = False) -> tuple[subprocess.Popen, str, dict]:
     import httpx
 
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(checkout), "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {**os.environ, "PYTHONPATH": str(checkout), "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
+           "SERVE_OVERHEAD_H11": "1" if h11 else "0"}
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", str(port), "--rounds", str(rounds)],
         cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
-    try:
-        assert proc.stdout is not None
-        out: dict = json.loads(proc.stdout.readline())
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        questions = _questions(checkout)
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for q in questions[:20]:
-                client.post("/ask", json={"question": q}).raise_for_status()
-            wall = []
+    assert proc.stdout is not None
+    inproc: dict = json.loads(proc.stdout.readline())
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return proc, base, inproc
+
+
+def one_pass(proc: subprocess.Popen, base: str, questions: list[str], hey_seconds: int) -> dict:
+    """One client over every question, then hey at concurrency 1 and 8 on one question."""
+    import httpx
+
+    out: dict = {}
+    with httpx.Client(base_url=base, timeout=60) as client:
+        client.post("/ask", json={"question": questions[0]}).raise_for_status()
+        wall = []
+        c0 = _cpu_s(proc.pid)
+        for q in questions:
+            t0 = time.perf_counter()
+            client.post("/ask", json={"question": q}).raise_for_status()
+            wall.append((time.perf_counter() - t0) * 1000)
+        out["http_wall_p50_ms"] = statistics.median(wall)
+        out["http_server_cpu_mean_ms"] = (_cpu_s(proc.pid) - c0) * 1000 / len(wall)
+    if shutil.which("hey") and hey_seconds > 0:
+        body = json.dumps({"question": questions[0]}, ensure_ascii=False)
+        for concurrency in (1, 8):
             c0 = _cpu_s(proc.pid)
-            for _ in range(rounds):
-                for q in questions:
-                    t0 = time.perf_counter()
-                    client.post("/ask", json={"question": q}).raise_for_status()
-                    wall.append((time.perf_counter() - t0) * 1000)
-            out["http_wall_p50_ms"] = statistics.median(wall)
-            out["http_server_cpu_mean_ms"] = (_cpu_s(proc.pid) - c0) * 1000 / len(wall)
-        if shutil.which("hey") and hey_seconds > 0:
-            body = json.dumps({"question": questions[0]}, ensure_ascii=False)
-            for concurrency in (1, 8):
-                c0 = _cpu_s(proc.pid)
-                done = subprocess.run(
-                    ["hey", "-z", f"{hey_seconds}s", "-c", str(concurrency), "-m", "POST", "-T", "application/json", "-d", body, "-o", "csv", base + "/ask"],
-                    capture_output=True, text=True, check=True,
-                )
-                rows = [line.split(",") for line in done.stdout.splitlines()[1:] if line]
-                lat = sorted(float(r[0]) * 1000 for r in rows)
-                bad = sum(1 for r in rows if r[6] != "200")
-                out[f"hey_c{concurrency}"] = {
-                    "req_per_s": len(rows) / hey_seconds, "p50_ms": lat[len(lat) // 2], "p99_ms": lat[int(0.99 * (len(lat) - 1))],
-                    "server_cpu_ms": (_cpu_s(proc.pid) - c0) * 1000 / max(1, len(rows)), "errors": bad,
-                }
-        return out
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+            done = subprocess.run(
+                ["hey", "-z", f"{hey_seconds}s", "-c", str(concurrency), "-m", "POST", "-T", "application/json", "-d", body, "-o", "csv", base + "/ask"],
+                capture_output=True, text=True, check=True,
+            )
+            rows = [line.split(",") for line in done.stdout.splitlines()[1:] if line]
+            lat = sorted(float(r[0]) * 1000 for r in rows)
+            out[f"hey_c{concurrency}"] = {
+                "req_per_s": len(rows) / hey_seconds, "p50_ms": lat[len(lat) // 2], "p99_ms": lat[int(0.99 * (len(lat) - 1))],
+                "server_cpu_ms": (_cpu_s(proc.pid) - c0) * 1000 / max(1, len(rows)), "errors": sum(1 for r in rows if r[6] != "200"),
+            }
+    return out
 
 
 def _flat(result: dict) -> dict[str, float]:
@@ -182,26 +186,39 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds over the checkouts")
     parser.add_argument("--compare", type=Path, action="append", default=[], help="another checkout to run side by side")
     parser.add_argument("--hey-seconds", type=int, default=5)
+    parser.add_argument("--also-h11", action="store_true", help="also this checkout served on asyncio + h11 (uvicorn without uvloop/httptools)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.child is not None:
         sys.path.insert(0, str(Path.cwd()))
         child(args.child, args.rounds)
         return
-    checkouts = [ROOT, *args.compare]
+    checkouts: list[Path] = [ROOT, *args.compare]
+    servers = {str(c): start(c, args.rounds) for c in checkouts}
+    if args.also_h11:
+        h11 = Path(str(ROOT) + " (asyncio+h11)")
+        servers[str(h11)] = start(ROOT, args.rounds, h11=True)
+        checkouts.append(h11)
+    questions = _questions(ROOT)
     runs: dict[str, list[dict[str, float]]] = {str(c): [] for c in checkouts}
-    for n in range(args.runs):
-        for checkout in checkouts if n % 2 == 0 else checkouts[::-1]:
-            result = _flat(measure(checkout, args.rounds, args.hey_seconds))
-            runs[str(checkout)].append(result)
-            print(f"run {n + 1} {checkout}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()), flush=True)
+    try:
+        for n in range(args.runs):
+            for checkout in checkouts if n % 2 == 0 else checkouts[::-1]:
+                proc, base, inproc = servers[str(checkout)]
+                result = _flat({**inproc, **one_pass(proc, base, questions, args.hey_seconds)})
+                runs[str(checkout)].append(result)
+                print(f"run {n + 1} {checkout}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()), flush=True)
+    finally:
+        for proc, _, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=30)
     medians = {c: {k: round(statistics.median(r[k] for r in rs), 2) for k in rs[0]} for c, rs in runs.items()}
     print(f"\nmedians over {args.runs} runs (load {os.getloadavg()[0]:.1f})")
     keys = list(medians[str(ROOT)])
-    print("| figure | " + " | ".join(Path(c).name for c in medians) + (" | other / this |" if args.compare else " |"))
+    print("| figure | " + " | ".join(Path(c).name for c in medians) + "".join(f" | {Path(c).name} / this" for c in list(medians)[1:]) + " |")
     for key in keys:
         values = [medians[c].get(key) for c in medians]
-        ratio = f" | {values[1] / values[0]:.2f}" if args.compare and values[0] and values[1] else ""
+        ratio = "".join(f" | {v / values[0]:.2f}" if v and values[0] else " | " for v in values[1:])
         print(f"| {key} | " + " | ".join(str(v) for v in values) + ratio + " |")
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "medians": medians, "load": os.getloadavg()[0]}, indent=1) + "\n", encoding="utf-8")
