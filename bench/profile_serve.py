@@ -6,7 +6,8 @@ POST /ask with one seed question for ``--seconds`` while ``py-spy record`` sampl
 (idle threads left out). Writes one flame graph per concurrency
 (``bench/results/flame_serve_c<N>[-tag].svg``) and prints the server's CPU time per request
 (user + system from /proc, the figure a shared machine distorts least) with hey's req/s and p50.
-Usage: ``RAG_HOME=/tmp/x PYTHONPATH=. .venv/bin/python bench/profile_serve.py [--seconds 20] [--concurrency 1 8] [--tag after]``
+Usage: ``RAG_HOME=/tmp/x PYTHONPATH=. .venv/bin/python bench/profile_serve.py [--seconds 20] [--concurrency 1 8] [--tag after] [--replay]``
+(``--replay``: the encoder taken out, as in bench/serve_overhead.py, to see the service's own cost)
 (``--no-profile``: the same load without py-spy, for CPU/request figures free of the sampler).
 """
 
@@ -28,12 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
 
 
-def start_server(threads: int, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """`rag serve` on a free loopback port; returns once /health answers."""
+def start_server(threads: int, replay: bool = False) -> tuple[subprocess.Popen, str]:
+    """`rag serve` on a free loopback port (``replay``: bench/serve_overhead.py's server, the same
+    app with the questions' vectors replayed); returns once /health answers."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": str(threads), **(extra_env or {})}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": str(threads)}
+    command = [str(ROOT / "bench" / "serve_overhead.py"), "--child", str(port), "--rounds", "1"] if replay else [
+        "-c", "from rag.cli import app; app()", "serve", "--port", str(port)]
     server = subprocess.Popen(
-        [sys.executable, "-c", "from rag.cli import app; app()", "serve", "--port", str(port)],
+        [sys.executable, *command],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -80,13 +84,14 @@ def main() -> None:
     parser.add_argument("--tag", default="")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    parser.add_argument("--replay", action="store_true", help="the questions' vectors replayed: the service without the encoder")
     parser.add_argument("--raw", action="store_true", help="collapsed stacks (.txt) instead of an SVG, for bench/flame_summary.py")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     if not shutil.which("hey"):
         sys.exit("hey is not installed (Debian: apt-get install hey)")
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    server, base = start_server(args.threads)
+    server, base = start_server(args.threads, args.replay)
     try:
         for concurrency in args.concurrency:
             spy = None

@@ -1,17 +1,20 @@
 """What serving adds to an answer: the same questions in process and over HTTP, encoder replayed.
 
 The encoder is taken out (every seed question is encoded once and its vector replayed, as in
-bench/hot_path.py), so the figures are the query path's own and the service's own:
+bench/hot_path.py; ``--encoder`` keeps the real one, one thread as served), so the figures are
+the query path's own and the service's own:
 
-- ``inproc``: ``QuestionAnswerer.ask`` plus the response model, called directly (wall and CPU);
+- ``inproc``: ``QuestionAnswerer.ask`` called directly (wall and CPU, measured as each server
+  starts, so not interleaved: bench/ab_query_path.py compares the query path);
 - ``http``: ``rag serve``'s app (the same ``create_app`` and uvicorn settings, the replayed
   encoder behind the service's BatchingEncoder) in a child process; POST /ask one client over a
   kept-alive connection (wall, and the server's CPU from /proc), then ``hey`` at concurrency 1
   and 8 with one question (req/s, p50/p99, server CPU per request).
 
-``http - inproc`` is the HTTP overhead. Each ``--runs`` round runs every checkout given with
-``--compare DIR`` (another copy of the repository, e.g. ``git archive main | tar -x -C DIR``)
-interleaved with this one, so a shared machine's load hits both alike; medians and ratios.
+One server per checkout (this one, each ``--compare DIR``: another copy of the repository, e.g.
+``git archive main | tar -x -C DIR``; ``--also-h11``: this one on asyncio + h11) runs all along;
+each of ``--runs`` rounds measures them in turn (order alternating), so a shared machine's load
+hits all alike; medians and ratios.
 Usage: ``RAG_HOME=/tmp/x PYTHONPATH=. .venv/bin/python bench/serve_overhead.py [--runs 3]
 [--compare /tmp/base] [--hey-seconds 5] [--json out.json]``
 """
@@ -51,7 +54,7 @@ def _free_port() -> int:
 # ---- the child: load, replay, measure in process, then serve ---------------------------------
 
 
-def child(port: int, rounds: int) -> None:
+def child(port: int, rounds: int, replay: bool = True) -> None:
     """Runs inside the checkout under test (its code on sys.path first)."""
     import uvicorn
 
@@ -77,7 +80,9 @@ def child(port: int, rounds: int) -> None:
         def __getattr__(self, name):
             return getattr(inner, name)
 
-    if hasattr(encoder, "inner"):
+    if not replay:
+        pass
+    elif hasattr(encoder, "inner"):
         encoder.inner = Replay()
     else:
         answerer.retriever.encoder = Replay()
@@ -114,14 +119,14 @@ def _serve_options() -> dict:
 # ---- the parent: start one server per checkout, then alternate between them ---------------------
 
 
-def start(checkout: Path, rounds: int, h11: bool = False) -> tuple[subprocess.Popen, str, dict]:
+def start(checkout: Path, rounds: int, h11: bool = False, encoder: bool = False) -> tuple[subprocess.Popen, str, dict]:
     import httpx
 
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(checkout), "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
            "SERVE_OVERHEAD_H11": "1" if h11 else "0"}
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--child", str(port), "--rounds", str(rounds)],
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(port), "--rounds", str(rounds), *(["--encoder"] if encoder else [])],
         cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     assert proc.stdout is not None
@@ -186,18 +191,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds over the checkouts")
     parser.add_argument("--compare", type=Path, action="append", default=[], help="another checkout to run side by side")
     parser.add_argument("--hey-seconds", type=int, default=5)
+    parser.add_argument("--encoder", action="store_true", help="the real encoder (one thread), not replayed vectors")
     parser.add_argument("--also-h11", action="store_true", help="also this checkout served on asyncio + h11 (uvicorn without uvloop/httptools)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.child is not None:
         sys.path.insert(0, str(Path.cwd()))
-        child(args.child, args.rounds)
+        child(args.child, args.rounds, replay=not args.encoder)
         return
     checkouts: list[Path] = [ROOT, *args.compare]
-    servers = {str(c): start(c, args.rounds) for c in checkouts}
+    servers = {str(c): start(c, args.rounds, encoder=args.encoder) for c in checkouts}
     if args.also_h11:
         h11 = Path(str(ROOT) + " (asyncio+h11)")
-        servers[str(h11)] = start(ROOT, args.rounds, h11=True)
+        servers[str(h11)] = start(ROOT, args.rounds, h11=True, encoder=args.encoder)
         checkouts.append(h11)
     questions = _questions(ROOT)
     runs: dict[str, list[dict[str, float]]] = {str(c): [] for c in checkouts}
