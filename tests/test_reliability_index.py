@@ -184,7 +184,7 @@ def test_full_disk_is_one_sentence_and_the_current_build_survives(tmp_path: Path
         assert after.path == before.path and set(after.units) == set(before.units)
         assert _builds(disk) == [before.path.name]  # the partial folder is gone: space is given back
     finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        subprocess.run(["umount", "--lazy", str(disk)], check=False)  # lazy: the loaded index may still hold store.sqlite open
 
 
 _KILL_SCRIPT = """
