@@ -114,6 +114,16 @@ class Settings(BaseSettings):
         "same: builds use encoder_backend",
     )
     encoder_threads: int = Field(default=2, ge=1, le=64, description="intra-op threads of the encoder (the machine's cores)")
+    openvino_query_threads: int = Field(
+        default=1, ge=1, le=64,
+        description="threads of one OpenVINO query inference (encoder_backend=openvino): one short query on static shapes is "
+        "fastest on one thread, and concurrent requests then run on the other cores",
+    )
+    openvino_static_shapes: bool = Field(
+        default=True,
+        description="OpenVINO runs texts padded to static shape buckets (bfloat16's fast kernels need static shapes); "
+        "off: its dynamic model (for comparisons)",
+    )
     query_cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="recent query vectors kept in memory (0: off)")
     serve_batch_queries: bool = Field(
         default=True,

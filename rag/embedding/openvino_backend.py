@@ -189,7 +189,9 @@ class OpenVinoEncoder(OnnxEncoder):
 
         if token_budget:
             self.token_budget = token_budget
-        self.streams = max(1, streams)
+        # static shapes run one stream: two streams double each shape's memory, and their
+        # requests on shapes compiled and let go by turns have been seen to deadlock
+        self.streams = 1 if static_shapes else max(1, streams)
         self.throughput = throughput
         self.static_shapes = static_shapes
         hint = "LATENCY" if self.streams == 1 else "THROUGHPUT"
@@ -234,12 +236,13 @@ class OpenVinoEncoder(OnnxEncoder):
                     if self._table is not None:
                         shapes["inputs_embeds"] = [rows, length, self._table.shape[1]]
                     model.reshape(shapes)
+                if self.throughput:  # a build runs its buckets one after another (longest first):
+                    self._shapes.clear()  # hold one shape's weights and scratch, not all of them
                 found = self._shapes[key] = _Compiled(self._core.compile_model(model, "CPU", self._config))
         return found
 
     def _pad_width(self, width: int) -> int:
-        if not self.static_shapes:
-            return width
+        # the dynamic model too: it keeps scratch memory per shape it has run, so few shapes
         return bucket_length(width, self.max_seq_length)
 
     def _rows(self, width: int) -> int:
