@@ -30,10 +30,14 @@ from index.store import IndexBuildError, IndexMissingError, IndexUnavailableErro
 from rag.config import Settings
 from rag.qa import QuestionAnswerer
 
-__all__ = ["STATIC_DIR", "StartupError", "create_app", "prepare_answerer"]
+__all__ = ["SERVE_OPTIONS", "STATIC_DIR", "StartupError", "create_app", "prepare_answerer"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("rag.api")
+
+# uvicorn's options for rag serve: uvloop and httptools (C) instead of asyncio's loop and h11
+# (pure Python), which cost a good part of a millisecond of CPU per request (bench/results/serve_profile.md)
+SERVE_OPTIONS: dict[str, object] = {"log_level": "info", "server_header": False, "loop": "uvloop", "http": "httptools"}
 
 
 class StartupError(RuntimeError):

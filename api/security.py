@@ -40,12 +40,13 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: assume it is reachable from elsewhere
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> None:
-    """401 unless the request carries the configured key (compared in constant time)."""
+    """401 unless the request carries the configured key (compared in constant time).
+    ``async``: it blocks on nothing, and a ``def`` dependency costs a thread-pool round trip per request."""
     expected: str | None = request.app.state.settings.api_key
     if not expected:
         raise ApiError(401, "this endpoint needs an API key, and none is configured on the server (set RAG_API_KEY)")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = [
-    "manifest.json", "documents.json", "units.jsonl", "chunks.jsonl", "sentences.jsonl",
+    "manifest.json", "documents.json", "store.sqlite",
     "vectors.npy", "sentence_vectors.npy", "sentence_scales.npy", "dense.faiss", "lexical/lexical.json",
 ]
 

@@ -20,10 +20,18 @@ growing). For each size, with the structures and settings the product picks at t
   resident and on-disk bytes per unit, search p50/p95;
 * sentence vectors (int8 + scales, memory-mapped; index.sentence_vectors): on-disk and resident
   bytes per unit, best-sentence scoring of 50 candidate units p50;
-* unit records (units, chunks and sentence spans as index.load holds them): resident bytes per
-  unit measured with tracemalloc on a sample, and on-disk JSONL bytes.
+* document store (index.docstore: units, chunk and sentence spans in SQLite, as the product writes
+  and opens it): write seconds, resident bytes per unit (the row maps it keeps in RAM, measured
+  with tracemalloc while opening), on-disk bytes per unit, fetch of 10 units p50;
+* hybrid search, the product's path without the encoder: dense (the IVF index) and lexical
+  candidates (200 each, rag.retriever's depth), best sentence of the dense candidates, fusion
+  (rag.fusion) and the 10 hits' records fetched from the store; p50/p95 one query at a time on
+  one thread, and recall@10 against the same fusion over exact dense and exhaustive BM25
+  candidates. Queries: real questions encoded by the product's e5 (passage prefixes without a
+  model). A synthetic unit's vector, terms, sentences and record all come from one real unit.
 
-Writes bench/results/scale.json and scale.md.
+Memory per unit, all included = dense + lexical + sentence vectors + document store, resident;
+the store's records on disk are reported apart. Writes bench/results/scale.json and scale.md.
 """
 
 from __future__ import annotations
@@ -49,7 +57,8 @@ from index.dense import DEFAULT_EXACT_MAX, build_dense
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES_PER_UNIT = 4
-PARTS = ("dense", "sentences", "lexical", "records")
+PARTS = ("dense", "sentences", "lexical", "store", "hybrid")
+DEPTH = 200  # candidates per channel (rag.retriever.MIN_CANDIDATES)
 CANDIDATES = 50  # units whose best sentence the retriever scores per question
 
 
@@ -78,7 +87,18 @@ class Real:
         loaded = [load_index(d) for d in index_dirs]
         self.vectors = np.vstack([np.asarray(i.vectors, dtype=np.float32) for i in loaded])
         self.sentence_vectors = np.vstack([np.asarray(i.sentence_vectors, dtype=np.float32) for i in loaded])
-        units = [u for i in loaded for u in i.units.values() if u.kind.retrievable]
+        units, first_chunk, offset = [], [], 0
+        for i in loaded:
+            rows: dict[str, int] = {}
+            for row, chunk in enumerate(i.chunks):
+                rows.setdefault(chunk.unit_id, offset + row)
+            for u in i.units.values():
+                if u.kind.retrievable and u.id in rows:
+                    units.append(u)
+                    first_chunk.append(rows[u.id])
+            offset += len(i.vectors)
+        self.units = units
+        self.unit_vector_rows = np.array(first_chunk, dtype=np.int64)  # a unit's first chunk vector
         self.records = [unit_record(u) for u in units]
         self.questions = [u.text[:60] for u in units]
         self.tokens = [analyze(u.text) for u in units]
@@ -93,27 +113,38 @@ class Real:
         self.sources = f"{len(self.vectors)} chunk + {len(self.sentence_vectors)} sentence vectors, {len(units)} paragraphs of {len(loaded)} indexes"
 
 
-def perturbed(base: np.ndarray, n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
-    rows = base[rng.integers(0, len(base), n)] + rng.normal(0, noise, (n, base.shape[1])).astype(np.float32)
-    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.ascontiguousarray(rows, dtype=np.float32)
+def perturbed(base: np.ndarray, n: int, noise: float, rng: np.random.Generator, picks: np.ndarray | None = None) -> np.ndarray:
+    """``n`` rows of ``base`` (random, or ``picks``) plus Gaussian noise, re-normalised; in blocks (10^6 × 384 floats is 1.5 GB)."""
+    picks = rng.integers(0, len(base), n) if picks is None else picks
+    out = np.empty((n, base.shape[1]), np.float32)
+    for start in range(0, n, 100_000):
+        rows = base[picks[start : start + 100_000]] + rng.normal(0, noise, (len(picks[start : start + 100_000]), base.shape[1])).astype(np.float32)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        out[start : start + len(rows)] = rows
+    return out
 
 
-def exact_top10(vectors: np.ndarray, queries: np.ndarray, batch: int = 65_536) -> np.ndarray:
+def exact_top10(vectors: np.ndarray, queries: np.ndarray, batch: int = 65_536, k: int = 10) -> np.ndarray:
     """Ground truth by brute force, in batches of the corpus."""
-    best_s = np.full((len(queries), 10), -np.inf, np.float32)
-    best_i = np.zeros((len(queries), 10), np.int64)
+    return exact_topk(vectors, queries, k, batch)[0]
+
+
+def exact_topk(vectors: np.ndarray, queries: np.ndarray, k: int, batch: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and scores of the exact top ``k`` (best first) of every query, by brute force in batches of the corpus."""
+    best_s = np.full((len(queries), k), -np.inf, np.float32)
+    best_i = np.zeros((len(queries), k), np.int64)
     for start in range(0, len(vectors), batch):
         s = queries @ vectors[start : start + batch].T
         cand_s = np.concatenate([best_s, s], axis=1)
         cand_i = np.concatenate([best_i, np.arange(start, start + s.shape[1])[None, :].repeat(len(queries), 0)], axis=1)
-        top = np.argpartition(-cand_s, 9, axis=1)[:, :10]
+        top = np.argpartition(-cand_s, k - 1, axis=1)[:, :k]
         best_s, best_i = np.take_along_axis(cand_s, top, 1), np.take_along_axis(cand_i, top, 1)
-    return best_i
+    order = np.argsort(-best_s, axis=1, kind="stable")
+    return np.take_along_axis(best_i, order, 1), np.take_along_axis(best_s, order, 1)
 
 
-def question_vectors(count: int) -> np.ndarray | None:
-    """Real question vectors (seed and XQuAD zh/en questions through the product's encoder), or None without a model."""
+def question_vectors(count: int) -> tuple[list[str], np.ndarray] | None:
+    """Real questions and their vectors (seed and XQuAD zh/en questions through the product's encoder), or None without a model."""
     from rag.config import Settings
     from rag.engine import choose_model, load_embedder_for
 
@@ -128,7 +159,8 @@ def question_vectors(count: int) -> np.ndarray | None:
     except Exception as error:  # no converted model here: perturbed passages only
         print(f"no real questions ({type(error).__name__}: {error})", flush=True)
         return None
-    return np.ascontiguousarray(embedder.encode_queries([texts[i] for i in picks]), dtype=np.float32)
+    chosen = [texts[i] for i in picks]
+    return chosen, np.ascontiguousarray(embedder.encode_queries(chosen), dtype=np.float32)
 
 
 def _recall_and_latency(index: faiss.Index, queries: np.ndarray, exact: np.ndarray, passes: int = 3) -> tuple[float, list[float]]:
@@ -148,8 +180,8 @@ def _recall_and_latency(index: faiss.Index, queries: np.ndarray, exact: np.ndarr
     return statistics.mean(len(set(f.tolist()) & set(e.tolist())) / 10 for f, e in zip(found, exact, strict=True)), latencies
 
 
-def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.Generator) -> dict:
-    vectors = perturbed(real.vectors, n, args.noise, rng)
+def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.Generator, state: dict) -> dict:
+    vectors = perturbed(real.vectors, n, args.noise, rng, picks=real.unit_vector_rows[state["sources"]])
     queries = perturbed(real.vectors, args.queries, args.noise, rng)
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     t0 = time.perf_counter()
@@ -167,7 +199,7 @@ def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.G
     size = int(faiss.serialize_index(index).size)
     if isinstance(index, faiss.IndexIVF):
         real_q["cell_imbalance"] = round(float(index.invlists.imbalance_factor()), 2)  # 1.0 = equal cells
-    del vectors, index
+    state["vectors"], state["dense"] = vectors, index  # for the hybrid part
     gc.collect()
     return {"kind": dense_index_kind_name(params), "params": params, "build_s": round(build_s, 1), "exact_truth_s": round(exact_s, 1),
             "resident_bytes_per_unit": round(size / n), "disk_bytes_per_unit": round(size / n) + 4 * real.vectors.shape[1],
@@ -178,7 +210,7 @@ def dense_index_kind_name(params: dict) -> str:
     return "ivf-sq8" if "nlist" in params else "flat"
 
 
-def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator) -> dict:
+def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator, state: dict) -> dict:
     import bm25s
 
     from rag.lexical import LexicalIndex
@@ -188,7 +220,7 @@ def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator) ->
     corpus: list[list[int]] = []
     replace_pool = rng.choice(len(real.term_p), size=n * 8, p=real.term_p)
     pool_at = 0
-    for source in rng.integers(0, len(real.token_ids), n):
+    for source in state["sources"]:
         ids = real.token_ids[source]
         ids = ids[rng.random(len(ids)) >= 0.1].copy()  # drop 10%
         swap = np.flatnonzero(rng.random(len(ids)) < 0.1)  # replace 10% by corpus draws
@@ -222,12 +254,13 @@ def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator) ->
     for q in questions[:10]:
         loaded.search(q, 50)
     latencies = [t for q in questions for t in _timed(lambda q=q: loaded.search(q, 50), 1)]
+    state["lexical"] = loaded
     return {"build_s": round(build_s, 1), "postings_per_unit": round(postings / n, 1), "vocabulary": len(vocab),
             "resident_bytes_per_unit": round(resident / n), "disk_bytes_per_unit": round(disk / n),
             "search_p50_ms": _pct(latencies, 0.5), "search_p95_ms": _pct(latencies, 0.95)}
 
 
-def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator) -> dict:
+def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator, state: dict) -> dict:
     from index.sentence_vectors import SCALES_FILE, VECTORS_FILE, SentenceVectors, quantise
 
     total, dim = n * SENTENCES_PER_UNIT, real.sentence_vectors.shape[1]
@@ -253,44 +286,154 @@ def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, r
         np.maximum.reduceat(stored[rows] @ query, np.arange(0, len(rows), SENTENCES_PER_UNIT))
 
     latencies = _timed(best_sentences, 200)
+    state["sentences"] = stored
     disk = (work / VECTORS_FILE).stat().st_size + (work / SCALES_FILE).stat().st_size
     return {"sentences_per_unit": SENTENCES_PER_UNIT, "write_s": round(write_s, 1), "resident_bytes_per_unit": round(resident / n),
             "disk_bytes_per_unit": round(disk / n), "best_sentence_p50_ms": _pct(latencies, 0.5), "best_sentence_p95_ms": _pct(latencies, 0.95)}
 
 
-def record_figures(real: Real, n: int, rng: np.random.Generator) -> dict:
-    """Units, chunks and sentence spans as index.load holds them, measured on a sample of ``min(n, 20,000)`` units."""
-    from index.layout import unit_from_record
+def store_figures(real: Real, n: int, work: Path, rng: np.random.Generator, state: dict) -> dict:
+    """The document store as the product writes and opens it, for ``n`` units copied from real ones."""
+    from dataclasses import replace
+
+    from index.docstore import DocumentStore, write_store
     from rag.chunking import Chunk
 
-    sample = min(n, 20_000)
-    picks = rng.integers(0, len(real.records), sample)
-    lines = [json.dumps({**real.records[i], "id": f"u{j}"}, ensure_ascii=False) for j, i in enumerate(picks)]
-    disk = sum(len(line.encode()) + 1 for line in lines)
+    sources = state["sources"]
+
+    def units():  # one document per 100 units, numbered paragraphs
+        for j, source in enumerate(sources.tolist()):
+            yield replace(real.units[source], id=f"u{j}", doc=f"d{j // 100}", para=j % 100 + 1, sub=None, parent=None)
+
+    def chunks():
+        for j, source in enumerate(sources.tolist()):
+            text = real.units[source].text
+            yield Chunk(f"u{j}#0", f"u{j}", text, 0, len(text), real.units[source].section[-1] if real.units[source].section else "")
+
+    def sentences():
+        for j, source in enumerate(sources.tolist()):
+            text, step = real.units[source].text, max(1, len(real.units[source].text) // SENTENCES_PER_UNIT)
+            for k in range(SENTENCES_PER_UNIT):
+                yield Chunk(f"u{j}${k}", f"u{j}", text[k * step : (k + 1) * step], k * step, (k + 1) * step)
+
+    path = work / "store.sqlite"
+    t0 = time.perf_counter()
+    write_store(path, units(), chunks(), sentences())
+    write_s = time.perf_counter() - t0
     gc.collect()
     tracemalloc.start()
-    units = {u.id: u for u in (unit_from_record(json.loads(line)) for line in lines)}
-    chunks = [Chunk(f"{u.id}#0", u.id, u.text, 0, len(u.text)) for u in units.values()]
-    sentences = []
-    for u in units.values():
-        step = max(1, len(u.text) // SENTENCES_PER_UNIT)
-        sentences += [Chunk(f"{u.id}${k}", u.id, u.text[k * step : (k + 1) * step], k * step, (k + 1) * step) for k in range(SENTENCES_PER_UNIT)]
+    t0 = time.perf_counter()
+    store = DocumentStore(path)
+    open_s = time.perf_counter() - t0
     resident = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    span_line = len(json.dumps({"id": "u123456$1", "unit": "u123456", "start": 100, "end": 200, "hash": "0" * 64})) + 1
-    del units, chunks, sentences
-    return {"sample_units": sample, "resident_bytes_per_unit": round(resident / sample),
-            "disk_bytes_per_unit": round(disk / sample + span_line * (1 + SENTENCES_PER_UNIT))}
+    ids = [f"u{j}" for j in rng.integers(0, n, 2000)]
+
+    def fetch_ten(at: list[int] = [0]) -> None:  # noqa: B006 - a counter across calls
+        store.unit.cache_clear()
+        for uid in ids[at[0] % 200 * 10 : at[0] % 200 * 10 + 10]:
+            store.unit(uid)
+        at[0] += 1
+
+    latencies = _timed(fetch_ten, 200)
+    state["store"] = store
+    return {"write_s": round(write_s, 1), "open_s": round(open_s, 1), "resident_bytes_per_unit": round(resident / n),
+            "disk_bytes_per_unit": round(path.stat().st_size / n), "fetch_10_p50_ms": _pct(latencies, 0.5), "fetch_10_p95_ms": _pct(latencies, 0.95)}
 
 
-def measure(part: str, real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator) -> dict:
+def hybrid_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.Generator, state: dict) -> dict:
+    """The product's hybrid path (without the encoder) against the same fusion over exact candidates."""
+    from rag.fusion import FusionParams, fuse_scores, lexical_weight
+
+    params = FusionParams()
+    index, vectors, lexical, store = state["dense"], state["vectors"], state["lexical"], state["store"]
+    sentences = state.get("sentences")
+    if real.question_texts is not None:
+        texts, queries = real.question_texts, real.questions_vectors
+    else:  # no model: passage prefixes with their units' perturbed vectors
+        picks = rng.integers(0, n, args.queries)
+        texts = [real.units[state["sources"][p]].text[:60] for p in picks]
+        queries = perturbed(vectors, len(picks), args.noise, rng, picks=picks)
+    exact_rows, exact_scores = exact_topk(vectors, queries, DEPTH)
+
+    def with_sentences(rows: np.ndarray, scores: np.ndarray, query: np.ndarray) -> dict[int, float]:
+        pooled = dict(zip(rows.tolist(), scores.tolist(), strict=True))
+        if sentences is None or params.sentence_weight <= 0 or not pooled:
+            return pooled
+        units = np.fromiter(pooled, dtype=np.int64, count=len(pooled))
+        best = np.maximum.reduceat(sentences[(units[:, None] * SENTENCES_PER_UNIT + np.arange(SENTENCES_PER_UNIT)).ravel()] @ query,
+                                   np.arange(0, len(units) * SENTENCES_PER_UNIT, SENTENCES_PER_UNIT))
+        w = params.sentence_weight
+        return {u: (1 - w) * pooled[u] + w * b for u, b in zip(pooled, best.tolist(), strict=True)}
+
+    def fused(query_text: str, query: np.ndarray, dense: tuple[np.ndarray, np.ndarray], lex: tuple[np.ndarray, np.ndarray],
+              tokens: list[str]) -> list[int]:
+        weight = lexical_weight(lexical.coverage(query_text, tokens=tokens), params)
+        keep = dense[0] >= 0
+        scores = fuse_scores(with_sentences(dense[0][keep], dense[1][keep], query),
+                             dict(zip(lex[0].tolist(), lex[1].tolist(), strict=True)) if weight > 0 else {}, weight)
+        return [row for row, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:10]]
+
+    def product(i: int) -> list[int]:
+        tokens = lexical.analyzer(texts[i])  # analysed once per question, as rag.retriever does
+        scores, rows = index.search(queries[i : i + 1], DEPTH)
+        top = fused(texts[i], queries[i], (rows[0], scores[0]), lexical.search(texts[i], DEPTH, tokens=tokens), tokens)
+        store.unit.cache_clear()
+        for row in top:
+            store.unit(f"u{row}")
+        return top
+
+    faiss.omp_set_num_threads(1)
+    for i in range(min(20, len(texts))):
+        product(i)
+    times: list[list[float]] = [[] for _ in texts]
+    recalls = []
+    for p in range(3):
+        for i in range(len(texts)):
+            t0 = time.perf_counter()
+            top = product(i)
+            times[i].append((time.perf_counter() - t0) * 1000)
+            if p == 0:
+                tokens = lexical.analyzer(texts[i])
+                truth = fused(texts[i], queries[i], (exact_rows[i], exact_scores[i]), lexical.search(texts[i], DEPTH, tokens=tokens, exhaustive=True),
+                              tokens)
+                recalls.append(len(set(top) & set(truth)) / max(1, len(truth)))
+    latencies = [statistics.median(t) for t in times]
+    figures = {"queries": len(texts), "real_questions": real.question_texts is not None, "search_p50_ms": _pct(latencies, 0.5),
+               "search_p95_ms": _pct(latencies, 0.95), "recall_at_10": round(float(np.mean(recalls)), 4),
+               "common_share": lexical.COMMON_SHARE}
+    product_share, by_share = lexical.COMMON_SHARE, {}
+    for share in args.common_shares:  # the same, leaving out other shares of common terms (recall and p50 only)
+        lexical.COMMON_SHARE = share
+        spent, found = [], []
+        for i in range(len(texts)):
+            t0 = time.perf_counter()
+            top = product(i)
+            spent.append((time.perf_counter() - t0) * 1000)
+            tokens = lexical.analyzer(texts[i])
+            truth = fused(texts[i], queries[i], (exact_rows[i], exact_scores[i]), lexical.search(texts[i], DEPTH, tokens=tokens, exhaustive=True),
+                          tokens)
+            found.append(len(set(top) & set(truth)) / max(1, len(truth)))
+        by_share[str(share)] = {"search_p50_ms": _pct(spent, 0.5), "recall_at_10": round(float(np.mean(found)), 4)}
+    lexical.COMMON_SHARE = product_share
+    if by_share:
+        figures["by_common_share"] = by_share
+    return figures
+
+
+def measure(part: str, real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator, state: dict) -> dict:
     if part == "dense":
-        return dense_figures(real, n, args, rng)
+        return dense_figures(real, n, args, rng, state)
     if part == "sentences":
-        return sentence_figures(real, n, args, work, rng)
+        return sentence_figures(real, n, args, work, rng, state)
     if part == "lexical":
-        return lexical_figures(real, n, work, rng)
-    return record_figures(real, n, rng)
+        return lexical_figures(real, n, work, rng, state)
+    if part == "store":
+        return store_figures(real, n, work, rng, state)
+    missing = [p for p in ("dense", "lexical", "store") if p not in state]
+    if missing:
+        raise SystemExit(f"the hybrid part needs the parts {', '.join(missing)} in the same run")
+    return hybrid_figures(real, n, args, rng, state)
 
 
 def main() -> None:
@@ -304,32 +447,38 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
     parser.add_argument("--note", default="", help="a line about the machine's load, written into scale.md")
+    parser.add_argument("--common-shares", type=float, nargs="*", default=[1.0, 0.1, 0.05],
+                        help="hybrid recall and p50 also with these shares of rows above which a query term is left out (1.0: none)")
     args = parser.parse_args()
     from rag.config import Settings
 
     home = Settings().home / "eval-indexes"
     dirs = args.index_dir or [home / name for name in ("seeds", "xquad-zh", "xquad-en") if (home / name).exists()]
     real = Real(dirs)
-    real.questions_vectors = question_vectors(args.questions) if args.questions else None
+    asked = question_vectors(args.questions) if args.questions else None
+    real.question_texts, real.questions_vectors = asked if asked is not None else (None, None)
     print(f"real data: {real.sources}", flush=True)
     rows = []
     for n in args.sizes:
         rng = np.random.default_rng(n)
         work = Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
         load = os.getloadavg()[0]
+        state: dict = {"sources": rng.integers(0, len(real.units), n)}  # the real unit each synthetic unit copies
         try:
             row = {"units": n, "load_at_start": round(load, 1)}
-            for part in args.parts:
-                row[part] = measure(part, real, n, args, work, rng)
+            for part in [p for p in PARTS if p in args.parts]:
+                row[part] = measure(part, real, n, args, work, rng, state)
                 print(n, part, row[part], flush=True)
         finally:
+            state.clear()
+            gc.collect()
             shutil.rmtree(work, ignore_errors=True)
         if len(args.parts) < len(PARTS):
             print(json.dumps(row), flush=True)  # a partial run writes no result files
             continue
-        row["resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in PARTS)
-        row["index_resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in ("dense", "lexical", "sentences"))
-        row["disk_bytes_per_unit"] = sum(row[p]["disk_bytes_per_unit"] for p in PARTS)
+        resident = ("dense", "lexical", "sentences", "store")
+        row["resident_bytes_per_unit"] = sum(row[p]["resident_bytes_per_unit"] for p in resident)  # all included
+        row["disk_bytes_per_unit"] = sum(row[p]["disk_bytes_per_unit"] for p in resident)
         rows.append(row)
         write(args, real, rows)
 
@@ -339,20 +488,29 @@ def write(args: argparse.Namespace, real: Real, rows: list[dict]) -> None:
               "note": args.note, "real_data": real.sources, "noise": args.noise, "queries": args.queries, "rows": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    lines = ["# The index at scale (synthetic: perturbed copies of real e5 vectors and real analysed text)", "",
+    lines = ["# The index at scale (synthetic: perturbed copies of real e5 vectors, real analysed text and real unit records)", "",
              f"{result['machine']}; {real.sources}; {args.queries} queries one at a time on one thread; recall@10 against exact search."
              + (f" {args.note}" if args.note else ""), "",
-             "| units | dense index | build s (dense / lexical) | search p50 / p95 ms (dense) | recall@10 (perturbed passages / real questions) | lexical p50 / p95 ms | best sentence of 50 p50 ms |"
-             " bytes/unit resident: dense + lexical + sentences = index; + records | bytes/unit on disk |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| units | dense index | build s: dense / lexical / store | hybrid search p50 / p95 ms | hybrid recall@10 vs exact |"
+             " dense p50 ms, recall@10 (passages / questions) | lexical p50 / p95 ms | fetch 10 units p50 ms |"
+             " bytes/unit in RAM: dense + lexical + sentences + store = **all** | bytes/unit on disk (store) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        d, lx, s, rec = r["dense"], r["lexical"], r["sentences"], r["records"]
+        d, lx, s, st, h = r["dense"], r["lexical"], r["sentences"], r["store"], r["hybrid"]
         params = ", ".join(f"{k} {v}" for k, v in d["params"].items() if k != "recall_at_10")
         lines.append(
-            f"| {r['units']:,} | {d['kind']} ({params}) | {d['build_s']} / {lx['build_s']} | {d['search_p50_ms']} / {d['search_p95_ms']} | {d['recall_at_10']} / {d.get('questions_recall_at_10', '–')} |"
-            f" {lx['search_p50_ms']} / {lx['search_p95_ms']} | {s['best_sentence_p50_ms']} |"
-            f" {d['resident_bytes_per_unit']} + {lx['resident_bytes_per_unit']} + {s['resident_bytes_per_unit']} = **{r['index_resident_bytes_per_unit']}**;"
-            f" + {rec['resident_bytes_per_unit']} = {r['resident_bytes_per_unit']} | {r['disk_bytes_per_unit']} |")
+            f"| {r['units']:,} | {d['kind']} ({params}) | {d['build_s']} / {lx['build_s']} / {st['write_s']} | {h['search_p50_ms']} / {h['search_p95_ms']} |"
+            f" {h['recall_at_10']} | {d['search_p50_ms']}, {d['recall_at_10']} / {d.get('questions_recall_at_10', '–')} |"
+            f" {lx['search_p50_ms']} / {lx['search_p95_ms']} | {st['fetch_10_p50_ms']} |"
+            f" {d['resident_bytes_per_unit']} + {lx['resident_bytes_per_unit']} + {s['resident_bytes_per_unit']} + {st['resident_bytes_per_unit']}"
+            f" = **{r['resident_bytes_per_unit']}** | {r['disk_bytes_per_unit']} ({st['disk_bytes_per_unit']}) |")
+    for r in rows:
+        shares = r["hybrid"].get("by_common_share", {})
+        if shares:
+            lines.append("")
+            lines.append(f"{r['units']:,} units, hybrid with query terms found in more than a share of the rows left out"
+                         f" (the product leaves out above {r['hybrid']['common_share']}; 1.0 = none left out): "
+                         + "; ".join(f"{k}: p50 {v['search_p50_ms']} ms, recall@10 {v['recall_at_10']}" for k, v in shares.items()))
     (args.out / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines), flush=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from index.builds import IndexUnavailableError
+from index.docstore import DocumentStore
 from index.sentence_vectors import SentenceVectors
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk
@@ -29,7 +30,7 @@ __all__ = [
     "write_spans",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: units, chunk and sentence spans in store.sqlite (index.docstore) instead of JSONL
 
 
 class IndexMismatchError(IndexUnavailableError):
@@ -63,20 +64,25 @@ class LoadedIndex:
     path: Path
     manifest: IndexManifest
     documents: dict[str, DocumentMeta]
-    units: dict[str, Unit]
-    chunks: list[Chunk]
+    units: Mapping[str, Unit]  # index.views.UnitsView: records read from the store on demand
+    chunks: Sequence[Chunk]  # row i = FAISS row i (index.views.SpansView)
     vectors: np.ndarray  # memory-mapped: rows are read when a filtered search scores them
     dense: object  # faiss.Index
     lexical: LexicalIndex
-    sentences: list[Chunk]  # sentence spans of retrievable units, same shape as chunks
+    sentences: Sequence[Chunk]  # sentence spans of retrievable units, same shape as chunks
     sentence_vectors: SentenceVectors  # memory-mapped; indexing returns float32 rows
-    sentence_rows: dict[str, range]  # unit id -> rows of its sentences
-    paragraphs: dict[str, dict[int, Unit]]  # doc -> paragraph number -> paragraph (first of duplicates), in order
-    sub_units: dict[str, tuple[Unit, ...]]  # paragraph id -> its sub-units, in order
+    sentence_rows: Mapping[str, range]  # unit id -> rows of its sentences
+    paragraphs: Mapping[str, dict[int, Unit]]  # doc -> paragraph number -> paragraph (first of duplicates), in order
+    sub_units: Mapping[str, tuple[Unit, ...]]  # paragraph id -> its sub-units, in order
+    store: DocumentStore  # the records on disk, and the compact row maps ranking uses
 
     def unit_sentences(self, unit_id: str) -> list[tuple[Chunk, np.ndarray]]:
         rows = self.sentence_rows.get(unit_id, range(0))
-        return [(self.sentences[i], self.sentence_vectors[i]) for i in rows]
+        if not rows:
+            return []
+        spans = self.sentences[rows.start : rows.stop]
+        vectors = self.sentence_vectors[rows.start : rows.stop]
+        return list(zip(spans, vectors, strict=True))
 
 
 def read_manifest(build: Path) -> IndexManifest:

@@ -19,12 +19,13 @@ from index.builds import (
     previous_build_id,
 )
 from index.dense import load_dense_index
-from index.layout import FORMAT_VERSION, IndexManifest, IndexMismatchError, LoadedIndex, read_spans, unit_from_record
+from index.docstore import STORE_FILE, DocumentStore
+from index.layout import FORMAT_VERSION, IndexManifest, IndexMismatchError, LoadedIndex
 from index.sentence_vectors import SCALES_FILE, VECTORS_FILE, SentenceVectors
+from index.views import ParagraphsView, SentenceRowsView, SpansView, SubUnitsView, UnitsView
 from rag.catalogue import DocumentMeta
-from rag.chunking import Chunk, ChunkingParams
+from rag.chunking import ChunkingParams
 from rag.lexical import ANALYZER_VERSION, LexicalIndex
-from rag.units import Unit, UnitKind
 
 __all__ = ["load_index"]
 
@@ -45,15 +46,12 @@ def _read_file(build: Path, name: str, reader: Callable[[Path], object], rebuild
         return reader(path)
     except FileNotFoundError:
         raise IndexUnavailableError(missing) from None
+    except IndexUnavailableError:
+        raise  # already one sentence naming the file (index.docstore)
     except Exception as error:  # a truncated or foreign file fails in numpy, FAISS, json, bm25s or pydantic
         raise IndexUnavailableError(
             f"the index is damaged: {path} cannot be read ({type(error).__name__}: {first_line(error)}); {rebuild}"
         ) from None
-
-
-def _jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
 
 
 def _rebuild_advice(index_dir: Path) -> str:
@@ -110,12 +108,12 @@ def load_index(
         "documents.json",
         lambda p: {doc: _document_meta(record) for doc, record in json.loads(p.read_text(encoding="utf-8")).items()},
     )
-    units: dict[str, Unit] = read("units.jsonl", lambda p: {u.id: u for u in map(unit_from_record, _jsonl(p))})  # type: ignore[assignment]
-    for name, found, expected in (("documents.json", len(documents), manifest.documents), ("units.jsonl", len(units), manifest.units)):
-        if found != expected:
-            raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} entries, the manifest says {expected}; {rebuild}")
-    chunks: list[Chunk] = read("chunks.jsonl", lambda p: read_spans(p, units))  # type: ignore[assignment]
-    sentences: list[Chunk] = read("sentences.jsonl", lambda p: read_spans(p, units))  # type: ignore[assignment]
+    if len(documents) != manifest.documents:
+        raise IndexUnavailableError(
+            f"the index is damaged: {build / 'documents.json'} has {len(documents)} entries, the manifest says {manifest.documents}; {rebuild}"
+        )
+    store: DocumentStore = read(STORE_FILE, lambda p: DocumentStore(p, rebuild))  # type: ignore[assignment]
+    store.check({"units": manifest.units, "chunks": manifest.chunks, "sentences": manifest.sentences})
     codes: np.ndarray = read(VECTORS_FILE, lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
     scales = read(SCALES_FILE, lambda p: np.load(p, allow_pickle=False)) if manifest.sentence_vectors != "float32" else None
     sentence_vectors: SentenceVectors = read(VECTORS_FILE, lambda p: SentenceVectors(codes, scales))  # type: ignore[arg-type,assignment]
@@ -123,11 +121,9 @@ def load_index(
     dense = read("dense.faiss", lambda p: load_dense_index(p, manifest.dense_params))
     lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
     expected = (
-        ("chunks.jsonl", len(chunks), manifest.chunks),
         ("vectors.npy", len(vectors), manifest.chunks),
         ("dense.faiss", dense.ntotal, manifest.chunks),  # type: ignore[attr-defined]
         ("lexical", len(lexical), manifest.chunks),
-        ("sentences.jsonl", len(sentences), manifest.sentences),
         ("sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
     )
     for name, found, wanted in expected:
@@ -137,20 +133,8 @@ def load_index(
         dim = array.d if name == "dense.faiss" else (array.shape[1] if array.ndim == 2 else -1)  # type: ignore[attr-defined]
         if dim != manifest.dimension:
             raise IndexUnavailableError(f"the index is damaged: {build / name} does not hold {manifest.dimension}-dimensional vectors; {rebuild}")
-    rows: dict[str, range] = {}
-    for row, sentence in enumerate(sentences):
-        first = rows.get(sentence.unit_id)
-        rows[sentence.unit_id] = range(first.start if first else row, row + 1)
-    paragraphs: dict[str, dict[int, Unit]] = {doc: {} for doc in documents}
-    sub_units: dict[str, list[Unit]] = {}
-    for unit in units.values():
-        if unit.kind is UnitKind.PARAGRAPH and unit.para is not None:
-            paragraphs.setdefault(unit.doc, {}).setdefault(unit.para, unit)
-        elif unit.parent is not None:
-            sub_units.setdefault(unit.parent, []).append(unit)
-    paragraphs = {doc: dict(sorted(numbers.items())) for doc, numbers in paragraphs.items()}
     return LoadedIndex(
-        build, manifest, documents, units, chunks, vectors, dense, lexical, sentences, sentence_vectors, rows,
-        paragraphs, {parent: tuple(subs) for parent, subs in sub_units.items()},
+        build, manifest, documents, UnitsView(store), SpansView(store, "chunks", manifest.chunks), vectors, dense, lexical,
+        SpansView(store, "sentences", manifest.sentences), sentence_vectors, SentenceRowsView(store),
+        ParagraphsView(store, list(documents)), SubUnitsView(store), store,
     )
-

@@ -24,6 +24,7 @@ __all__ = ["SCALES_FILE", "VECTORS_FILE", "SentenceVectors", "quantise", "save_s
 VECTORS_FILE = "sentence_vectors.npy"
 SCALES_FILE = "sentence_scales.npy"
 _BLOCK = 65_536
+DEQUANTISED_CACHE_BYTES = 32 << 20  # a matrix this small (the seed, a few thousand paragraphs) is also kept as float32
 CODEC = "int8"  # recorded in the manifest as ``sentence_vectors``; "float32" in older builds
 
 
@@ -37,9 +38,21 @@ def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def save_sentence_vectors(directory: Path, vectors: np.ndarray) -> None:
-    """Write ``vectors`` (float, [n, dim]) as int8 codes and scales into a build folder."""
-    codes, scales = quantise(vectors)
-    np.save(directory / VECTORS_FILE, codes)
+    """Write ``vectors`` (float, [n, dim]) as int8 codes and scales into a build folder, in blocks
+    of rows straight into the memory-mapped file (no full-size float temporaries: at 10^6
+    paragraphs the float32 sentence matrix alone is ~6 GB)."""
+    rows, dim = (vectors.shape[0], vectors.shape[1]) if vectors.ndim == 2 else (0, 0)
+    if rows == 0:
+        codes, scales = quantise(vectors.reshape(0, dim))
+        np.save(directory / VECTORS_FILE, codes)
+        np.save(directory / SCALES_FILE, scales)
+        return
+    codes = np.lib.format.open_memmap(directory / VECTORS_FILE, mode="w+", dtype=np.int8, shape=(rows, dim))
+    scales = np.empty(rows, np.float32)
+    for start in range(0, rows, _BLOCK):
+        codes[start : start + _BLOCK], scales[start : start + _BLOCK] = quantise(vectors[start : start + _BLOCK])
+    codes.flush()
+    del codes
     np.save(directory / SCALES_FILE, scales)
 
 
@@ -53,8 +66,11 @@ class SentenceVectors:
             raise ValueError(f"{codes.dtype} vectors without scales")
         if scales is not None and (codes.dtype != np.int8 or scales.shape != (len(codes),)):
             raise ValueError(f"{codes.dtype} codes of shape {codes.shape} do not match scales of shape {scales.shape}")
-        self._codes = codes
+        # a plain ndarray view of the mapping: slicing the np.memmap subclass costs microseconds per call
+        # (__array_finalize__), and the query path slices it a few dozen times per question
+        self._codes = codes.view(np.ndarray) if isinstance(codes, np.memmap) else codes
         self._scales = scales
+        self._dense: np.ndarray | None = None  # the dequantised matrix, once, when small (see _dequantised)
 
     @classmethod
     def open(cls, directory: Path, codec: str) -> SentenceVectors:
@@ -86,15 +102,35 @@ class SentenceVectors:
         return len(self._codes)
 
     def __getitem__(self, key: int | slice | np.ndarray | list[int]) -> np.ndarray:
+        dense = self._dequantised()
+        if dense is not None:
+            return dense[key]
+        return self._decode(key)
+
+    def _decode(self, key: int | slice | np.ndarray | list[int]) -> np.ndarray:
         rows = np.asarray(self._codes[key], dtype=np.float32)
         if self._scales is None:
             return rows
         scales = self._scales[key]
         return rows * (scales[..., None] if np.ndim(scales) else scales)
 
+    def _dequantised(self) -> np.ndarray | None:
+        """The whole matrix as float32 (read-only), made on first use, when it takes at most
+        ``DEQUANTISED_CACHE_BYTES``: a small library's every query multiplies most of its sentences,
+        and dequantising them again each time was a tenth of the query path. The values are the
+        ones ``_decode`` gives, so scores do not change; a large library stays memory-mapped."""
+        if self._dense is None and self._scales is not None and self._codes.size * 4 <= DEQUANTISED_CACHE_BYTES:
+            dense = self._decode(slice(None))
+            dense.setflags(write=False)
+            self._dense = dense  # a race makes it twice, identically
+        return self._dense
+
     def __matmul__(self, other: np.ndarray) -> np.ndarray:
-        """Every row times ``other``, dequantised in blocks (never a float copy of the whole matrix)."""
+        """Every row times ``other``, dequantised in blocks (never a float copy of a large matrix)."""
         other = np.asarray(other, dtype=np.float32)
+        dense = self._dequantised()
+        if dense is not None:
+            return dense @ other
         blocks = [self[start : start + _BLOCK] @ other for start in range(0, len(self), _BLOCK)]
         return np.concatenate(blocks) if blocks else np.zeros((0, *other.shape[1:]), np.float32)
 

@@ -11,11 +11,11 @@ this module only writes and reads files. Pointers, locking, pruning and rollback
     builds/<build id>/
         manifest.json       model id and dimension, chunking, corpus hash, versions, counts
         documents.json      catalogue metadata and parse notes of each indexed document
-        units.jsonl         every unit (headings included, for section display)
-        chunks.jsonl        chunk id, unit id, offsets, content hash; row i = FAISS row i
+        store.sqlite        the document store (index.docstore): every unit (headings included, for
+                            section display); chunks: id, unit id, offsets, content hash, row i =
+                            FAISS row i; sentences: the same for each sentence (evidence for answers)
         vectors.npy         float32 [chunks, dim], L2-normalised (memory-mapped on load)
         dense.faiss         FAISS index over vectors.npy (type by size: index.dense)
-        sentences.jsonl     unit id and offsets of each sentence (evidence for answers)
         sentence_vectors.npy int8 [sentences, dim] (float32 before the manifest's ``sentence_vectors``)
         sentence_scales.npy float32 [sentences]: code × scale = vector (index.sentence_vectors)
         lexical/            bm25s files
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -56,14 +57,13 @@ from index.builds import (
     write_failure,
 )
 from index.dense import DEFAULT_EXACT_MAX, build_dense, dense_index_kind, save_dense_index
+from index.docstore import STORE_FILE, DocumentStore, write_store
 from index.layout import (
     FORMAT_VERSION,
     IndexManifest,
     IndexMismatchError,
     LoadedIndex,
     read_manifest,
-    unit_record,
-    write_spans,
 )
 from index.load import load_index
 from index.sentence_vectors import CODEC, SentenceVectors, save_sentence_vectors
@@ -121,13 +121,17 @@ def stored_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
         if manifest.model_id != model_id:
             return {}
         reuse: dict[str, np.ndarray] = {}
-        stored = (("chunks.jsonl", np.load(build / "vectors.npy", mmap_mode="r")),
-                  ("sentences.jsonl", SentenceVectors.open(build, manifest.sentence_vectors)))
+        stored = (("chunks", np.load(build / "vectors.npy", mmap_mode="r")),
+                  ("sentences", SentenceVectors.open(build, manifest.sentence_vectors)))
+        store = DocumentStore(build / STORE_FILE) if manifest.format_version >= 2 else None
         for table, vectors in stored:
-            hashes = [json.loads(line)["hash"] for line in (build / table).open(encoding="utf-8")]
+            if store is not None:
+                hashes = store.hashes(table)
+            else:  # format 1: JSONL records
+                hashes = [json.loads(line)["hash"] for line in (build / f"{table}.jsonl").open(encoding="utf-8")]
             if len(hashes) == len(vectors):  # a chunk's exact vector wins over the same text's quantised sentence vector
                 reuse.update((h, vectors[row]) for row, h in enumerate(hashes) if h not in reuse)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, IndexUnavailableError):
         return {}  # an unreadable old build is simply not reused
     return reuse
 
@@ -199,15 +203,14 @@ def _write_new_build(
             dense_params=dense_params,
             sentence_vectors=CODEC,
         )
-        _write_build(staging, manifest, documents, metadata, units, chunks, vectors, dense)
-        write_spans(staging / "sentences.jsonl", sentences)
+        _write_build(staging, manifest, documents, metadata, units, chunks, sentences, vectors, dense)
         save_sentence_vectors(staging, sentence_vectors)
         fsync_tree(staging)
         final = index_dir / BUILDS / build_id
         staging.rename(final)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, OSError | RuntimeError):  # FAISS reports a failed write as RuntimeError
+        if isinstance(error, OSError | RuntimeError | sqlite3.Error):  # FAISS reports a failed write as RuntimeError, SQLite as its own
             raise IndexBuildError(write_failure(index_dir, error)) from None
         raise
     try:
@@ -231,6 +234,7 @@ def _write_build(
     metadata: dict[str, DocumentMeta],
     units: Sequence[Unit],
     chunks: Sequence[Chunk],
+    sentences: Sequence[Chunk],
     vectors: np.ndarray,
     dense: object,
 ) -> None:
@@ -239,10 +243,7 @@ def _write_build(
         for d in documents
     }
     (directory / "documents.json").write_text(json.dumps(docs, ensure_ascii=False, indent=1), encoding="utf-8")
-    with (directory / "units.jsonl").open("w", encoding="utf-8") as out:
-        for unit in units:
-            out.write(json.dumps(unit_record(unit), ensure_ascii=False) + "\n")
-    write_spans(directory / "chunks.jsonl", chunks)
+    write_store(directory / STORE_FILE, units, chunks, sentences)
     np.save(directory / "vectors.npy", vectors)
     save_dense_index(dense, directory / "dense.faiss")
     LexicalIndex.build([c.passage for c in chunks]).save(directory / "lexical")

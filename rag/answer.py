@@ -184,12 +184,12 @@ def candidate_sentences(
     candidates: list[QuotedSentence] = []
     eligible = [h for h in hits if citable(h.unit, front)][: params.hits_considered]
     for rank, hit in enumerate(eligible):
-        sentences = index.unit_sentences(hit.unit.id)
-        if not sentences:
+        rows = index.sentence_rows.get(hit.unit.id)
+        if not rows:
             continue
-        matrix = np.stack([vector for _, vector in sentences])
-        scores = matrix @ query_vector
-        for (sentence, _), score in zip(sentences, scores.tolist(), strict=True):
+        # one slice of the unit's consecutive rows, not one dequantised row at a time
+        scores = index.sentence_vectors[rows.start : rows.stop] @ query_vector
+        for sentence, score in zip((index.sentences[i] for i in rows), scores.tolist(), strict=True):
             unit, start, end = sentence_in_sub_unit(hit.unit, sentence.start, sentence.end, index)
             penalised = score - (params.other_unit_margin if rank else 0.0)
             if named and unit.sub is not None and unit.sub.startswith("target ") and int(unit.sub.split()[1]) in named:

@@ -281,7 +281,7 @@ def serve(
 
     import uvicorn
 
-    from api.app import StartupError, create_app, prepare_answerer
+    from api.app import SERVE_OPTIONS, StartupError, create_app, prepare_answerer
     from api.security import is_loopback
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -297,7 +297,7 @@ def serve(
         raise _fail(str(error)) from None
     typer.echo(f"serving on http://{host}:{port}/ (API docs at /docs)")
     app_ = create_app(settings, answerer=answerer, index_dir=index_dir or settings.resolved_index_dir)
-    uvicorn.run(app_, host=host, port=port, log_level="info", server_header=False)
+    uvicorn.run(app_, host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
 @index_app.command("rollback")

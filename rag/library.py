@@ -13,7 +13,6 @@ reload swaps it together with the index it describes.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -121,22 +120,16 @@ class Library:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
         self.languages: dict[str, str | None] = {doc: self._language(doc, meta) for doc, meta in index.documents.items()}
-        units_per_doc = Counter(u.doc for u in index.units.values() if u.kind.retrievable)
+        units_per_doc = index.store.counts("doc", retrievable=True)  # counted on disk: no unit is read into RAM
+        paragraphs_per_doc = index.store.paragraph_counts()
         groups: dict[str, list[VersionInfo]] = {}
         for doc, meta in index.documents.items():
-            info = VersionInfo(meta, self.languages[doc], len(index.paragraphs.get(doc, {})), units_per_doc.get(doc, 0))
+            info = VersionInfo(meta, self.languages[doc], paragraphs_per_doc.get(doc, 0), units_per_doc.get(doc, 0))
             groups.setdefault(meta.document_key, []).append(info)
         self.documents: dict[str, LibraryDocument] = {
             key: LibraryDocument(key, tuple(sorted(versions, key=lambda v: (_language_rank(v.language), v.meta.id))))
             for key, versions in sorted(groups.items())
         }
-        self._aligned: dict[tuple[str, ...], dict[str, Unit]] = {}
-        for unit in index.units.values():
-            meta = index.documents.get(unit.doc)
-            key = alignment_key(unit, meta) if meta is not None else None
-            language = self.languages.get(unit.doc)
-            if key is not None and language is not None:
-                self._aligned.setdefault(key, {}).setdefault(language, unit)
 
     def _language(self, doc: str, meta: DocumentMeta) -> str | None:
         if meta.language:
@@ -170,6 +163,10 @@ class Library:
 
     def unit_count(self, doc: str) -> int:
         return next((v.units for v in self.document(doc).versions if v.meta.id == doc), 0)
+
+    def paragraph_count(self, doc: str) -> int:
+        """Numbered paragraphs of one version, counted when the library was built (not read again)."""
+        return next((v.paragraphs for v in self.document(doc).versions if v.meta.id == doc), 0)
 
     # -- paragraphs and alignment ------------------------------------------
 
@@ -210,7 +207,17 @@ class Library:
         if key is None:
             language = self.languages.get(unit.doc)
             return {language: unit} if language else {}
-        return dict(sorted(self._aligned.get(key, {}).items(), key=lambda item: _language_rank(item[0])))
+        found: dict[str, Unit] = {}
+        for version in self.documents[key[0]].versions if key[0] in self.documents else ():
+            language = self.languages.get(version.meta.id)
+            if language is None or language in found:
+                continue
+            # the first unit of that version under the same key (read from the store, not held in RAM)
+            other = (self.index.store.first_unit(version.meta.id, para=int(key[1]), sub=key[2] or None) if len(key) == 3
+                     else self.index.store.first_unit(version.meta.id, label=key[1]))
+            if other is not None:
+                found[language] = other
+        return dict(sorted(found.items(), key=lambda item: _language_rank(item[0])))
 
     def symbol(self, doc: str) -> str | None:
         meta = self.index.documents.get(doc)

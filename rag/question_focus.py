@@ -144,13 +144,18 @@ def _zh_numeral_values(text: str) -> set[str]:
 
 def number_values(text: str) -> set[str]:
     """The numbers a text states, as Arabic digits: 1 000 → 1000, 第十九届 → 19, 19th/nineteenth → 19."""
+    return set(_number_values(text))
+
+
+@lru_cache(maxsize=8192)  # evidence sentences recur across questions, and cn2an is slow
+def _number_values(text: str) -> frozenset[str]:
     flat = _DIGIT_GROUP.sub("", text)
     values = {n for n in _NUMBER.findall(flat)}
     values |= {m.group(1) for m in _EN_ORDINAL.finditer(flat)}
     values |= {str(_EN_WORDS[w.lower()]) for w in _EN_WORD_RE.findall(flat)}
     if re.search(r"[\u3400-\u9fff]", text):
         values |= _zh_numeral_values(text)
-    return {v for v in values if v not in ("0", "1")}
+    return frozenset(v for v in values if v not in ("0", "1"))
 
 
 def specific_names(question: str) -> list[str]:

@@ -118,7 +118,7 @@ class Retriever:
         lexical: LexicalIndex | None = None,
     ) -> None:
         self.index = index
-        unit_docs = {unit_id: unit.doc for unit_id, unit in index.units.items()}
+        unit_docs = index.store.unit_docs  # ids and documents from the store's row maps; records stay on disk
         self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
         self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
         self.encoder = encoder
@@ -127,8 +127,6 @@ class Retriever:
         self._known_terms: dict[str, bool] = {}
         # the local store takes the question's tokens, so a request analyses it once (Milvus analyses its own)
         self._analyse = self.lexical.analyse if isinstance(self.lexical, Bm25Lexical) else None
-        # unit id -> (first row, number of rows) of its sentence vectors, for one vectorised best-sentence pass
-        self._sentence_spans = {unit_id: (rows.start, len(rows)) for unit_id, rows in index.sentence_rows.items() if len(rows) > 0}
 
     def _known_term(self, term: str) -> bool:
         """Whether every token of a dictionary translation occurs in the corpus; memoised per
@@ -251,13 +249,13 @@ class Retriever:
         the passage-level evidence combination of Callan (1994, "Passage-level evidence in
         document retrieval", SIGIR), here with the index's stored sentence embeddings.
         """
-        spans = self._sentence_spans
-        with_rows = [unit_id for unit_id in pooled if unit_id in spans]
+        candidates = list(pooled)
+        keep, starts, sizes = self.index.store.sentence_spans(candidates)  # first sentence row and count of each, from RAM
         out = dict(pooled)
-        if not with_rows:
+        if not keep:
             return out
+        with_rows = [candidates[i] for i in keep]
         # the candidates' sentence rows as one index array, then one max per unit (np.maximum.reduceat)
-        starts, sizes = np.array([spans[unit_id] for unit_id in with_rows], dtype=np.int64).T
         offsets = np.cumsum(sizes) - sizes
         total = int(offsets[-1] + sizes[-1])
         rows = np.repeat(starts - offsets, sizes) + np.arange(total)
@@ -300,14 +298,14 @@ class Retriever:
     def _pool(self, found: Candidates, allowed: frozenset[str] | None) -> dict[str, float]:
         """Max-pool chunk scores into unit scores (units the local build does not know are skipped)."""
         pooled: dict[str, float] = {}
-        units = self.index.units
+        store = self.index.store  # membership and document from RAM: no record is read while ranking
+        known = store.unit_rows
         for unit_id, score in zip(found.units, found.scores.tolist(), strict=True):
             if unit_id in pooled:  # candidates come best first: a unit's first chunk is its best
                 if score > pooled[unit_id]:
                     pooled[unit_id] = score
                 continue
-            unit = units.get(unit_id)
-            if unit is None or (allowed is not None and unit.doc not in allowed):
+            if unit_id not in known or (allowed is not None and store.doc_of(unit_id) not in allowed):
                 continue
             pooled[unit_id] = score
         return pooled
@@ -322,9 +320,10 @@ class Retriever:
     ) -> list[Hit]:
         """One slot per paragraph: the best of the paragraph and its sub-units takes it."""
         units = self.index.units
+        parent_of = self.index.store.parent_of
         best: dict[str, tuple[float, str]] = {}
         for unit_id, score in fused.items():
-            group = units[unit_id].parent or unit_id
+            group = parent_of(unit_id) or unit_id
             if group not in best or score > best[group][0]:
                 best[group] = (score, unit_id)
         ranked = sorted(best.values(), key=lambda item: (-item[0], item[1]))[:k]

@@ -29,7 +29,7 @@ def test_missing_index_is_built_from_the_seeds_with_a_log_line(settings, seed_in
     assert len(answerer.retriever.index.units) == len(prepare_answerer(settings, index_dir=seed_index_dir).retriever.index.units)
 
 
-@pytest.mark.parametrize("damage", ["truncate dense.faiss", "empty vectors.npy", "drop CURRENT", "empty units.jsonl"])
+@pytest.mark.parametrize("damage", ["truncate dense.faiss", "empty vectors.npy", "drop CURRENT", "empty store.sqlite", "truncate store.sqlite"])
 def test_damaged_index_is_refused_never_rebuilt_over(settings, seed_index_dir: Path, tmp_path: Path, damage: str) -> None:
     target = tmp_path / "index"
     shutil.copytree(seed_index_dir, target)

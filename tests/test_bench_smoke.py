@@ -21,7 +21,14 @@ def test_scale_bench_smoke(seed_index_dir, settings, tmp_path):
         timeout=600, check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    flat, ivf = (r["dense"] for r in json.loads((tmp_path / "scale.json").read_text())["rows"])
+    rows = json.loads((tmp_path / "scale.json").read_text())["rows"]
+    flat, ivf = (r["dense"] for r in rows)
+    for row in rows:  # the document store keeps row maps in RAM, records on disk; all included stays under 1 KB/unit here
+        assert 100 <= row["store"]["resident_bytes_per_unit"] < 400 and row["store"]["disk_bytes_per_unit"] > 300
+        assert row["resident_bytes_per_unit"] == sum(row[p]["resident_bytes_per_unit"] for p in ("dense", "lexical", "sentences", "store"))
+        assert row["hybrid"]["search_p50_ms"] > 0 and row["store"]["fetch_10_p50_ms"] > 0
+    # exact dense and (below 50,000 rows) exhaustive lexical candidates: the hybrid top 10 is the exact one
+    assert rows[0]["hybrid"]["recall_at_10"] == 1.0 and rows[1]["hybrid"]["recall_at_10"] >= 0.85
     assert flat["kind"] == "flat" and flat["recall_at_10"] == 1.0 and flat["resident_bytes_per_unit"] >= 384 * 4
     assert ivf["kind"] == "ivf-sq8" and ivf["params"]["nlist"] == 100 and 400 <= ivf["resident_bytes_per_unit"] < 600
     assert ivf["recall_at_10"] >= 0.9 and ivf["search_p50_ms"] > 0

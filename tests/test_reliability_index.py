@@ -32,7 +32,7 @@ from tests.test_index import DOCS, _build, _FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEX_FILES = [
-    "manifest.json", "documents.json", "units.jsonl", "chunks.jsonl", "sentences.jsonl",
+    "manifest.json", "documents.json", "store.sqlite",
     "vectors.npy", "sentence_vectors.npy", "sentence_scales.npy", "dense.faiss", "lexical/lexical.json",
 ]
 NEW_DOCS = {"d3": "1. Brand new text about oceans.\n\n2. Another new paragraph on forests.\n"}

@@ -479,3 +479,25 @@ def test_small_screen_layout(browser: Any, live_server: str, screens: Path) -> N
     finally:
         context.close()
     assert not problems["external"] and not problems["page_errors"] and not problems["console"], problems
+
+
+def test_page_scripts_are_small_modules_all_loaded_deferred_without_inline_script() -> None:
+    """index.html loads every script of api/static (and nothing else) with defer, none inline (the
+    CSP is script-src 'self'); each script stays a small module (the ~400-line rule), and the
+    shared helpers are written once, in page-core.js."""
+    static = ROOT / "api" / "static"
+    html = (static / "index.html").read_text(encoding="utf-8")
+    tags = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert tags and all(not body.strip() for _, body in tags), "an inline script"
+    loaded = [re.search(r'src="/static/([^"]+)"', attrs).group(1) for attrs, _ in tags]
+    assert all(" defer" in attrs for attrs, _ in tags)
+    assert sorted(loaded) == sorted(p.name for p in static.glob("*.js"))
+    assert loaded.index("page-core.js") < min(loaded.index(name) for name in loaded if not name.endswith("-strings.js") and name != "page-core.js")
+    assert loaded[-1] == "app.js"  # starts the page once every module is defined
+    for script in static.glob("*.js"):
+        lines = script.read_text(encoding="utf-8").count("\n")
+        assert lines <= 400, f"{script.name} has {lines} lines"
+        if script.name != "page-core.js":
+            text = script.read_text(encoding="utf-8")
+            for helper in ("function el(", "function clear(", "function describeError(", "async function request(", "function copyText("):
+                assert helper not in text, f"{script.name} has its own {helper}…)"

@@ -294,6 +294,90 @@ def test_upload_a_file_then_find_it_listed_and_answered_then_remove_it(
     assert sorted(p.name for p in big.seeds_dir.iterdir()) == files_before
 
 
+CORAL = (
+    "1. Seventeen coastal States reported nurseries that grow staghorn coral fragments for transplanting onto degraded reefs.\n\n"
+    "2. The Assembly invites States to share the survival rates of transplanted fragments after two years.\n"
+)
+
+
+def test_upload_with_title_session_date_and_body_shows_them_in_the_library(
+    public_page: Any, public_server: tuple[str, Any], big_library: Any, tmp_path: Any
+) -> None:
+    """The form's "More details" (title, English title, session, date, body) reach the catalogue:
+    checked on the page against the API's limits first, then listed in the library view."""
+    expect = _expect()
+    base, described = public_server
+    big, _ = big_library
+    files_before = sorted(p.name for p in big.seeds_dir.iterdir())
+    page = public_page
+    open_library(page, base)
+    rows = page.locator("#library-table tbody tr")
+    posted: list[Any] = []
+    page.on("request", lambda r: posted.append(r) if r.method == "POST" and r.url.endswith("/documents") else None)
+    coral = tmp_path / "coral-nurseries.txt"
+    coral.write_text(CORAL, encoding="utf-8")
+    page.locator("#add-file").set_input_files(str(coral))
+    page.locator("#add-symbol").fill("A/72/950")
+    page.locator("#add-lang").select_option("en")
+    more = page.locator("#add-more")
+    expect(more).not_to_have_attribute("open", "")  # collapsed until wanted
+    more.locator("summary").click()
+    page.locator("#add-title").fill("Coral nurseries: report of the Secretary-General")
+    page.locator("#add-title-en").fill("Coral reef nurseries")
+    page.locator("#add-date").fill("2017-09-15")
+    page.locator("#add-body").fill("General Assembly")
+    # the API's limit on the session (1 to 1000), checked before anything is sent
+    page.locator("#add-session").fill("1001")
+    page.locator("#add-button").click()
+    failure = page.locator("#library-edit-error")
+    expect(failure).to_have_text("The session must be a whole number from 1 to 1000.")
+    expect(page.locator("#add-session")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#add-session")).to_be_focused()
+    page.locator("#add-title-en").evaluate("(input, text) => { input.value = text; }", "x" * 501)  # past maxlength by script
+    page.locator("#add-session").fill("72")
+    page.locator("#add-button").click()
+    expect(failure).to_have_text("The English title is too long: at most 500 characters.")
+    assert not posted, "a form the API would refuse was sent"
+    page.locator("#add-title-en").fill("Coral reef nurseries")
+    page.locator("#add-button").click()
+    status = page.locator("#library-edit-status")
+    expect(status).to_contain_text("Added coral-nurseries.txt (coral-nurseries, English)", timeout=120_000)
+    expect(failure).to_be_hidden()
+    sent = posted[-1].post_data or ""
+    for name, value in [("title", "Coral nurseries: report of the Secretary-General"), ("title_en", "Coral reef nurseries"),
+                        ("session", "72"), ("date", "2017-09-15"), ("body", "General Assembly")]:
+        assert f'name="{name}"\r\n\r\n{value}\r\n' in sent, (name, sent[:2000])
+    expect(page.locator("#add-title")).to_have_value("")  # the form is ready for the next file
+    # the same file again, without "replace": the server refuses, and its one-line reason is shown
+    page.locator("#add-file").set_input_files(str(coral))
+    page.locator("#add-session").fill("72")
+    page.locator("#add-button").click()
+    expect(failure).to_have_text(re.compile(r"^the library already has .*replace=true"))
+    assert "\n" not in failure.inner_text().strip()
+    page.locator("#add-file").set_input_files([])
+    page.locator("#add-session").fill("")
+    expect(rows).to_have_count(described.documents + 1)
+    added = page.locator('#library-table tr[data-document="A/72/950"]')
+    cells = added.locator("td")
+    expect(cells.nth(0)).to_have_text("Coral reef nurseries")  # the English interface shows the English title
+    expect(cells.nth(2)).to_have_text("72")
+    expect(cells.nth(3)).to_have_text("2017-09-15")
+    expect(cells.nth(4)).to_have_text("General Assembly")
+    page.get_by_role("button", name="中文").click()
+    expect(cells.nth(0)).to_have_text("Coral nurseries: report of the Secretary-General")  # the title in the file's language
+    expect(more.locator("summary")).to_have_text("更多信息（可选）")
+    page.get_by_role("button", name="English").click()
+    # and it is found by what was given
+    page.locator("#library-find").fill("coral 2017-09-15")
+    expect(rows).to_have_count(1)
+    page.locator("#library-find").fill("")
+    added.get_by_role("button", name="Remove A/72/950").click()
+    added.get_by_role("button", name="Yes, remove").click()
+    expect(status).to_contain_text("Removed A/72/950", timeout=120_000)
+    expect(rows).to_have_count(described.documents)
+    assert sorted(p.name for p in big.seeds_dir.iterdir()) == files_before
+
+
 def test_side_by_side_versions_in_the_large_library(public_page: Any, public_server: tuple[str, Any]) -> None:
     expect = _expect()
     base, _ = public_server

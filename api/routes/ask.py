@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Answerer
 from api.errors import ApiError, localized
 from api.filtering import make_filter, unknown_document
+from api.responses import json_response
 from api.schemas import MAX_K, MAX_QUESTION_CHARS, AskRequest, AskResponse, CitationOut, ErrorOut, SegmentOut
 from rag.citation import Citation
+from rag.qa import QuestionAnswerer
 
 router = APIRouter(tags=["answers"])
+
+__all__ = ["answer_response", "ask", "check_k", "check_question", "router"]
 
 
 def citation_out(citation: Citation) -> CitationOut:
@@ -37,7 +43,14 @@ def check_k(k: int, question: str | None) -> None:
 
 
 @router.post("/ask", response_model=AskResponse, responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-def ask(request: AskRequest, answerer: Answerer) -> AskResponse:
+async def ask(request: AskRequest, answerer: Answerer) -> Response:
+    # one thread-pool call makes the answer and its JSON body (a def route costs a second round
+    # trip for FastAPI's re-validation); concurrent questions meet in the BatchingEncoder
+    return await run_in_threadpool(lambda: json_response(answer_response(request, answerer)))
+
+
+def answer_response(request: AskRequest, answerer: QuestionAnswerer) -> AskResponse:
+    """The response to one POST /ask (blocking: the encoder and the whole query path)."""
     check_question(request.question)
     check_k(request.k, request.question)
     where = make_filter(request, request.question)

@@ -33,7 +33,7 @@ def version_refs(library: Library, key: str) -> list[VersionRefOut]:
 def document_out(library: Library, meta: DocumentMeta) -> DocumentOut:
     return DocumentOut(
         id=meta.id, symbol=meta.symbol, title=meta.title, title_en=meta.title_en, language=library.languages.get(meta.id),
-        session=meta.session, agenda_items=list(meta.agenda_items), paragraphs=len(library.index.paragraphs.get(meta.id, {})),
+        session=meta.session, agenda_items=list(meta.agenda_items), paragraphs=library.paragraph_count(meta.id),
         units=library.unit_count(meta.id), date=meta.date, body=meta.body,
         document=meta.document_key, versions=version_refs(library, meta.document_key),
     )

@@ -5,22 +5,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Answerer
 from api.filtering import make_filter, unknown_document
+from api.responses import json_response
 from api.routes.ask import check_k, check_question
 from api.schemas import MAX_K, MAX_QUESTION_CHARS, NOT_BLANK, Day, ErrorOut, FilterFields, HitOut, LanguageCode, SearchResponse
+from rag.filters import SearchFilter
 from rag.library import library_of
+from rag.qa import QuestionAnswerer
 from rag.retriever import RetrievalMode
 
 router = APIRouter(tags=["search"])
 
-__all__ = ["router"]
+__all__ = ["router", "search", "search_response"]
 
 
 @router.get("/search", response_model=SearchResponse, responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-def search(
+async def search(
     answerer: Answerer,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="the question or keywords")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description=f"number of hits, 1..{MAX_K}")] = 10,
@@ -32,10 +37,16 @@ def search(
     until: Annotated[Day | None, Query(description="dated on or before YYYY-MM-DD (or a year)")] = None,
     body: Annotated[list[str] | None, Query(description="issuing body; repeatable")] = None,
     mode: Annotated[RetrievalMode, Query(description="hybrid, dense or lexical")] = RetrievalMode.HYBRID,
-) -> SearchResponse:
+) -> Response:
+    # the checks on the event loop; the search and its JSON body in one thread-pool call
     check_question(q)
     check_k(k, q)
     where = make_filter(FilterFields(doc=doc, symbol=symbol, lang=lang, session=session, since=since, until=until, body=body), q)
+    return await run_in_threadpool(lambda: json_response(search_response(answerer, q, k, mode, where, doc)))
+
+
+def search_response(answerer: QuestionAnswerer, q: str, k: int, mode: RetrievalMode, where: SearchFilter, doc: list[str] | None) -> SearchResponse:
+    """The response to one GET /search (blocking: the encoder and the search)."""
     retriever = answerer.retriever  # one snapshot: a reload during the request does not mix indexes
     try:
         result = retriever.search(q, k=k, mode=mode, where=where)

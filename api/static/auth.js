@@ -1,10 +1,10 @@
 /* The API key of a service that asks for one (served off loopback with RAG_API_KEY; changing the
  * library always asks). Kept in sessionStorage only — this tab, gone when it closes, never in
  * localStorage or a cookie — and sent as "Authorization: Bearer <key>" on every request the page
- * makes (app.js and library.js take their headers from window.UNAuth.headers()).
+ * makes (page-core.js's UNPage.request takes its headers from window.UNAuth.headers()).
  *
  * The box in the masthead (#key-box) saves and forgets it; a 401 opens the box. Its labels are
- * translated by library.js (data-lib-i18n); the messages come from window.UNLibrary.t.
+ * translated by library.js (data-lib-i18n); its messages are in library-strings.js.
  */
 (() => {
   "use strict";
@@ -14,9 +14,7 @@
 
   let memory = ""; // where sessionStorage is refused (some private modes): this page only
 
-  function t(key) {
-    return window.UNLibrary ? window.UNLibrary.t(key) : key;
-  }
+  const t = window.UNPage.translator(window.UNLibraryStrings); // page-core.js, library-strings.js
 
   function key() {
     try {

@@ -5,14 +5,28 @@
  * answers, so the form shows progress, then the server's own figures or its one-line reason for
  * refusing; on success the library view and the filter choices are loaded again
  * ("unrag:library-changed", which library.js and app.js listen for). One change at a time.
+ *
+ * Besides the file, its symbol and language, the form's "More details" give the catalogue
+ * fields POST /documents accepts (title, title_en, session, date, body), checked here against
+ * the API's own limits (api/routes/library_edit.py) before anything is sent.
  */
 (() => {
   "use strict";
 
+  const { el, clear, request, setStatus, showError, hideError } = window.UNPage; // page-core.js
   const lib = () => window.UNLibrary;
   const t = (key, vars) => lib().t(key, vars);
   const $ = (id) => document.getElementById(id);
   let busy = false;
+
+  // The optional catalogue fields: the form field, its input, and the API's limit on it.
+  const TEXT_FIELDS = [
+    { name: "title", input: "add-title", max: 500 },
+    { name: "title_en", input: "add-title-en", max: 500 },
+    { name: "body", input: "add-body", max: 200 },
+  ];
+  const SESSION = { min: 1, max: 1000 };
+  const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
   function setBusy(value) {
     busy = value;
@@ -24,30 +38,24 @@
   }
 
   function progress(message) {
-    const status = $("library-edit-status");
-    lib().clear(status);
-    if (message) status.append(lib().el("span", { className: "spinner", "aria-hidden": "true" }), lib().el("span", null, message));
-    status.classList.toggle("is-busy", Boolean(message));
+    setStatus($("library-edit-status"), message, Boolean(message));
   }
 
   function done(message) {
     const status = $("library-edit-status");
-    lib().clear(status);
-    status.classList.remove("is-busy");
-    status.append(lib().el("span", { className: "library-edit-done" }, message));
+    setStatus(status, "", false);
+    status.append(el("span", { className: "library-edit-done" }, message));
   }
 
   function fail(message) {
     progress("");
-    const box = $("library-edit-error");
-    box.textContent = message;
-    box.hidden = false;
+    showError($("library-edit-error"), message);
   }
 
   function resetMessages() {
     progress("");
-    $("library-edit-error").hidden = true;
-    $("library-edit-error").textContent = "";
+    hideError($("library-edit-error"));
+    for (const input of $("library-add").querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   }
 
   function needsKey() {
@@ -61,6 +69,42 @@
     document.dispatchEvent(new CustomEvent("unrag:library-changed"));
   }
 
+  /** A real calendar day written YYYY-MM-DD, as the API reads it (dt.date). */
+  function isIsoDate(text) {
+    const match = ISO_DATE.exec(text);
+    if (!match) return false;
+    const [year, month, day] = match.slice(1).map(Number);
+    const date = new Date(Date.UTC(year, month - 1, day));
+    return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  }
+
+  /** The optional fields, checked: {fields: [[name, value], ...]} or {problem, input}. */
+  function catalogueFields() {
+    const fields = [];
+    const symbol = $("add-symbol").value.trim();
+    if (Array.from(symbol).length > 100) return { problem: t("edit.tooLong", { field: t("edit.symbolName"), max: 100 }), input: $("add-symbol") };
+    if (symbol) fields.push(["symbol", symbol]);
+    for (const spec of TEXT_FIELDS) {
+      const input = $(spec.input);
+      const value = input.value.trim();
+      if (Array.from(value).length > spec.max) return { problem: t("edit.tooLong", { field: t(`edit.${spec.name}Name`), max: spec.max }), input };
+      if (value) fields.push([spec.name, value]);
+    }
+    const session = $("add-session");
+    const sessionText = session.value.trim();
+    if (session.validity.badInput || (sessionText && !/^\d+$/.test(sessionText))) return { problem: t("edit.badSession", SESSION), input: session };
+    if (sessionText) {
+      const n = Number(sessionText);
+      if (n < SESSION.min || n > SESSION.max) return { problem: t("edit.badSession", SESSION), input: session };
+      fields.push(["session", String(n)]);
+    }
+    const date = $("add-date");
+    const dateText = date.value.trim();
+    if (date.validity.badInput || (dateText && !isIsoDate(dateText))) return { problem: t("edit.badDate"), input: date };
+    if (dateText) fields.push(["date", dateText]);
+    return { fields };
+  }
+
   async function add(event) {
     event.preventDefault();
     if (busy) return;
@@ -72,11 +116,18 @@
       input.focus();
       return;
     }
+    const checked = catalogueFields();
+    if (checked.problem) {
+      fail(checked.problem);
+      if (checked.input.closest("details")) checked.input.closest("details").open = true;
+      checked.input.setAttribute("aria-invalid", "true");
+      checked.input.focus();
+      return;
+    }
     if (needsKey()) return;
     const form = new FormData();
     form.append("file", file, file.name);
-    const symbol = $("add-symbol").value.trim();
-    if (symbol) form.append("symbol", symbol);
+    for (const [name, value] of checked.fields) form.append(name, value);
     const lang = $("add-lang").value;
     if (lang) form.append("lang", lang);
     if ($("add-replace").checked) form.append("replace", "true");
@@ -84,7 +135,7 @@
     progress(t("edit.adding", { file: file.name }));
     const before = new Set((lib().library() || []).flatMap((d) => d.versions.map((v) => v.id)));
     try {
-      const body = await lib().request("/documents", { method: "POST", body: form }); // the browser sets the multipart boundary
+      const body = await request("/documents", { method: "POST", body: form }); // the browser sets the multipart boundary
       const first = body.changed[0] || {};
       const replaced = before.has(first.id);
       done(t(replaced ? "edit.replaced" : "edit.added", {
@@ -112,15 +163,15 @@
     const cell = button.closest("td");
     const name = doc.symbol || doc.document;
     const cancel = () => {
-      lib().clear(cell);
+      clear(cell);
       cell.append(button);
       button.focus();
     };
-    const yes = lib().el("button", { type: "button", className: "button button-small button-danger library-confirm-yes", onclick: () => remove(doc) }, t("edit.confirmYes"));
-    const no = lib().el("button", { type: "button", className: "button button-small button-quiet", onclick: cancel }, t("edit.cancel"));
-    lib().clear(cell);
+    const yes = el("button", { type: "button", className: "button button-small button-danger library-confirm-yes", onclick: () => remove(doc) }, t("edit.confirmYes"));
+    const no = el("button", { type: "button", className: "button button-small button-quiet", onclick: cancel }, t("edit.cancel"));
+    clear(cell);
     const question = t(doc.versions.length > 1 ? "edit.confirm" : "edit.confirmOne", { doc: name, n: doc.versions.length });
-    cell.append(lib().el("div", { className: "library-confirm", role: "group", "aria-label": question }, lib().el("span", null, question), lib().el("div", { className: "library-confirm-buttons" }, yes, no)));
+    cell.append(el("div", { className: "library-confirm", role: "group", "aria-label": question }, el("span", null, question), el("div", { className: "library-confirm-buttons" }, yes, no)));
     yes.focus();
   }
 
@@ -132,7 +183,7 @@
     setBusy(true);
     progress(t("edit.removing", { doc: name }));
     try {
-      const body = await lib().request(`/documents/${target.split("/").map(encodeURIComponent).join("/")}`, { method: "DELETE" });
+      const body = await request(`/documents/${target.split("/").map(encodeURIComponent).join("/")}`, { method: "DELETE" });
       done(t("edit.removed", { doc: name, ids: body.changed.map((c) => c.id).join(", "), seconds: body.seconds, documents: body.documents }));
       changed();
     } catch (problem) {

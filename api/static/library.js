@@ -3,68 +3,26 @@
  *
  * Kept apart from app.js (answers, reader, routing): app.js calls the few hooks exported on
  * window.UNLibrary — filters(), showLibrary(), renderVersions(), renderCitationVersions();
- * library-edit.js (adding and removing documents) uses request(), t() and el(). Requests carry
- * the API key when auth.js holds one. Strings (library-strings.js) follow the interface
- * language app.js sets on <html lang>.
+ * library-edit.js (adding and removing documents) uses t(), languageName() and library().
+ * Requests go through page-core.js (UNPage.request: the API key, the 401 flow, one-line errors).
+ * Strings (library-strings.js) follow the interface language app.js sets on <html lang>.
  */
 (() => {
   "use strict";
 
+  const { el, clear, langAttr, textLang, uiLang, request, showError, hideError, setStatus, renderHighlighted, translator } = window.UNPage; // page-core.js, quotes.js
   const STRINGS = window.UNLibraryStrings; // library-strings.js
-
+  const t = translator(STRINGS); // in the interface language app.js sets on <html lang>
 
   const LANGUAGE_ORDER = ["zh", "en", "fr", "es", "ru", "ar"];
-
-  function uiLang() {
-    return (document.documentElement.lang || "zh").startsWith("en") ? "en" : "zh";
-  }
-
-  function t(key, vars) {
-    let text = STRINGS[uiLang()][key] || STRINGS.en[key] || key;
-    for (const [name, value] of Object.entries(vars || {})) text = text.split(`{${name}}`).join(String(value));
-    return text;
-  }
 
   function languageName(code) {
     return STRINGS.zh[`language.${code}`] ? t(`language.${code}`) : code;
   }
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "className") node.className = value;
-      else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-  }
-
-  function langAttr(code) {
-    return code === "zh" ? "zh-CN" : code || "";
-  }
-
-  /** Text with its evidence spans (code-point offsets, as the API gives them) wrapped in <mark>. */
+  /** Text with its evidence spans (code-point offsets, as the API gives them) highlighted. */
   function highlighted(text, spans) {
-    const node = el("p", { className: "version-text" });
-    const chars = Array.from(text || "");
-    const ordered = (spans || []).map(([s, e]) => [Math.max(0, s), Math.min(chars.length, e)]).filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
-    let cursor = 0;
-    for (const [start, end] of ordered) {
-      if (start < cursor) continue;
-      node.append(chars.slice(cursor, start).join(""), el("mark", null, chars.slice(start, end).join("")));
-      cursor = end;
-    }
-    node.append(chars.slice(cursor).join(""));
-    return node;
+    return renderHighlighted(el("p", { className: "version-text" }), text, spans);
   }
 
   // ---------------------------------------------------------------- the filter bar
@@ -99,30 +57,6 @@
 
   const state = { library: null, lastVersions: null, lastCitation: null, choice: {} };
 
-  /** The server's one-line reason; a 401 also opens the API key box (auth.js) and says so. */
-  function describeError(body, status) {
-    const detail = body && body.detail;
-    let text = "";
-    if (typeof detail === "string") text = detail.trim();
-    else if (Array.isArray(detail)) text = detail.map((d) => (d && typeof d.msg === "string" ? d.msg : "")).filter(Boolean).join("; ");
-    if (!text) text = `HTTP ${status}`;
-    if (status === 401 && window.UNAuth) {
-      window.UNAuth.needed();
-      return `${t("key.needed")} (${text})`;
-    }
-    return text;
-  }
-
-  /** Every request of the library side goes through here: the API key is added when one is set. */
-  async function request(path, options) {
-    const init = { ...(options || {}) };
-    init.headers = window.UNAuth ? window.UNAuth.headers({ Accept: "application/json", ...(init.headers || {}) }) : { Accept: "application/json", ...(init.headers || {}) };
-    const response = await fetch(path, init);
-    const body = await response.json().catch(() => null);
-    if (!response.ok) throw new Error(describeError(body, response.status));
-    return body;
-  }
-
   async function loadLibrary() {
     state.library = await request("/library");
     renderLibrary();
@@ -133,15 +67,14 @@
   async function showLibrary() {
     const status = document.getElementById("library-status");
     const error = document.getElementById("library-error");
-    error.hidden = true;
-    if (!state.library) status.textContent = t("library.loading");
+    hideError(error);
+    if (!state.library) setStatus(status, t("library.loading"), true);
     try {
       await loadLibrary();
     } catch (problem) {
-      error.textContent = String(problem.message || problem);
-      error.hidden = false;
+      showError(error, String(problem.message || problem));
     } finally {
-      status.textContent = "";
+      setStatus(status, "", false);
     }
   }
 
@@ -211,7 +144,7 @@
           "tr",
           { "data-document": doc.document },
           el("th", { scope: "row", className: "library-symbol" }, name, doc.symbol ? null : el("span", { className: "library-nosymbol" }, ` ${t("library.noSymbol")}`)),
-          el("td", { lang: /[\u3400-\u9fff]/.test(title || "") ? "zh-CN" : "en" }, title || ""),
+          el("td", { lang: textLang(title) }, title || ""),
           el("td", { className: "library-versions" }, ...links),
           el("td", null, doc.session || ""),
           el("td", null, doc.date || ""),
@@ -343,7 +276,7 @@
     });
   }
 
-  window.UNLibrary = { filters, showLibrary, renderVersions, renderCitationVersions, request, t, el, clear, languageName, library: () => state.library };
+  window.UNLibrary = { filters, showLibrary, renderVersions, renderCitationVersions, t, languageName, library: () => state.library };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

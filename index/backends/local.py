@@ -13,6 +13,7 @@ import numpy as np
 
 from index.backends import Candidates, TranslatedConcept
 from index.dense import FilteredSearch, filtered_search_parameters
+from index.docstore import DocumentStore
 from rag.chunking import Chunk
 from rag.crosslingual import translated_scores
 from rag.lexical import LexicalIndex as Bm25Index
@@ -32,11 +33,20 @@ def _top(scores: np.ndarray, depth: int) -> np.ndarray:
 
 
 class _RowIds:
-    """Row number -> (chunk id, unit id) of one build, and the rows of a set of documents."""
+    """Row number -> (chunk id, unit id) of one build, and the rows of a set of documents.
+
+    Given a build's chunks as loaded (index.views.SpansView), the ids come from its document
+    store's row maps, shared, never copied; a plain list of chunks is read once.
+    """
 
     def __init__(self, chunks: Sequence[Chunk], unit_docs: Mapping[str, str]) -> None:
-        self.ids = [c.id for c in chunks]
-        self.units = [c.unit_id for c in chunks]
+        store = getattr(chunks, "store", None)
+        self._store = store if isinstance(store, DocumentStore) else None
+        if self._store is not None:
+            self.ids, self.units = self._store.chunk_ids, self._store.chunk_units
+        else:
+            self.ids = [c.id for c in chunks]
+            self.units = [c.unit_id for c in chunks]
         self._unit_docs = unit_docs
         self._doc_codes: dict[str, int] = {}
         self._chunk_docs: np.ndarray | None = None
@@ -56,6 +66,9 @@ class _RowIds:
         """Rows of the chunks of ``docs`` (cached per filter)."""
         rows = self._allowed.get(docs)
         if rows is None:
+            if self._chunk_docs is None and self._store is not None:
+                self._doc_codes = {doc: code for code, doc in enumerate(self._store.doc_names)}
+                self._chunk_docs = self._store.chunk_doc_codes()
             if self._chunk_docs is None:
                 self._doc_codes = {doc: code for code, doc in enumerate(sorted(set(self._unit_docs.values())))}
                 self._chunk_docs = np.fromiter(
