@@ -105,7 +105,7 @@ def passages_side(task: dict) -> dict:
     return {"load_s": round(loaded - started, 2), "embed_s": round(done - loaded, 2),
             "embed_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 2),
             "peak_rss_mb": _peak_rss_mb(), "texts": len(vectors), "backend": embedder.backend,
-            "precision": getattr(encoder, "precision", "f32")}
+            "precision": getattr(encoder, "precision", "int8" if setup.get("backend") == "onnx-int8" else "f32")}
 
 
 def queries(settings, rounds: int, limit: int | None) -> dict:
@@ -125,7 +125,7 @@ def queries(settings, rounds: int, limit: int | None) -> dict:
         cos_q = min(float(a @ b) for a, b in zip(single, ref_q, strict=True))
         cos_p = float((encoder.encode_passages(passages) * ref_p).sum(axis=1).min())
         out[name] = {"backend": encoder.backend, "min_cosine_questions": round(cos_q, 6), "min_cosine_passages": round(cos_p, 6),
-                     "precision": getattr(encoder._onnx, "precision", "f32"), "times_ms": []}
+                     "precision": getattr(encoder._onnx, "precision", "int8" if "int8" in name else "f32"), "times_ms": []}
     for _ in range(rounds):
         for question in asked:
             for name, encoder in encoders.items():

@@ -214,7 +214,7 @@ class OpenVinoEncoder(OnnxEncoder):
     @property
     def precision(self) -> str:
         """What the CPU computes in ("bf16" on AMX/AVX-512 BF16, else "f32")."""
-        return str(self._core.get_property("CPU", "INFERENCE_PRECISION_HINT"))
+        return self._core.get_property("CPU", "INFERENCE_PRECISION_HINT").to_string()
 
     @property
     def compiled_shapes(self) -> list[tuple[int, int] | None]:
