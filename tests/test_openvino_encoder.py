@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embedding.openvino_backend import LENGTH_BUCKETS, bucket_length
+from rag.embedding.openvino_backend import LENGTH_BUCKETS, QUERY_BUCKETS, bucket_length
 
 TEXTS = [
     "多哈气候大会有多少政府代表、观察员和记者到场？",
@@ -17,10 +17,11 @@ TEXTS = [
 
 
 def test_bucket_length_rounds_up_within_the_truncation_length():
-    assert [bucket_length(n) for n in (1, 16, 17, 33, 64, 65, 300, 512)] == [16, 16, 32, 64, 64, 128, 512, 512]
+    assert [bucket_length(n) for n in (1, 16, 17, 33, 49, 64, 65, 300, 512)] == [16, 16, 32, 48, 64, 64, 96, 384, 512]
+    assert [bucket_length(n, buckets=QUERY_BUCKETS) for n in (17, 33, 65)] == [32, 64, 128]
     assert bucket_length(100, max_length=100) == 100  # never padded past what the tokenizer keeps
     assert bucket_length(600) == 600  # longer than any bucket (a model with a longer limit): as is
-    assert list(LENGTH_BUCKETS) == sorted(LENGTH_BUCKETS)
+    assert list(LENGTH_BUCKETS) == sorted(LENGTH_BUCKETS) and list(QUERY_BUCKETS) == sorted(QUERY_BUCKETS)
 
 
 @pytest.fixture(scope="module")

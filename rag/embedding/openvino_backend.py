@@ -3,8 +3,9 @@
 Why: on CPUs with AMX or AVX-512 BF16 (Sapphire Rapids and later) OpenVINO runs the matrix
 products in bfloat16 with float32 accumulation, but only a model compiled for a *static* shape
 gets the fast kernels: one query of ~20 tokens costs ~4 ms padded to [1, 32] on one thread,
-~9 ms with dynamic shapes on two (bench/encoder_latency.py). So texts are padded (attention mask
-0, which mean pooling ignores) to a few token-length buckets (:data:`LENGTH_BUCKETS`), and each
+~9 ms with dynamic shapes on two (measured on a quiet machine; bench/encoder_speed.py). So texts
+are padded (attention mask 0, which mean pooling ignores) to a few token-length buckets
+(:data:`QUERY_BUCKETS`, :data:`LENGTH_BUCKETS` for builds), and each
 (rows, length) shape is compiled on first use and cached on disk by OpenVINO (``compiled/``).
 The vectors are torch's within a cosine of 1e-4 (tests/test_openvino_encoder.py), so an index
 built here is read with any float backend and the model id gets no suffix (int8's does).
@@ -34,15 +35,18 @@ import numpy as np
 
 from .onnx_backend import _ATTENTION_BUDGET, OnnxEncoder, OnnxExportError, ensure_onnx, pool_into
 
-__all__ = ["LENGTH_BUCKETS", "QUERY_WARM_LENGTHS", "OpenVinoEncoder", "bucket_length", "ensure_openvino", "openvino_available", "openvino_bf16"]
+__all__ = ["LENGTH_BUCKETS", "QUERY_BUCKETS", "QUERY_WARM_LENGTHS", "OpenVinoEncoder", "bucket_length", "ensure_openvino", "openvino_available", "openvino_bf16"]
 
 _FORMAT = 2
 _MODEL_FILE = "model.xml"
 _TABLE_FILE = "word_embeddings.npy"
 _STAMP_FILE = "export.json"
 _COMPILED_DIR = "compiled"
-#: token lengths a batch is padded to: few shapes to compile, at most 2× padding (less above 64)
-LENGTH_BUCKETS = (16, 32, 64, 128, 256, 512)
+#: token lengths a build batch is padded to: ten shapes to compile (one held at a time), ~20 %
+#: padding on XQuAD zh's chunks and sentences (powers of two alone: ~45 %)
+LENGTH_BUCKETS = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+#: token lengths a query is padded to (each a shape held for the life of the process)
+QUERY_BUCKETS = (16, 32, 64, 128, 256, 512)
 #: single queries up to this many tokens run on static shapes (one compiled shape per bucket);
 #: longer ones and batches of queries run on the dynamic model
 QUERY_STATIC_MAX = 64
@@ -72,9 +76,9 @@ def openvino_bf16() -> bool:
         return False
 
 
-def bucket_length(tokens: int, max_length: int = 512) -> int:
+def bucket_length(tokens: int, max_length: int = 512, buckets: tuple[int, ...] = LENGTH_BUCKETS) -> int:
     """The bucket ``tokens`` are padded to (never beyond ``max_length``, the truncation length)."""
-    for bucket in LENGTH_BUCKETS:
+    for bucket in buckets:
         if bucket >= tokens:
             return max(tokens, min(bucket, max_length))
     return tokens
@@ -209,7 +213,7 @@ class OpenVinoEncoder(OnnxEncoder):
         self._load_tokenizer(folder, max_seq_length)
         self.dimension = int(self._model.output(0).get_partial_shape()[-1].get_length())
         for length in warm:  # compile (or load from the cache) now, not on a request
-            self._shape(1, bucket_length(length, max_seq_length) if static_shapes else 0)
+            self._shape(1, bucket_length(length, max_seq_length, QUERY_BUCKETS) if static_shapes else 0)
 
     @property
     def precision(self) -> str:
@@ -243,7 +247,7 @@ class OpenVinoEncoder(OnnxEncoder):
 
     def _pad_width(self, width: int) -> int:
         # the dynamic model too: it keeps scratch memory per shape it has run, so few shapes
-        return bucket_length(width, self.max_seq_length)
+        return bucket_length(width, self.max_seq_length, LENGTH_BUCKETS if self.throughput else QUERY_BUCKETS)
 
     def _rows(self, width: int) -> int:
         """Rows of a build batch of ``width`` padded tokens (what :meth:`_batches` fills)."""
