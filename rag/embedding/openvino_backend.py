@@ -156,7 +156,9 @@ class _Compiled:
         except queue.Empty:
             request = self.model.create_infer_request()
         try:
-            return np.array(request.infer(inputs)[0], copy=True)  # the request's buffer is reused by its next call
+            # inputs shared, not copied into the request's tensors (the copy path has hung two
+            # streams' requests in OpenVINO's Python layer); the output buffer is reused by the next call
+            return np.array(request.infer(inputs, share_inputs=True)[0], copy=True)
         finally:
             self.requests.put(request)
 
@@ -265,9 +267,9 @@ class OpenVinoEncoder(OnnxEncoder):
             mask = np.concatenate([mask, np.zeros((target - rows, width), mask.dtype)])
             mask[rows:, 0] = 1
             ids[rows:, 0] = ids[0, 0]
-        inputs = {"input_ids": ids, "attention_mask": mask}
+        inputs = {"input_ids": np.ascontiguousarray(ids), "attention_mask": np.ascontiguousarray(mask)}
         if self._table is not None:
-            inputs["inputs_embeds"] = self._table[ids].astype(np.float32)
+            inputs["inputs_embeds"] = self._table[ids].astype(np.float32)  # a fresh contiguous array
         return self._shape(target, length).infer(inputs)[:rows]
 
     def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], out: np.ndarray, progress: Any) -> None:
