@@ -10,7 +10,7 @@ includes imports and the model load, its peak memory is the process's own VmHWM.
 unchanged rebuild of the product's index (nothing embedded) is timed.
 
 Ours set-ups: ``openvino`` (the default: builds on OpenVINO, static shape buckets),
-``openvino-dynamic`` (OpenVINO's dynamic model, two streams: the build encoder before buckets),
+``openvino-dynamic`` (OpenVINO's dynamic model, bucket-padded batches, one stream),
 ``onnx`` (ONNX Runtime float32 for the build too), ``onnx-int8`` (int8 everywhere).
 
 Usage (the lead's quiet-machine run; a few minutes)::

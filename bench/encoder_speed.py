@@ -45,8 +45,8 @@ QUERY_SETUPS = {
 }
 #: build set-up -> load_embedder keyword arguments (throughput=True, as rag.engine.load_build_embedder)
 BUILD_SETUPS = {
-    "openvino static, 1 stream x 2 threads": {"backend": "openvino", "threads": 2, "streams": 1},
-    "openvino dynamic, 2 streams x 1 thread": {"backend": "openvino", "threads": 2, "streams": 2, "static_shapes": False},
+    "openvino static, 1 stream x 2 threads": {"backend": "openvino", "threads": 2},
+    "openvino dynamic, 1 stream x 2 threads": {"backend": "openvino", "threads": 2, "static_shapes": False},
     "onnx float32, 2 threads": {"backend": "onnx", "threads": 2},
 }
 
@@ -80,21 +80,9 @@ def build_texts(paragraphs: int | None) -> list[str]:
 def passages_side(task: dict) -> dict:
     """One build set-up in this (fresh) process: load, embed, report."""
     from rag.embedding import load_embedder
-    from rag.embedding.model import DEFAULT_MODEL  # noqa: F401  (imports as a build does)
 
     setup = dict(task["setup"])
-    streams = setup.pop("streams", None)
     started = time.perf_counter()
-    if streams is not None:
-        from rag.embedding import openvino_backend
-
-        original = openvino_backend.OpenVinoEncoder.__init__
-
-        def init(self, *args, **kwargs):  # the stream count is the only thing load_embedder does not expose
-            kwargs["streams"] = streams
-            original(self, *args, **kwargs)
-
-        openvino_backend.OpenVinoEncoder.__init__ = init
     embedder = load_embedder(None, Path(task["cache_dir"]), throughput=True, **setup)
     loaded = time.perf_counter()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)

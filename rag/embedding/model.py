@@ -309,8 +309,7 @@ def load_embedder(
     ``backend="onnx"``/``"onnx-int8"`` runs the float32/int8 ONNX export (made once under
     ``cache_dir``) when the model is a local mean-pooled folder, else falls back to torch; ``threads`` sets the intra-op threads
     of this encoder (ONNX session, or torch's pool for the torch backend). ``throughput`` (builds)
-    runs OpenVINO on fixed batch shapes, one shape held at a time (without ``static_shapes``: as
-    one single-threaded stream per thread, batches in parallel). An OpenVINO query
+    runs OpenVINO on fixed batch shapes, one shape held at a time. An OpenVINO query
     encoder (not ``throughput``) runs ``query_threads`` threads per inference on static shape buckets
     (``static_shapes``), and is ONNX Runtime float32 instead where the CPU lacks bfloat16 (same vectors).
     """
@@ -336,8 +335,9 @@ def load_embedder(
             encoder = OpenVinoEncoder(
                 ensure_openvino(source, cache_dir), threads=(threads or 2) if throughput else query_threads,
                 max_seq_length=_max_seq_length(source),
-                # static shapes: one stream of all threads (a second stream doubles each shape's memory)
-                streams=(threads or 2) if throughput and not static_shapes else 1,
+                # one stream of all threads: a second doubles each static shape's memory, was no
+                # faster on the dynamic model, and two streams' requests have hung in OpenVINO
+                streams=1,
                 throughput=throughput, static_shapes=static_shapes, warm=() if throughput else QUERY_WARM_LENGTHS,
             )
         else:

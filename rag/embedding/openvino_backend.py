@@ -149,12 +149,20 @@ class _Compiled:
     def __init__(self, compiled: Any) -> None:
         self.model = compiled
         self.requests: queue.SimpleQueue = queue.SimpleQueue()
+        self.first_use = threading.Lock()
 
     def infer(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         try:
             request = self.requests.get_nowait()
         except queue.Empty:
-            request = self.model.create_infer_request()
+            # a new request's first run one at a time: two streams' requests run at once from the
+            # start have hung in OpenVINO (both waiting in get_tensor)
+            with self.first_use:
+                request = self.model.create_infer_request()
+                try:
+                    return np.array(request.infer(inputs, share_inputs=True)[0], copy=True)
+                finally:
+                    self.requests.put(request)
         try:
             # inputs shared, not copied into the request's tensors (the copy path has hung two
             # streams' requests in OpenVINO's Python layer); the output buffer is reused by the next call
