@@ -44,7 +44,7 @@ def main() -> None:
 
     settings = Settings(
         query_cache_size=0, encoder_backend=task.get("backend", "onnx"), encoder_threads=task.get("threads", 2),
-        build_encoder_backend=task.get("build_backend", "openvino"),
+        build_encoder_backend=task.get("build_backend", "openvino"), openvino_static_shapes=task.get("static_shapes", True),
     )
     index_dir = Path(task["index_dir"])
     if task.get("corpus"):

@@ -74,6 +74,8 @@ def load_embedder_for(choice: ModelChoice, settings: Settings, *, backend: str |
         backend=backend or settings.encoder_backend,
         threads=settings.encoder_threads,
         query_cache_size=settings.query_cache_size,
+        query_threads=settings.openvino_query_threads,
+        static_shapes=settings.openvino_static_shapes,
     )
 
 
@@ -92,7 +94,8 @@ def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:
     from rag.embedding import load_embedder
 
     return load_embedder(
-        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads, throughput=True
+        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads, throughput=True,
+        static_shapes=settings.openvino_static_shapes,
     )
 
 

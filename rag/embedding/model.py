@@ -301,18 +301,27 @@ def load_embedder(
     threads: int | None = None,
     query_cache_size: int = 0,
     throughput: bool = False,
+    query_threads: int = 1,
+    static_shapes: bool = True,
 ) -> Embedder:
     """Resolve (see :func:`resolve_model`) and load the embedding model on the CPU, offline.
 
     ``backend="onnx"``/``"onnx-int8"`` runs the float32/int8 ONNX export (made once under
     ``cache_dir``) when the model is a local mean-pooled folder, else falls back to torch; ``threads`` sets the intra-op threads
     of this encoder (ONNX session, or torch's pool for the torch backend). ``throughput`` (builds)
-    runs OpenVINO as one single-threaded stream per thread, batches in parallel.
+    runs OpenVINO on fixed batch shapes, one shape held at a time. An OpenVINO query
+    encoder (not ``throughput``) runs ``query_threads`` threads per inference on static shape buckets
+    (``static_shapes``), and is ONNX Runtime float32 instead where the CPU lacks bfloat16 (same vectors).
     """
     source = resolve_model(name_or_path, cache_dir)
     is_e5 = _is_default_model(name_or_path, source)
     model_id = DEFAULT_MODEL if is_e5 else (name_or_path or source)
     chosen = effective_backend(backend, source)
+    if chosen == "openvino" and not throughput:
+        from .openvino_backend import openvino_bf16
+
+        if not openvino_bf16():  # float32 OpenVINO is slower than ONNX Runtime's for one query
+            chosen = "onnx"
     if chosen != "torch":
         from .onnx_backend import OnnxEncoder, ensure_onnx
 
@@ -321,11 +330,15 @@ def load_embedder(
             prompts = {**E5_PROMPTS, **{k: v for k, v in prompts.items() if v}}
         encoder: OnnxEncoder
         if chosen == "openvino":
-            from .openvino_backend import OpenVinoEncoder, ensure_openvino
+            from .openvino_backend import QUERY_WARM_LENGTHS, OpenVinoEncoder, ensure_openvino
 
             encoder = OpenVinoEncoder(
-                ensure_openvino(source, cache_dir), threads=threads or 2, max_seq_length=_max_seq_length(source),
-                streams=(threads or 2) if throughput else 1,
+                ensure_openvino(source, cache_dir), threads=(threads or 2) if throughput else query_threads,
+                max_seq_length=_max_seq_length(source),
+                # one stream of all threads: a second doubles each static shape's memory, was no
+                # faster on the dynamic model, and two streams' requests have hung in OpenVINO
+                streams=1,
+                throughput=throughput, static_shapes=static_shapes, warm=() if throughput else QUERY_WARM_LENGTHS,
             )
         else:
             model_file = ensure_onnx(source, cache_dir, quantize=chosen == "onnx-int8")

@@ -191,6 +191,10 @@ class OnnxEncoder:
         self.max_seq_length = max_seq_length
         self.pad_id = self.tokenizer.token_to_id("<pad>") or 0
 
+    def _pad_width(self, width: int) -> int:
+        """Tokens a batch whose longest text has ``width`` is padded to (a subclass may round up)."""
+        return width
+
     def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The transformer's last hidden state [rows, tokens, dim] for one padded batch."""
         return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
@@ -217,7 +221,7 @@ class OnnxEncoder:
         order = np.argsort(-lengths, kind="stable")
         start = 0
         while start < len(order):
-            width = int(lengths[order[start]])  # the longest of the batch: sorted longest first
+            width = self._pad_width(int(lengths[order[start]]))  # the longest of the batch: sorted longest first
             size = max(1, min(batch_size, _ATTENTION_BUDGET // (width * width), (self.token_budget or width * batch_size) // width))
             rows = order[start : start + size]
             start += size
