@@ -129,6 +129,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(base: str, server: subprocess.Popen | None = None, seconds: float = 300, poll: float = 0.5) -> None:
+    """Return once ``base``/health answers 200; raise if ``server`` exits first or time runs out."""
+    import httpx
+
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError("the server exited during start-up")
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(poll)
+    raise RuntimeError(f"{base}/health did not answer within {seconds:.0f} s")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -154,13 +171,7 @@ def http_bench(env: dict[str, str], index_dir: Path, questions: list[dict], runs
     out: dict[str, object] = {}
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_healthy(base, server)
         with httpx.Client(base_url=base, timeout=60) as client:
             for q in questions[:10]:
                 client.post("/ask", json={"question": q["question"]}).raise_for_status()

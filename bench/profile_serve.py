@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
-from compare import cpu_s, free_port, rss_mb  # bench/ is on the path when a bench script runs
+from compare import cpu_s, free_port, rss_mb, wait_healthy  # bench/ is on the path when a bench script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
@@ -41,15 +41,7 @@ def start_server(threads: int, replay: bool = False) -> tuple[subprocess.Popen, 
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
+    wait_healthy(base, server)
     with httpx.Client(base_url=base, timeout=60) as client:
         for q in QUESTIONS[:20]:
             client.post("/ask", json={"question": q}).raise_for_status()

@@ -25,12 +25,13 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from compare import cpu_s, free_port, wait_healthy  # bench/ is on the path when a bench script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,17 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def _questions(root: Path) -> list[str]:
     path = root / "eval" / "seed_questions.jsonl"
     return [json.loads(x)["question"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---- the child: load, replay, measure in process, then serve ---------------------------------
@@ -120,9 +110,8 @@ def _serve_options() -> dict:
 
 
 def start(checkout: Path, rounds: int, h11: bool = False, encoder: bool = False) -> tuple[subprocess.Popen, str, dict]:
-    import httpx
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(checkout), "RAG_QUERY_CACHE_SIZE": "0", "RAG_ENCODER_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
            "SERVE_OVERHEAD_H11": "1" if h11 else "0"}
     proc = subprocess.Popen(
@@ -132,13 +121,7 @@ def start(checkout: Path, rounds: int, h11: bool = False, encoder: bool = False)
     assert proc.stdout is not None
     inproc: dict = json.loads(proc.stdout.readline())
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_healthy(base, proc, seconds=120, poll=0.2)
     return proc, base, inproc
 
 
@@ -150,17 +133,17 @@ def one_pass(proc: subprocess.Popen, base: str, questions: list[str], hey_second
     with httpx.Client(base_url=base, timeout=60) as client:
         client.post("/ask", json={"question": questions[0]}).raise_for_status()
         wall = []
-        c0 = _cpu_s(proc.pid)
+        c0 = cpu_s(proc.pid)
         for q in questions:
             t0 = time.perf_counter()
             client.post("/ask", json={"question": q}).raise_for_status()
             wall.append((time.perf_counter() - t0) * 1000)
         out["http_wall_p50_ms"] = statistics.median(wall)
-        out["http_server_cpu_mean_ms"] = (_cpu_s(proc.pid) - c0) * 1000 / len(wall)
+        out["http_server_cpu_mean_ms"] = (cpu_s(proc.pid) - c0) * 1000 / len(wall)
     if shutil.which("hey") and hey_seconds > 0:
         body = json.dumps({"question": questions[0]}, ensure_ascii=False)
         for concurrency in (1, 8):
-            c0 = _cpu_s(proc.pid)
+            c0 = cpu_s(proc.pid)
             done = subprocess.run(
                 ["hey", "-z", f"{hey_seconds}s", "-c", str(concurrency), "-m", "POST", "-T", "application/json", "-d", body, "-o", "csv", base + "/ask"],
                 capture_output=True, text=True, check=True,
@@ -169,7 +152,7 @@ def one_pass(proc: subprocess.Popen, base: str, questions: list[str], hey_second
             lat = sorted(float(r[0]) * 1000 for r in rows)
             out[f"hey_c{concurrency}"] = {
                 "req_per_s": len(rows) / hey_seconds, "p50_ms": lat[len(lat) // 2], "p99_ms": lat[int(0.99 * (len(lat) - 1))],
-                "server_cpu_ms": (_cpu_s(proc.pid) - c0) * 1000 / max(1, len(rows)), "errors": sum(1 for r in rows if r[6] != "200"),
+                "server_cpu_ms": (cpu_s(proc.pid) - c0) * 1000 / max(1, len(rows)), "errors": sum(1 for r in rows if r[6] != "200"),
             }
     return out
 
