@@ -170,8 +170,9 @@ def test_a_failed_load_closes_the_store_it_opened(index_dir: Path, tmp_path: Pat
     (build / "vectors.npy").write_bytes(b"not numpy")
     gc.disable()
     try:
-        with pytest.raises(IndexUnavailableError, match="vectors.npy"):
+        with pytest.raises(IndexUnavailableError, match="vectors.npy") as caught:
             load_index(copy)
+        assert caught.value.__traceback__ is not None  # its frames still hold the store: closed, not merely unreferenced
         assert _open_descriptors(build / STORE_FILE) == 0
     finally:
         gc.enable()
