@@ -23,7 +23,7 @@ import weakref
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from index.builds import IndexUnavailableError, first_line
 from rag.chunking import Chunk
 from rag.units import SourceSpan, Unit, UnitKind
 
-__all__ = ["BATCH", "STORE_FILE", "DocumentStore", "write_store"]
+__all__ = ["BATCH", "STORE_FILE", "DocumentStore", "read_hashes", "write_store"]
 
 STORE_FILE = "store.sqlite"
 _UNIT_CACHE = 8192  # units kept decoded (a query returns ~10; look-ups revisit the same paragraphs)
@@ -101,6 +101,17 @@ def write_store(path: Path, units: Iterable[Unit], chunks: Iterable[Chunk], sent
         db.commit()
     finally:
         db.close()
+
+
+def read_hashes(path: Path, table: str) -> list[str]:
+    """Content hashes of ``chunks`` or ``sentences`` in row order, without loading a store (a rebuild's reuse).
+
+    Raises:
+        sqlite3.Error: the file cannot be read.
+    """
+    assert table in ("chunks", "sentences")
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)) as db:
+        return [r[0] for r in db.execute(f"SELECT hash FROM {table} ORDER BY row")]
 
 
 class _Reader:
@@ -333,10 +344,6 @@ class DocumentStore:
         """Rows ``start:stop`` of ``chunks`` or ``sentences`` with their text."""
         assert table in ("chunks", "sentences")
         return list(self._spans(table, start, stop) if stop - start <= _CACHED_SPANS else _fetch_spans(self._reader, table, start, stop))
-
-    def hashes(self, table: str) -> list[str]:
-        assert table in ("chunks", "sentences")
-        return [r[0] for r in self._query(f"SELECT hash FROM {table} ORDER BY row")]
 
     def check(self, expected: Mapping[str, int]) -> None:
         """Row counts against the manifest, reading every table to its end (a truncated file fails here)."""

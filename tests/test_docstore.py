@@ -178,6 +178,22 @@ def test_a_failed_load_closes_the_store_it_opened(index_dir: Path, tmp_path: Pat
         gc.enable()
 
 
+def test_a_rebuild_reads_only_the_hashes_of_the_live_build(index_dir: Path) -> None:
+    from index.store import stored_vectors
+
+    index = load_index(index_dir)
+    chunks = {c.content_hash: row for row, c in enumerate(index.chunks)}
+    gc.disable()
+    try:
+        reuse = stored_vectors(index_dir, index.manifest.model_id)
+        assert _open_descriptors(index.path / STORE_FILE) == 1  # the loaded index's own connection; the reader closed its one
+    finally:
+        gc.enable()
+    assert set(reuse) == set(chunks) | {s.content_hash for s in index.sentences}
+    assert all(np.array_equal(reuse[h], index.vectors[row]) for h, row in chunks.items())
+    assert stored_vectors(index_dir, "another/model") == {}
+
+
 def test_an_unreadable_index_while_answering_is_a_503_sentence() -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
