@@ -75,16 +75,23 @@ def write_store(path: Path, units: Iterable[Unit], chunks: Iterable[Chunk], sent
 
     ``sentences`` must be grouped by unit (as rag.build makes them): each unit records the first
     row and the count of its sentences. Everything is streamed (one pass over each iterable).
+
+    Raises:
+        ValueError: a unit's sentences are not contiguous (its range would silently take in others').
     """
     spans: dict[str, list[int]] = {}
 
     def sentence_rows() -> Iterator[tuple]:
+        last: str | None = None
         for row, s in enumerate(sentences):
             span = spans.get(s.unit_id)
             if span is None:
                 spans[s.unit_id] = [row, 1]
+            elif s.unit_id != last:
+                raise ValueError(f"the sentences of unit {s.unit_id!r} are not contiguous (row {row} comes after other units' sentences)")
             else:
                 span[1] += 1
+            last = s.unit_id
             yield s.id, s.unit_id, s.start, s.end, s.content_hash, s.context
 
     db = sqlite3.connect(path)

@@ -194,6 +194,21 @@ def test_a_rebuild_reads_only_the_hashes_of_the_live_build(index_dir: Path) -> N
     assert stored_vectors(index_dir, "another/model") == {}
 
 
+def test_sentences_of_a_unit_must_be_contiguous(index_dir: Path, tmp_path: Path) -> None:
+    from index.docstore import write_store
+
+    index = load_index(index_dir)
+    units = list(index.units.values())
+    sentences = list(index.sentences)
+    first = sentences[0].unit_id
+    later = next(i for i, s in enumerate(sentences) if s.unit_id != first)
+    scattered = [*sentences[: later + 1], sentences[0], *sentences[later + 1 :]]  # unit 1, unit 2, unit 1 again
+    with pytest.raises(ValueError, match=f"sentences of unit '{first}' are not contiguous"):
+        write_store(tmp_path / "scattered.sqlite", units, list(index.chunks), scattered)
+    write_store(tmp_path / "grouped.sqlite", units, list(index.chunks), sentences)
+    assert DocumentStore(tmp_path / "grouped.sqlite").sentence_rows(first) == index.sentence_rows[first]
+
+
 def test_an_unreadable_index_while_answering_is_a_503_sentence() -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
