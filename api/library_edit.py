@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from index.backends.local import FaissDense
-from index.store import IndexUnavailableError
+from index.store import IndexBuildError, IndexUnavailableError
 from rag.build import BuildReport
 from rag.catalogue import DocumentMeta
 from rag.config import Settings
@@ -105,7 +105,7 @@ class LibraryEditor:
                 self.settings, corpus, index_dir=index_dir_of(answerer), embedder=answerer.retriever.encoder if same_model else None
             )
             outcome = self.state.reloader.reload()
-        except (OSError, ValueError, IndexUnavailableError) as error:
+        except (OSError, ValueError, IndexUnavailableError, IndexBuildError) as error:
             raise LibraryRebuildError(
                 f"the library folder was changed but the index could not be rebuilt ({error}); the previous build is still served: run rag build"
             ) from None

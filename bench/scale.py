@@ -81,7 +81,7 @@ class Real:
 
     def __init__(self, index_dirs: list[Path]) -> None:
         from index.store import load_index
-        from rag.lexical import analyze
+        from rag.analysis import analyze
 
         loaded = [load_index(d) for d in index_dirs]
         self.vectors = np.vstack([np.asarray(i.vectors, dtype=np.float32) for i in loaded])

@@ -23,9 +23,10 @@ from index.docstore import STORE_FILE, DocumentStore
 from index.layout import FORMAT_VERSION, IndexManifest, IndexMismatchError, LoadedIndex
 from index.sentence_vectors import SCALES_FILE, VECTORS_FILE, SentenceVectors
 from index.views import ParagraphsView, SentenceRowsView, SpansView, SubUnitsView, UnitsView
+from rag.analysis import ANALYZER_VERSION
 from rag.catalogue import DocumentMeta
 from rag.chunking import ChunkingParams
-from rag.lexical import ANALYZER_VERSION, LexicalIndex
+from rag.lexical import LexicalIndex
 
 __all__ = ["load_index"]
 

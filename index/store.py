@@ -67,9 +67,10 @@ from index.layout import (
 )
 from index.load import load_index
 from index.sentence_vectors import CODEC, SentenceVectors, save_sentence_vectors
+from rag.analysis import ANALYZER_VERSION
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk, ChunkingParams
-from rag.lexical import ANALYZER_VERSION, LexicalIndex
+from rag.lexical import LexicalIndex
 from rag.units import ParsedDocument, Unit
 
 __all__ = [

@@ -189,7 +189,7 @@ def candidate_sentences(
             continue
         # one slice of the unit's consecutive rows, not one dequantised row at a time
         scores = index.sentence_vectors[rows.start : rows.stop] @ query_vector
-        for sentence, score in zip((index.sentences[i] for i in rows), scores.tolist(), strict=True):
+        for sentence, score in zip(index.sentences[rows.start : rows.stop], scores.tolist(), strict=True):
             unit, start, end = sentence_in_sub_unit(hit.unit, sentence.start, sentence.end, index)
             penalised = score - (params.other_unit_margin if rank else 0.0)
             if named and unit.sub is not None and unit.sub.startswith("target ") and int(unit.sub.split()[1]) in named:

@@ -13,12 +13,12 @@ from typing import Literal
 
 import numpy as np
 
+from rag.analysis import TermSets
 from rag.answer import Answer, AnswerParams, QuotedSentence, compose_answer
 from rag.bilingual import with_versions
 from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
 from rag.language import Language, detect_language
-from rag.lexical import TermSets
 from rag.library import library_of
 from rag.lookup import answer_reference
 from rag.retriever import Hit, RetrievalMode, Retriever, SearchResult

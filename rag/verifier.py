@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from rag.analysis import analyze
 from rag.answer import QuotedSentence
 from rag.crosslingual import BilingualLexicon, Concept
 from rag.language import Language
-from rag.lexical import analyze
 from rag.question_focus import (
     answer_type,
     asked_measure,
@@ -128,7 +128,7 @@ def evidence_features(
     ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units. ``lexicon``:
     the English→Chinese dictionary, used when an English question meets Chinese evidence.
     ``text_terms``: the analysed terms of an evidence text (default: analysed on each call;
-    the answerer passes a :class:`rag.lexical.TermSets`, which remembers recurring paragraphs).
+    the answerer passes a :class:`rag.analysis.TermSets`, which remembers recurring paragraphs).
     """
     kind = answer_type(question)
     if not candidates:

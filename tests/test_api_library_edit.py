@@ -145,3 +145,15 @@ def test_wrong_form_of_request_is_a_4xx_sentence(library) -> None:
         assert client.delete(reading, headers=AUTH).status_code == 405
     last = client.delete(f"/documents/{SEED}", headers=AUTH)
     assert last.status_code == 400 and "last document" in last.json()["detail"]
+
+
+def test_a_build_already_running_is_a_503_sentence_and_the_served_index_stays(library, tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    client, _ = library
+    with FileLock(tmp_path / "index" / ".build.lock"):  # another `rag build` holds the index directory
+        response = _upload(client, "whales.txt", WHALES.encode())
+    assert response.status_code == 503
+    detail = response.json()["detail"]
+    assert "another build is running" in detail and "Traceback" not in detail and "\n" not in detail
+    assert client.post("/ask", json={"question": "第26段讲了什么？"}).status_code == 200  # the previous build is still served

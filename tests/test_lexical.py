@@ -1,4 +1,4 @@
-"""Tests for rag.lexical: the analyser and the BM25 index, on real data."""
+"""Tests for rag.analysis (the analyser) and rag.lexical (the BM25 index), on real data."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.analysis import Analyzer, analyze
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
-from rag.lexical import Analyzer, LexicalIndex, analyze
+from rag.lexical import LexicalIndex
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "000_75fc5355e1129b16.txt"
@@ -118,7 +119,7 @@ def test_search_mode_adds_subwords():
 def test_jieba_is_quiet_and_global_state_untouched(caplog, monkeypatch):
     import jieba
 
-    import rag.lexical as lexical
+    import rag.analysis as lexical
 
     monkeypatch.setattr(lexical, "_jieba_tokenizer", None)  # force a fresh load
     root_level = logging.getLogger().level

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.analysis import TermSets
 from rag.answer import candidate_sentences
 from rag.citation import text_language
 from rag.config import PROJECT_ROOT, Settings
@@ -34,7 +35,6 @@ from rag.evaluation.runner import _CachedEncoder
 from rag.evaluation.squad import load_squad
 from rag.filters import SearchFilter
 from rag.language import detect_language
-from rag.lexical import TermSets
 from rag.retriever import Hit
 from rag.verifier import _concepts, _content_terms, evidence_features
 

@@ -43,7 +43,7 @@ import numpy as np
 
 from index.backends import Candidates, ChunkRecord, TranslatedConcept
 from index.store import IndexMismatchError
-from rag.lexical import analyze
+from rag.analysis import analyze
 
 __all__ = [
     "ANALYZERS",

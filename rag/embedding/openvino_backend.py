@@ -158,11 +158,14 @@ class _Compiled:
             # a new request's first run one at a time: two streams' requests run at once from the
             # start have hung in OpenVINO (both waiting in get_tensor)
             with self.first_use:
-                request = self.model.create_infer_request()
-                try:
-                    return np.array(request.infer(inputs, share_inputs=True)[0], copy=True)
-                finally:
-                    self.requests.put(request)
+                try:  # one may have come back while this thread waited: no new request then
+                    request = self.requests.get_nowait()
+                except queue.Empty:
+                    request = self.model.create_infer_request()
+                    try:
+                        return np.array(request.infer(inputs, share_inputs=True)[0], copy=True)
+                    finally:
+                        self.requests.put(request)
         try:
             # inputs shared, not copied into the request's tensors (the copy path has hung two
             # streams' requests in OpenVINO's Python layer); the output buffer is reused by the next call
