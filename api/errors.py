@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import MAX_K
+from index.builds import IndexUnavailableError
 from rag.language import detect_language
 
 __all__ = ["ApiError", "document_errors", "install_error_handlers", "localized"]
@@ -114,6 +115,11 @@ async def _http_error_handler(request: Request, exc: StarletteHTTPException) -> 
     return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)  # keeps Allow on 405
 
 
+async def _index_unavailable_handler(_: Request, exc: IndexUnavailableError) -> JSONResponse:
+    log.error("the index could not be read while answering a request: %s", exc)  # the sentence names the file; the client gets no path
+    return JSONResponse({"detail": "the index cannot be read right now; try again shortly or ask the operator to check the server log"}, 503)
+
+
 async def _unexpected_error_handler(_: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error while answering a request", exc_info=exc)
     return JSONResponse({"detail": "internal error; the server log has the details"}, 500)
@@ -123,6 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(IndexUnavailableError, _index_unavailable_handler)
     app.add_exception_handler(Exception, _unexpected_error_handler)
 
 

@@ -77,10 +77,9 @@ def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 class Real:
-    """Real vectors, sentence vectors, unit records and analysed texts of a few built indexes."""
+    """Real vectors, sentence vectors, units and analysed texts of a few built indexes."""
 
     def __init__(self, index_dirs: list[Path]) -> None:
-        from index.layout import unit_record
         from index.store import load_index
         from rag.analysis import analyze
 
@@ -99,7 +98,6 @@ class Real:
             offset += len(i.vectors)
         self.units = units
         self.unit_vector_rows = np.array(first_chunk, dtype=np.int64)  # a unit's first chunk vector
-        self.records = [unit_record(u) for u in units]
         self.questions = [u.text[:60] for u in units]
         self.tokens = [analyze(u.text) for u in units]
         vocab: dict[str, int] = {}

@@ -8,19 +8,23 @@ ones). What stays in RAM is what ranking touches for every candidate, as compact
 unit ids (one string each, shared by the chunk → unit list), unit id → row, and per unit its
 document, parent and sentence rows as small integer arrays; chunk ids (one string each).
 
-Read-only connections (``mode=ro&immutable=1``: a build never changes), one per thread. A file
+Read-only connections (``mode=ro&immutable=1``: a build never changes) in a small pool, the first
+opened on load, so a pruned build folder is still served until the reload. A file
 that cannot be read is :class:`~index.builds.IndexUnavailableError` with one sentence naming it.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import threading
+import weakref
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +33,11 @@ from index.builds import IndexUnavailableError, first_line
 from rag.chunking import Chunk
 from rag.units import SourceSpan, Unit, UnitKind
 
-__all__ = ["STORE_FILE", "DocumentStore", "write_store"]
+__all__ = ["BATCH", "STORE_FILE", "DocumentStore", "read_hashes", "write_store"]
 
 STORE_FILE = "store.sqlite"
 _UNIT_CACHE = 8192  # units kept decoded (a query returns ~10; look-ups revisit the same paragraphs)
-_BATCH = 50_000
+BATCH = 50_000  # rows read per query when a whole table is streamed
 _CACHED_SPANS = 64  # a unit's sentences are cached; long runs of rows (iteration) are not
 
 _SCHEMA = """
@@ -71,16 +75,23 @@ def write_store(path: Path, units: Iterable[Unit], chunks: Iterable[Chunk], sent
 
     ``sentences`` must be grouped by unit (as rag.build makes them): each unit records the first
     row and the count of its sentences. Everything is streamed (one pass over each iterable).
+
+    Raises:
+        ValueError: a unit's sentences are not contiguous (its range would silently take in others').
     """
     spans: dict[str, list[int]] = {}
 
     def sentence_rows() -> Iterator[tuple]:
+        last: str | None = None
         for row, s in enumerate(sentences):
             span = spans.get(s.unit_id)
             if span is None:
                 spans[s.unit_id] = [row, 1]
+            elif s.unit_id != last:
+                raise ValueError(f"the sentences of unit {s.unit_id!r} are not contiguous (row {row} comes after other units' sentences)")
             else:
                 span[1] += 1
+            last = s.unit_id
             yield s.id, s.unit_id, s.start, s.end, s.content_hash, s.context
 
     db = sqlite3.connect(path)
@@ -99,20 +110,133 @@ def write_store(path: Path, units: Iterable[Unit], chunks: Iterable[Chunk], sent
         db.close()
 
 
+def read_hashes(path: Path, table: str) -> list[str]:
+    """Content hashes of ``chunks`` or ``sentences`` in row order, without loading a store (a rebuild's reuse).
+
+    Raises:
+        sqlite3.Error: the file cannot be read.
+    """
+    assert table in ("chunks", "sentences")
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)) as db:
+        return [r[0] for r in db.execute(f"SELECT hash FROM {table} ORDER BY row")]
+
+
+class _Reader:
+    """The connections of one store file, shared by the store's caches without referring to the store.
+
+    One connection is opened when the store is loaded; a query borrows one from the pool and gives it
+    back. A new one is opened only while the file still exists: once a served build folder is pruned
+    (the server reloads only on a later request), queries wait for a pooled connection, which still
+    reads the deleted file through its open descriptor.
+    """
+
+    def __init__(self, path: Path, rebuild: str) -> None:
+        self.path = path
+        self.rebuild = rebuild
+        self.uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        self.idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self.opened: list[sqlite3.Connection] = []
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def _open(self) -> sqlite3.Connection | None:
+        """A new connection, or None when the file is gone (or cannot be opened while others are open)."""
+        with self.lock:
+            if self.closed:
+                raise IndexUnavailableError(f"the document store {self.path} was closed; load the index again")
+            if self.opened and not self.path.exists():
+                return None
+            try:
+                db = sqlite3.connect(self.uri, uri=True, check_same_thread=False)  # moves between threads via the pool
+            except sqlite3.Error as error:
+                if self.opened:
+                    return None
+                raise self.damaged(error) from None
+            self.opened.append(db)
+            return db
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        if self.closed:
+            raise IndexUnavailableError(f"the document store {self.path} was closed; load the index again")
+        try:
+            db = self.idle.get_nowait()
+        except queue.Empty:
+            db = self._open()
+            while db is None:
+                try:
+                    db = self.idle.get(timeout=1.0)
+                except queue.Empty:
+                    if self.closed:
+                        raise IndexUnavailableError(f"the document store {self.path} was closed; load the index again") from None
+        try:
+            with _Reading(self):
+                yield db
+        finally:
+            self.idle.put(db)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        with self.connection() as db:
+            return db.execute(sql, params).fetchall()
+
+    def damaged(self, error: BaseException) -> IndexUnavailableError:
+        return IndexUnavailableError(
+            f"the index is damaged: {self.path} cannot be read ({type(error).__name__}: {first_line(error)}); {self.rebuild}"
+        )
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            opened, self.opened = self.opened, []
+        for db in opened:
+            db.close()
+
+
+def _fetch_unit(reader: _Reader, unit_id: str) -> Unit | None:
+    rows = reader.query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id = ?", (unit_id,))
+    return _unit(rows[0]) if rows else None
+
+
+def _fetch_spans(reader: _Reader, table: str, start: int, stop: int) -> tuple[Chunk, ...]:
+    rows = reader.query(_SPAN_SELECT.format(table=table) + " WHERE s.row BETWEEN ? AND ? ORDER BY s.row", (start + 1, stop))
+    return tuple(Chunk(*r) for r in rows)
+
+
+def _first_unit(reader: _Reader, doc: str, *, para: int | None = None, sub: str | None = None, label: str | None = None) -> Unit | None:
+    """The first unit of ``doc`` with this paragraph number and sub-unit label, or (unnumbered) this label."""
+    if para is not None:
+        rows = reader.query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE doc = ? AND para = ? AND sub IS ? ORDER BY row LIMIT 1",
+                            (doc, para, sub))
+    else:
+        rows = reader.query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE doc = ? AND para IS NULL AND label = ? AND kind != ? ORDER BY row LIMIT 1",
+                            (doc, label, UnitKind.HEADING.value))
+    return _unit(rows[0]) if rows else None
+
+
 class DocumentStore:
-    """Read side of ``store.sqlite``: units by id, paragraphs by number, spans by row."""
+    """Read side of ``store.sqlite``: units by id, paragraphs by number, spans by row.
+
+    The caches refer to the connections (:class:`_Reader`), not to the store, so dropping the last
+    reference frees the store at once and closes its file; :meth:`close` does it explicitly.
+    """
 
     def __init__(self, path: Path, rebuild: str = "rebuild the index") -> None:
         self.path = path
         self._rebuild = rebuild
-        self._uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-        self._local = threading.local()
-        self.unit = lru_cache(maxsize=_UNIT_CACHE)(self._fetch_unit)  # type: ignore[method-assign]
+        self._reader = reader = _Reader(path, rebuild)
+        self._finalizer = weakref.finalize(self, reader.close)
+        self.unit: Callable[[str], Unit | None] = lru_cache(maxsize=_UNIT_CACHE)(partial(_fetch_unit, reader))
         # what answers read for their hits (sentences, the same paragraph in other versions), also kept when recent
-        self._spans = lru_cache(maxsize=_UNIT_CACHE)(self._fetch_spans)
-        self.first_unit = lru_cache(maxsize=_UNIT_CACHE)(self._first_unit)  # type: ignore[method-assign]
-        with self._reading():
-            db = self._db()
+        self._spans = lru_cache(maxsize=_UNIT_CACHE)(partial(_fetch_spans, reader))
+        self.first_unit: Callable[..., Unit | None] = lru_cache(maxsize=_UNIT_CACHE)(partial(_first_unit, reader))
+        try:
+            self._load_maps()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load_maps(self) -> None:
+        with self._reader.connection() as db:
             rows = db.execute("SELECT id, doc, parent, sentence_start, sentence_count FROM units ORDER BY row").fetchall()
             self.unit_ids: list[str] = [r[0] for r in rows]
             self.unit_rows: dict[str, int] = {uid: i for i, uid in enumerate(self.unit_ids)}
@@ -132,32 +256,20 @@ class DocumentStore:
 
     # -- plumbing ------------------------------------------------------------
 
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
-        return db
-
-    def _reading(self) -> _Reading:
-        return _Reading(self)
-
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        with self._reading():
-            return self._db().execute(sql, params).fetchall()
+        return self._reader.query(sql, params)
 
     def damaged(self, error: BaseException) -> IndexUnavailableError:
-        return IndexUnavailableError(
-            f"the index is damaged: {self.path} cannot be read ({type(error).__name__}: {first_line(error)}); {self._rebuild}"
-        )
+        return self._reader.damaged(error)
+
+    def close(self) -> None:
+        """Close every connection to the file (also done when the store is freed)."""
+        self._finalizer()
 
     # -- units ---------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.unit_ids)
-
-    def _fetch_unit(self, unit_id: str) -> Unit | None:
-        rows = self._query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE id = ?", (unit_id,))
-        return _unit(rows[0]) if rows else None
 
     def doc_of(self, unit_id: str) -> str | None:
         row = self.unit_rows.get(unit_id)
@@ -183,14 +295,11 @@ class DocumentStore:
         row = self.unit_rows.get(unit_id)
         return None if row is None else self.parents[row]
 
-    def iter_units(self, where: str = "", params: Sequence[object] = ()) -> Iterator[Unit]:
+    def iter_units(self) -> Iterator[Unit]:
         """Units in build order, streamed from disk in batches (never all at once)."""
         last = -1
         while True:
-            rows = self._query(
-                f"SELECT row, {_UNIT_COLUMNS} FROM units WHERE row > ? {('AND ' + where) if where else ''} ORDER BY row LIMIT {_BATCH}",
-                (last, *params),
-            )
+            rows = self._query(f"SELECT row, {_UNIT_COLUMNS} FROM units WHERE row > ? ORDER BY row LIMIT {BATCH}", (last,))
             if not rows:
                 return
             for row in rows:
@@ -207,19 +316,6 @@ class DocumentStore:
 
     def sub_units(self, parent: str) -> tuple[Unit, ...]:
         return tuple(_unit(r) for r in self._query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE parent = ? ORDER BY row", (parent,)))
-
-    def has_sub_units(self, parent: str) -> bool:
-        return bool(self._query("SELECT 1 FROM units WHERE parent = ? LIMIT 1", (parent,)))
-
-    def _first_unit(self, doc: str, *, para: int | None = None, sub: str | None = None, label: str | None = None) -> Unit | None:
-        """The first unit of ``doc`` with this paragraph number and sub-unit label, or (unnumbered) this label."""
-        if para is not None:
-            rows = self._query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE doc = ? AND para = ? AND sub IS ? ORDER BY row LIMIT 1",
-                               (doc, para, sub))
-        else:
-            rows = self._query(f"SELECT {_UNIT_COLUMNS} FROM units WHERE doc = ? AND para IS NULL AND label = ? AND kind != ? ORDER BY row LIMIT 1",
-                               (doc, label, UnitKind.HEADING.value))
-        return _unit(rows[0]) if rows else None
 
     def counts(self, column: str, *, retrievable: bool = False) -> Counter[str]:
         """Units per ``doc`` or per ``kind`` (``retrievable``: headings left out)."""
@@ -254,15 +350,7 @@ class DocumentStore:
     def spans(self, table: str, start: int, stop: int) -> list[Chunk]:
         """Rows ``start:stop`` of ``chunks`` or ``sentences`` with their text."""
         assert table in ("chunks", "sentences")
-        return list(self._spans(table, start, stop) if stop - start <= _CACHED_SPANS else self._fetch_spans(table, start, stop))
-
-    def _fetch_spans(self, table: str, start: int, stop: int) -> tuple[Chunk, ...]:
-        rows = self._query(_SPAN_SELECT.format(table=table) + " WHERE s.row BETWEEN ? AND ? ORDER BY s.row", (start + 1, stop))
-        return tuple(Chunk(*r) for r in rows)
-
-    def hashes(self, table: str) -> list[str]:
-        assert table in ("chunks", "sentences")
-        return [r[0] for r in self._query(f"SELECT hash FROM {table} ORDER BY row")]
+        return list(self._spans(table, start, stop) if stop - start <= _CACHED_SPANS else _fetch_spans(self._reader, table, start, stop))
 
     def check(self, expected: Mapping[str, int]) -> None:
         """Row counts against the manifest, reading every table to its end (a truncated file fails here)."""
@@ -272,8 +360,7 @@ class DocumentStore:
                 raise IndexUnavailableError(
                     f"the index is damaged: {self.path} has {found} {table}, the manifest says {wanted}; {self._rebuild}"
                 )
-        with self._reading():
-            problems = [r[0] for r in self._db().execute("PRAGMA quick_check(1)").fetchall()]
+        problems = [r[0] for r in self._query("PRAGMA quick_check(1)")]
         if problems != ["ok"]:
             raise IndexUnavailableError(f"the index is damaged: {self.path} fails its integrity check ({problems[0]}); {self._rebuild}")
 
@@ -281,15 +368,15 @@ class DocumentStore:
 class _Reading:
     """Turns any SQLite failure while reading into one sentence naming the file."""
 
-    def __init__(self, store: DocumentStore) -> None:
-        self.store = store
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> bool:
         if isinstance(error, sqlite3.Error):
-            raise self.store.damaged(error) from None
+            raise self.reader.damaged(error) from None
         return False
 
 

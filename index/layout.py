@@ -1,8 +1,7 @@
-"""What a build folder holds: the manifest, the loaded index, and the records of its JSONL files."""
+"""What a build folder holds: the manifest and the loaded index (records are in index.docstore)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from index.sentence_vectors import SentenceVectors
 from rag.catalogue import DocumentMeta
 from rag.chunking import Chunk
 from rag.lexical import LexicalIndex
-from rag.units import SourceSpan, Unit, UnitKind
+from rag.units import Unit
 
 __all__ = [
     "FORMAT_VERSION",
@@ -24,10 +23,6 @@ __all__ = [
     "IndexMismatchError",
     "LoadedIndex",
     "read_manifest",
-    "read_spans",
-    "unit_from_record",
-    "unit_record",
-    "write_spans",
 ]
 
 FORMAT_VERSION = 2  # 2: units, chunk and sentence spans in store.sqlite (index.docstore) instead of JSONL
@@ -87,52 +82,3 @@ class LoadedIndex:
 
 def read_manifest(build: Path) -> IndexManifest:
     return IndexManifest.model_validate_json((build / "manifest.json").read_text(encoding="utf-8"))
-
-
-def unit_record(unit: Unit) -> dict[str, object]:
-    record = unit.to_record()
-    record.update(
-        spans=[[s.text_start, s.start, s.end] for s in unit.spans],
-        marker=list(unit.marker) if unit.marker else None,
-        parent=unit.parent,
-    )
-    return record
-
-
-def unit_from_record(record: dict) -> Unit:
-    return Unit(
-        id=record["id"],
-        doc=record["doc"],
-        kind=UnitKind(record["kind"]),
-        para=record["para"],
-        sub=record["sub"],
-        section=tuple(record["section"]),
-        text=record["text"],
-        start=record["start"],
-        end=record["end"],
-        spans=tuple(SourceSpan(*s) for s in record["spans"]),
-        marker=tuple(record["marker"]) if record["marker"] else None,
-        parent=record["parent"],
-        label=record["label"],
-        page=record.get("page"),  # absent in indexes built before pages were recorded
-    )
-
-
-def write_spans(path: Path, spans: Sequence[Chunk]) -> None:
-    with path.open("w", encoding="utf-8") as out:
-        for span in spans:
-            record = {"id": span.id, "unit": span.unit_id, "start": span.start, "end": span.end, "hash": span.content_hash}
-            if span.context:
-                record["context"] = span.context
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def read_spans(path: Path, units: dict[str, Unit]) -> list[Chunk]:
-    spans = []
-    for line in path.open(encoding="utf-8"):
-        record = json.loads(line)
-        unit = units[record["unit"]]
-        text = unit.text[record["start"] : record["end"]]
-        spans.append(Chunk(record["id"], record["unit"], text, record["start"], record["end"], record.get("context", "")))
-    return spans
-

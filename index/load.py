@@ -114,26 +114,30 @@ def load_index(
             f"the index is damaged: {build / 'documents.json'} has {len(documents)} entries, the manifest says {manifest.documents}; {rebuild}"
         )
     store: DocumentStore = read(STORE_FILE, lambda p: DocumentStore(p, rebuild))  # type: ignore[assignment]
-    store.check({"units": manifest.units, "chunks": manifest.chunks, "sentences": manifest.sentences})
-    codes: np.ndarray = read(VECTORS_FILE, lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
-    scales = read(SCALES_FILE, lambda p: np.load(p, allow_pickle=False)) if manifest.sentence_vectors != "float32" else None
-    sentence_vectors: SentenceVectors = read(VECTORS_FILE, lambda p: SentenceVectors(codes, scales))  # type: ignore[arg-type,assignment]
-    vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
-    dense = read("dense.faiss", lambda p: load_dense_index(p, manifest.dense_params))
-    lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
-    expected = (
-        ("vectors.npy", len(vectors), manifest.chunks),
-        ("dense.faiss", dense.ntotal, manifest.chunks),  # type: ignore[attr-defined]
-        ("lexical", len(lexical), manifest.chunks),
-        ("sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
-    )
-    for name, found, wanted in expected:
-        if found != wanted:
-            raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} rows, the manifest says {wanted}; {rebuild}")
-    for name, array in (("vectors.npy", vectors), ("sentence_vectors.npy", sentence_vectors), ("dense.faiss", dense)):
-        dim = array.d if name == "dense.faiss" else (array.shape[1] if array.ndim == 2 else -1)  # type: ignore[attr-defined]
-        if dim != manifest.dimension:
-            raise IndexUnavailableError(f"the index is damaged: {build / name} does not hold {manifest.dimension}-dimensional vectors; {rebuild}")
+    try:
+        store.check({"units": manifest.units, "chunks": manifest.chunks, "sentences": manifest.sentences})
+        codes: np.ndarray = read(VECTORS_FILE, lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
+        scales = read(SCALES_FILE, lambda p: np.load(p, allow_pickle=False)) if manifest.sentence_vectors != "float32" else None
+        sentence_vectors: SentenceVectors = read(VECTORS_FILE, lambda p: SentenceVectors(codes, scales))  # type: ignore[arg-type,assignment]
+        vectors: np.ndarray = read("vectors.npy", lambda p: np.load(p, mmap_mode="r", allow_pickle=False))  # type: ignore[assignment]
+        dense = read("dense.faiss", lambda p: load_dense_index(p, manifest.dense_params))
+        lexical: LexicalIndex = read("lexical", LexicalIndex.load)  # type: ignore[assignment]
+        expected = (
+            ("vectors.npy", len(vectors), manifest.chunks),
+            ("dense.faiss", dense.ntotal, manifest.chunks),  # type: ignore[attr-defined]
+            ("lexical", len(lexical), manifest.chunks),
+            ("sentence_vectors.npy", len(sentence_vectors), manifest.sentences),
+        )
+        for name, found, wanted in expected:
+            if found != wanted:
+                raise IndexUnavailableError(f"the index is damaged: {build / name} has {found} rows, the manifest says {wanted}; {rebuild}")
+        for name, array in (("vectors.npy", vectors), ("sentence_vectors.npy", sentence_vectors), ("dense.faiss", dense)):
+            dim = array.d if name == "dense.faiss" else (array.shape[1] if array.ndim == 2 else -1)  # type: ignore[attr-defined]
+            if dim != manifest.dimension:
+                raise IndexUnavailableError(f"the index is damaged: {build / name} does not hold {manifest.dimension}-dimensional vectors; {rebuild}")
+    except BaseException:
+        store.close()  # a later file failed: the store's connections go now, not when the collector runs
+        raise
     return LoadedIndex(
         build, manifest, documents, UnitsView(store), SpansView(store, "chunks", manifest.chunks), vectors, dense, lexical,
         SpansView(store, "sentences", manifest.sentences), sentence_vectors, SentenceRowsView(store),

@@ -57,7 +57,7 @@ from index.builds import (
     write_failure,
 )
 from index.dense import DEFAULT_EXACT_MAX, build_dense, dense_index_kind, save_dense_index
-from index.docstore import STORE_FILE, DocumentStore, write_store
+from index.docstore import STORE_FILE, read_hashes, write_store
 from index.layout import (
     FORMAT_VERSION,
     IndexManifest,
@@ -124,15 +124,14 @@ def stored_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
         reuse: dict[str, np.ndarray] = {}
         stored = (("chunks", np.load(build / "vectors.npy", mmap_mode="r")),
                   ("sentences", SentenceVectors.open(build, manifest.sentence_vectors)))
-        store = DocumentStore(build / STORE_FILE) if manifest.format_version >= 2 else None
         for table, vectors in stored:
-            if store is not None:
-                hashes = store.hashes(table)
+            if manifest.format_version >= 2:
+                hashes = read_hashes(build / STORE_FILE, table)
             else:  # format 1: JSONL records
                 hashes = [json.loads(line)["hash"] for line in (build / f"{table}.jsonl").open(encoding="utf-8")]
             if len(hashes) == len(vectors):  # a chunk's exact vector wins over the same text's quantised sentence vector
                 reuse.update((h, vectors[row]) for row, h in enumerate(hashes) if h not in reuse)
-    except (OSError, ValueError, KeyError, IndexUnavailableError):
+    except (OSError, ValueError, KeyError, sqlite3.Error, IndexUnavailableError):
         return {}  # an unreadable old build is simply not reused
     return reuse
 

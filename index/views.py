@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 
-from index.docstore import DocumentStore
+from index.docstore import BATCH, DocumentStore
 from rag.chunking import Chunk
 from rag.units import Unit
 
@@ -20,7 +20,6 @@ __all__ = ["ParagraphsView", "SentenceRowsView", "SpansView", "SubUnitsView", "U
 
 _DOC_CACHE = 256  # documents whose paragraph tables are kept (a document holds at most a few hundred)
 _SUB_CACHE = 4096
-_BATCH = 50_000
 
 
 class UnitsView(Mapping[str, Unit]):
@@ -74,8 +73,8 @@ class SpansView(Sequence[Chunk]):
         return self.store.spans(self.table, row, row + 1)[0]
 
     def __iter__(self) -> Iterator[Chunk]:
-        for start in range(0, self.count_, _BATCH):
-            yield from self.store.spans(self.table, start, min(start + _BATCH, self.count_))
+        for start in range(0, self.count_, BATCH):
+            yield from self.store.spans(self.table, start, min(start + BATCH, self.count_))
 
 
 class ParagraphsView(Mapping[str, dict[int, Unit]]):

@@ -122,6 +122,8 @@ class Library:
         self.languages: dict[str, str | None] = {doc: self._language(doc, meta) for doc, meta in index.documents.items()}
         units_per_doc = index.store.counts("doc", retrievable=True)  # counted on disk: no unit is read into RAM
         paragraphs_per_doc = index.store.paragraph_counts()
+        # units per kind, counted once: a build never changes, and /health (open, unlimited) reads this
+        self.kind_counts: dict[str, int] = dict(sorted(index.store.counts("kind").items()))
         groups: dict[str, list[VersionInfo]] = {}
         for doc, meta in index.documents.items():
             info = VersionInfo(meta, self.languages[doc], paragraphs_per_doc.get(doc, 0), units_per_doc.get(doc, 0))

@@ -55,6 +55,20 @@ def test_sub_unit_citation_style(client: TestClient) -> None:
     assert "（第85段，目标11）" in body["answer"]
 
 
+def test_health_reads_counts_made_once_per_build(client: TestClient, answerer) -> None:
+    first = client.get("/health").json()
+    statements: list[str] = []
+    for db in answerer.retriever.index.store._reader.opened:  # every connection the store has opened
+        db.set_trace_callback(statements.append)
+    try:
+        assert [client.get("/health").json() for _ in range(3)] == [first] * 3
+    finally:
+        for db in answerer.retriever.index.store._reader.opened:
+            db.set_trace_callback(None)
+    assert statements == [] and first["units"]["paragraph"] == 90 and first["units"]["total"] >= sum(
+        v for k, v in first["units"].items() if k not in ("total", "chunks"))
+
+
 def test_search_documents_paragraph_and_health(client: TestClient) -> None:
     hits = client.get("/search", params={"q": "绿色气候基金 东道国", "k": 3}).json()["hits"]
     assert len(hits) == 3 and hits[0]["para"] == 15

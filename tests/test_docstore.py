@@ -4,15 +4,19 @@ one sentence naming it."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import shutil
 import threading
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index.builds import IndexUnavailableError
-from index.docstore import STORE_FILE
+from index.docstore import STORE_FILE, DocumentStore
 from index.store import load_index
 from rag.parser import parse_document
 from rag.retriever import RetrievalMode, Retriever
@@ -56,7 +60,7 @@ def test_records_live_on_disk_and_hits_are_fetched_from_it(index_dir: Path) -> N
     assert 40 in {h.unit.para for h in hybrid.hits}
     # only the hits (and their paragraphs) were decoded, not the ~330 units of the index
     assert _live_units() - before < 40
-    assert index.store.unit.cache_info().currsize < 40
+    assert index.store.unit.cache_info().currsize < 40  # type: ignore[attr-defined]
     # what was fetched is what was parsed
     parsed = {u.id: u for u in parse_document("big", TEXT).units}
     assert result.hits[0].unit == parsed[result.hits[0].unit.id]
@@ -82,7 +86,7 @@ def test_other_threads_read_through_their_own_connection(index_dir: Path) -> Non
     index = load_index(index_dir)
     found: list[Unit | None] = []
     ids = [index.paragraphs["big"][n].id for n in range(1, 9)]
-    index.store.unit.cache_clear()
+    index.store.unit.cache_clear()  # type: ignore[attr-defined]
     threads = [threading.Thread(target=lambda i=i: found.append(index.store.unit(i))) for i in ids]
     for thread in threads:
         thread.start()
@@ -91,10 +95,140 @@ def test_other_threads_read_through_their_own_connection(index_dir: Path) -> Non
     assert sorted(u.para for u in found if u is not None) == list(range(1, 9))
 
 
+def _threads(count: int, work) -> list[object]:
+    """Run ``work(i)`` on ``count`` new threads at once; what each returned (or raised)."""
+    results: list[object] = [None] * count
+    start = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # the test reports what each thread got
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_a_pruned_build_is_still_served_by_threads_that_never_queried(index_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    index = load_index(copy)
+    ids = [index.paragraphs["big"][n].id for n in range(1, 9)]
+    shutil.rmtree(index.path)  # pruning removed the served build; the server reloads only on a later request
+    index.store.unit.cache_clear()  # type: ignore[attr-defined]
+    found = _threads(8, lambda i: (index.store.unit(ids[i]), index.store.spans("sentences", i, i + 1), index.paragraphs[["big", "other"][i % 2]]))
+    assert not [r for r in found if isinstance(r, Exception)], found
+    assert [u.para for u, _, _ in found] == list(range(1, 9))  # type: ignore[misc]
+    assert all(len(spans) == 1 and paragraphs for _, spans, paragraphs in found)  # type: ignore[misc]
+
+
+def _open_descriptors(path: Path) -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # a descriptor closed meanwhile
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith(str(path.resolve()))
+    return count
+
+
+def _chunk_id(store: DocumentStore, row: int) -> str:
+    return store.spans("chunks", row, row + 1)[0].id
+
+
+def test_dropping_the_store_closes_its_file_without_the_cycle_collector(index_dir: Path) -> None:
+    path = load_index(index_dir).path / STORE_FILE
+    gc.collect()
+    before = _open_descriptors(path)
+    gc.disable()
+    try:
+        store = DocumentStore(path)
+        assert store.unit(store.unit_ids[0]) is not None and store.first_unit("big", para=3) is not None
+        assert _threads(4, partial(_chunk_id, store)) == store.chunk_ids[:4]  # four connections open
+        assert _open_descriptors(path) > before
+        del store
+        assert _open_descriptors(path) == before
+    finally:
+        gc.enable()
+    closed = DocumentStore(path)
+    closed.close()
+    assert _open_descriptors(path) == before
+    closed.unit.cache_clear()  # type: ignore[attr-defined]
+    with pytest.raises(IndexUnavailableError, match="was closed"):
+        closed.unit(closed.unit_ids[0])
+
+
+def test_a_failed_load_closes_the_store_it_opened(index_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    build = load_index(copy).path
+    gc.collect()
+    (build / "vectors.npy").write_bytes(b"not numpy")
+    gc.disable()
+    try:
+        with pytest.raises(IndexUnavailableError, match="vectors.npy") as caught:
+            load_index(copy)
+        assert caught.value.__traceback__ is not None  # its frames still hold the store: closed, not merely unreferenced
+        assert _open_descriptors(build / STORE_FILE) == 0
+    finally:
+        gc.enable()
+
+
+def test_a_rebuild_reads_only_the_hashes_of_the_live_build(index_dir: Path) -> None:
+    from index.store import stored_vectors
+
+    index = load_index(index_dir)
+    chunks = {c.content_hash: row for row, c in enumerate(index.chunks)}
+    gc.disable()
+    try:
+        reuse = stored_vectors(index_dir, index.manifest.model_id)
+        assert _open_descriptors(index.path / STORE_FILE) == 1  # the loaded index's own connection; the reader closed its one
+    finally:
+        gc.enable()
+    assert set(reuse) == set(chunks) | {s.content_hash for s in index.sentences}
+    assert all(np.array_equal(reuse[h], index.vectors[row]) for h, row in chunks.items())
+    assert stored_vectors(index_dir, "another/model") == {}
+
+
+def test_sentences_of_a_unit_must_be_contiguous(index_dir: Path, tmp_path: Path) -> None:
+    from index.docstore import write_store
+
+    index = load_index(index_dir)
+    units = list(index.units.values())
+    sentences = list(index.sentences)
+    first = sentences[0].unit_id
+    later = next(i for i, s in enumerate(sentences) if s.unit_id != first)
+    scattered = [*sentences[: later + 1], sentences[0], *sentences[later + 1 :]]  # unit 1, unit 2, unit 1 again
+    with pytest.raises(ValueError, match=f"sentences of unit '{first}' are not contiguous"):
+        write_store(tmp_path / "scattered.sqlite", units, list(index.chunks), scattered)
+    write_store(tmp_path / "grouped.sqlite", units, list(index.chunks), sentences)
+    assert DocumentStore(tmp_path / "grouped.sqlite").sentence_rows(first) == index.sentence_rows[first]
+
+
+def test_an_unreadable_index_while_answering_is_a_503_sentence() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise IndexUnavailableError("the index is damaged: /secret/store.sqlite cannot be read; rebuild it")
+
+    response = TestClient(app).get("/boom")
+    detail = response.json()["detail"]
+    assert response.status_code == 503 and "/secret" not in detail and "\n" not in detail and detail.count(";") <= 1
+
+
 @pytest.mark.parametrize("damage", ["overwrite pages", "garbage header", "truncate"])
 def test_damaged_store_is_one_sentence_naming_it(index_dir: Path, tmp_path: Path, damage: str) -> None:
-    import shutil
-
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
     path = load_index(copy).path / STORE_FILE

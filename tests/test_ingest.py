@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import re
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from rag.ingest import IngestError, read_document, read_header
 from rag.ingest.numbering import chinese_number, format_counter, parse_chinese_number
 from rag.ingest.word import _WordNumbering
 from rag.parser import parse_document
-from rag.units import UnitKind
+from rag.units import SourceSpan, UnitKind
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_75fc5355e1129b16.txt"
@@ -202,16 +201,18 @@ def test_text_reader_blocks_give_exactly_the_units_of_the_whole_text(path: Path)
     assert via_blocks.units == whole.units and via_blocks.debris == whole.debris
 
 
-def test_unit_page_survives_the_index_record() -> None:
-    from index.layout import unit_from_record, unit_record
+def test_unit_page_survives_the_index_record(tmp_path: Path) -> None:
+    from index.docstore import DocumentStore, write_store
 
     doc = parse_document("d", "1. First paragraph.\n\n2. Second paragraph.\n")
     unit = doc.paragraphs[0]
-    paged = dataclasses.replace(unit, page=7)
-    assert unit_from_record(json.loads(json.dumps(unit_record(paged)))) == paged
-    old = unit_record(unit)
-    del old["page"]  # a record written before pages were recorded
-    assert unit_from_record(old) == unit and unit.to_record()["page"] is None
+    paged = dataclasses.replace(unit, page=7, marker=(0, 2), spans=(SourceSpan(0, 3, 9), SourceSpan(6, 40, 52)))
+    assert paged != unit
+    write_store(tmp_path / "store.sqlite", [paged, doc.paragraphs[1]], [], [])
+    store = DocumentStore(tmp_path / "store.sqlite")
+    assert store.unit(paged.id) == paged and store.unit(doc.paragraphs[1].id) == doc.paragraphs[1]
+    assert store.unit(paged.id).page == 7 and unit.to_record()["page"] is None
+    store.close()
     from rag.citation import make_citation
 
     cited = make_citation(paged, None, "en")  # citations carry the page to the API and the page
