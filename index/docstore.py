@@ -275,11 +275,6 @@ class DocumentStore:
         row = self.unit_rows.get(unit_id)
         return None if row is None else self.doc_names[self._doc_code[row]]
 
-    @property
-    def unit_docs(self) -> Mapping[str, str]:
-        """unit id → document id, read from the row maps (no dict of every unit)."""
-        return _UnitDocs(self)
-
     def chunk_doc_codes(self) -> np.ndarray:
         """Per chunk row, the code of its document in :attr:`doc_names` (for filters; computed when first asked)."""
         codes = getattr(self, "_chunk_docs", None)
@@ -378,23 +373,3 @@ class _Reading:
         if isinstance(error, sqlite3.Error):
             raise self.reader.damaged(error) from None
         return False
-
-
-class _UnitDocs(Mapping[str, str]):
-    def __init__(self, store: DocumentStore) -> None:
-        self.store = store
-
-    def __getitem__(self, unit_id: str) -> str:
-        doc = self.store.doc_of(unit_id)
-        if doc is None:
-            raise KeyError(unit_id)
-        return doc
-
-    def __contains__(self, unit_id: object) -> bool:
-        return unit_id in self.store.unit_rows
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.store.unit_ids)

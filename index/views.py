@@ -11,31 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 from index.docstore import BATCH, DocumentStore
 from rag.chunking import Chunk
 from rag.units import Unit
 
-__all__ = ["ParagraphsView", "SentenceRowsView", "SpansView", "SubUnitsView", "UnitsView"]
+__all__ = ["ParagraphsView", "SentenceRowsView", "SpansView", "SubUnitsView", "UnitDocsView", "UnitsView"]
 
+V = TypeVar("V")
 _DOC_CACHE = 256  # documents whose paragraph tables are kept (a document holds at most a few hundred)
 _SUB_CACHE = 4096
 
 
-class UnitsView(Mapping[str, Unit]):
-    """``dict[str, Unit]``-like access to a store: ``in`` and ``len`` from RAM, values fetched on demand."""
+class _ByUnitId(Mapping[str, V]):
+    """A mapping keyed by the store's unit ids: ``in``, ``len`` and iteration from the row maps in RAM."""
 
     def __init__(self, store: DocumentStore) -> None:
         self.store = store
-
-    def __getitem__(self, unit_id: str) -> Unit:
-        unit = self.store.unit(unit_id) if unit_id in self.store.unit_rows else None
-        if unit is None:
-            raise KeyError(unit_id)
-        return unit
-
-    def get(self, unit_id: str, default: Unit | None = None) -> Unit | None:  # type: ignore[override]
-        return self.store.unit(unit_id) if unit_id in self.store.unit_rows else default
 
     def __contains__(self, unit_id: object) -> bool:
         return unit_id in self.store.unit_rows
@@ -45,6 +38,29 @@ class UnitsView(Mapping[str, Unit]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.store.unit_ids)
+
+
+class UnitDocsView(_ByUnitId[str]):
+    """unit id → document id, read from the row maps (no dict of every unit)."""
+
+    def __getitem__(self, unit_id: str) -> str:
+        doc = self.store.doc_of(unit_id)
+        if doc is None:
+            raise KeyError(unit_id)
+        return doc
+
+
+class UnitsView(_ByUnitId[Unit]):
+    """``dict[str, Unit]``-like access to a store: values fetched on demand."""
+
+    def __getitem__(self, unit_id: str) -> Unit:
+        unit = self.store.unit(unit_id) if unit_id in self.store.unit_rows else None
+        if unit is None:
+            raise KeyError(unit_id)
+        return unit
+
+    def get(self, unit_id: str, default: Unit | None = None) -> Unit | None:  # type: ignore[override]
+        return self.store.unit(unit_id) if unit_id in self.store.unit_rows else default
 
     def values(self) -> Iterator[Unit]:  # type: ignore[override]
         return self.store.iter_units()

@@ -33,6 +33,7 @@ import numpy as np
 from index.backends import Candidates, DenseIndex, LexicalIndex
 from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
+from index.views import UnitDocsView
 from rag.answer_type import expects_number, has_number
 from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
@@ -118,7 +119,7 @@ class Retriever:
         lexical: LexicalIndex | None = None,
     ) -> None:
         self.index = index
-        unit_docs = index.store.unit_docs  # ids and documents from the store's row maps; records stay on disk
+        unit_docs = UnitDocsView(index.store)  # ids and documents from the store's row maps; records stay on disk
         self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
         self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
         self.encoder = encoder
