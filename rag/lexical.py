@@ -30,6 +30,7 @@ __all__ = ["LexicalIndex"]
 
 _STATE_FILE = "lexical.json"
 _FORMAT = "rag.lexical/1"
+_HEAD_FILES = ("impact_terms.npy", "impact_heads.npy", "impact_floors.npy")  # LexicalIndex.impact_heads, large indexes
 
 # --------------------------------------------------------------------------
 # index
@@ -65,6 +66,7 @@ class LexicalIndex:
         self._n = int(n_docs)
         self.analyzer = analyzer or DEFAULT_ANALYZER
         self._term_ids: dict[str, tuple[int, ...] | None] = {}
+        self._heads: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- construction ------------------------------------------------------
 
@@ -149,6 +151,8 @@ class LexicalIndex:
         (:meth:`pruned_ids`); ``exhaustive`` keeps them (to measure against).
         """
         k = min(int(k), self._n)
+        if not exhaustive and self._n >= self.PRUNE_MIN_DOCS and self._bm25 is not None:
+            return self.search_ids(self.pruned_ids(self._query_ids(query, tokens)), k)
         s = self.scores(query, tokens=tokens, exhaustive=exhaustive)
         cand = np.flatnonzero(s > 0)
         if k <= 0 or cand.size == 0:
@@ -160,6 +164,85 @@ class LexicalIndex:
         order = np.lexsort((cand, -s[cand]))[:k]
         rows = cand[order].astype(np.int64)
         return rows, s[rows]
+
+    #: Postings of a term that can make a row a candidate (:meth:`search_ids`): its rows of highest impact.
+    HEAD = 4096
+
+    def impact_heads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Terms found in more than :attr:`HEAD` rows (sorted), the :attr:`HEAD` rows where each
+        weighs most (one row of the array per term, int32) and the lowest of those weights (its floor).
+
+        Written with the index (:meth:`save`) from :attr:`PRUNE_MIN_DOCS` rows on; computed here
+        on first use otherwise (an older build): one ``argpartition`` per long posting list.
+        """
+        if self._heads is None:
+            data, indices, indptr = (self._bm25.scores[key] for key in ("data", "indices", "indptr"))  # type: ignore[union-attr]
+            indptr = np.asarray(indptr, dtype=np.int64)
+            terms = np.flatnonzero(np.diff(indptr) > self.HEAD)
+            heads = np.empty((len(terms), self.HEAD), dtype=np.int32)
+            floors = np.empty(len(terms), dtype=np.float32)
+            for i, t in enumerate(terms.tolist()):
+                start, end = int(indptr[t]), int(indptr[t + 1])
+                weights = np.asarray(data[start:end])
+                top = np.argpartition(-weights, self.HEAD - 1)[: self.HEAD]
+                heads[i] = np.sort(np.asarray(indices[start:end])[top])
+                floors[i] = weights[top].min()
+            self._heads = (terms, heads, floors)
+        return self._heads
+
+    def search_ids(self, ids: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` rows for already looked-up token ids, scoring only candidate rows (large indexes).
+
+        A dense array of N scores costs O(N) per query whatever the query, 4 MB and a top-k over
+        10^6 rows at 10^6 (bench/scale.py). Here the candidates are the rows of the query's short
+        posting lists and of the *impact heads* of its long ones (:meth:`impact_heads`: the
+        :attr:`HEAD` rows where a long list's term weighs most; Anh & Moffat 2006, "Pruned query
+        evaluation using pre-computed impacts", SIGIR); each candidate then gets its exact BM25
+        score, summed over every query term (a long list is searched for the candidates, its
+        postings being in row order), in the same float32 order as the dense array, so scores
+        and ties equal :meth:`scores`'. What is approximate is only the candidate set: a row
+        outside it matches no short list and sits in no head, so it scores at most the sum of
+        the long lists' floors (:meth:`safe_bound`); when the ``k``-th candidate beats that,
+        the top ``k`` is exact. When no list is longer than :attr:`HEAD` it is always exact.
+        """
+        empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        if not ids or k <= 0 or self._bm25 is None:
+            return empty
+        data, indices, indptr = (self._bm25.scores[key] for key in ("data", "indices", "indptr"))
+        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in ids]
+        long_terms = sorted({t for t, (start, end) in zip(ids, spans, strict=True) if end - start > self.HEAD})
+        parts = [indices[start:end] for start, end in spans if end - start <= self.HEAD]
+        if long_terms:
+            terms, heads, _ = self.impact_heads()
+            parts.append(heads[np.searchsorted(terms, long_terms)].ravel())
+        cand = np.unique(np.concatenate(parts)).astype(indices.dtype, copy=False)
+        acc = np.zeros(cand.size, dtype=np.float32)
+        for start, end in spans:  # query order: the float32 sums of bm25s's np.add.at
+            rows = indices[start:end]
+            if end - start <= self.HEAD:
+                acc[np.searchsorted(cand, rows)] += data[start:end]
+            else:
+                at = np.searchsorted(rows, cand)
+                at[at == rows.size] = 0
+                hit = rows[at] == cand
+                acc[hit] += data[start + at[hit]]
+        keep = np.flatnonzero(acc > 0)
+        if keep.size > k:
+            kth = np.partition(acc[keep], keep.size - k)[keep.size - k]
+            keep = keep[acc[keep] >= kth]
+        order = np.lexsort((cand[keep], -acc[keep]))[:k]
+        return cand[keep][order].astype(np.int64), acc[keep][order]
+
+    def safe_bound(self, ids: Sequence[int]) -> float:
+        """Highest score a row outside :meth:`search_ids`'s candidates can have for ``ids`` (0: none can)."""
+        if self._bm25 is None:
+            return 0.0
+        indptr = self._bm25.scores["indptr"]
+        long_terms = [t for t in ids if int(indptr[t + 1]) - int(indptr[t]) > self.HEAD]
+        if not long_terms:
+            return 0.0
+        terms, _, floors = self.impact_heads()
+        return float(floors[np.searchsorted(terms, long_terms)].sum())
 
     #: Rows from which :meth:`search` leaves out common query terms (the seed and evaluation sets stay below).
     PRUNE_MIN_DOCS = 50_000
@@ -196,6 +279,9 @@ class LexicalIndex:
         directory.mkdir(parents=True, exist_ok=True)
         if self._bm25 is not None:
             self._bm25.save(directory, show_progress=False)
+            if self._n >= self.PRUNE_MIN_DOCS:
+                for name, array in zip(_HEAD_FILES, self.impact_heads(), strict=True):
+                    np.save(directory / name, array)
         state = {
             "format": _FORMAT,
             "n_docs": self._n,
@@ -225,4 +311,9 @@ class LexicalIndex:
             bm25 = bm25s.BM25.load(directory, mmap=True)  # postings paged in by the terms queried (bench/scale.py)
             if bm25.scores["num_docs"] != state["n_docs"]:
                 raise ValueError(f"{directory}: bm25s files do not match {_STATE_FILE}")
-        return cls(bm25, state["n_docs"], analyzer)
+        index = cls(bm25, state["n_docs"], analyzer)
+        if bm25 is not None and all((directory / name).exists() for name in _HEAD_FILES):
+            terms, heads, floors = (np.load(directory / name, mmap_mode="r") for name in _HEAD_FILES)
+            if len(heads) == len(terms) and heads.shape[1:] == (index.HEAD,):
+                index._heads = (np.asarray(terms), heads, np.asarray(floors))
+        return index
