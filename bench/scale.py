@@ -77,29 +77,60 @@ def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 class Real:
-    """Real vectors, sentence vectors, units and analysed texts of a few built indexes."""
+    """Real texts and their real e5 vectors: every paragraph we ship (seed, XQuAD zh + en, CMRC 2018
+    trial), as the product chunks it, each of its sentences and each pair of adjacent sentences.
 
-    def __init__(self, index_dirs: list[Path]) -> None:
-        from index.store import load_index
+    Thousands of distinct real vectors, so that a synthetic unit has few copies of its source's
+    vector. They are embedded once with the product's encoder (passage prompt) and cached under
+    RAG_HOME (``bench-scale/real-<hash>.npz``), never committed. A source's sentences are kept
+    (rows of :attr:`sentence_vectors`), so a synthetic unit's sentence vectors come from its own text.
+    """
+
+    def __init__(self, home: Path, embedder: object | None) -> None:
+        from dataclasses import replace
+
         from rag.analysis import analyze
+        from rag.chunking import ChunkingParams, chunk_units
+        from rag.parser import parse_document
+        from rag.sentences import split_sentences
+        from rag.units import Unit, UnitKind
 
-        loaded = [load_index(d) for d in index_dirs]
-        self.vectors = np.vstack([np.asarray(i.vectors, dtype=np.float32) for i in loaded])
-        self.sentence_vectors = np.vstack([np.asarray(i.sentence_vectors, dtype=np.float32) for i in loaded])
-        units, first_chunk, offset = [], [], 0
-        for i in loaded:
-            rows: dict[str, int] = {}
-            for row, chunk in enumerate(i.chunks):
-                rows.setdefault(chunk.unit_id, offset + row)
-            for u in i.units.values():
-                if u.kind.retrievable and u.id in rows:
-                    units.append(u)
-                    first_chunk.append(rows[u.id])
-            offset += len(i.vectors)
-        self.units = units
-        self.unit_vector_rows = np.array(first_chunk, dtype=np.int64)  # a unit's first chunk vector
-        self.questions = [u.text[:60] for u in units]
-        self.tokens = [analyze(u.text) for u in units]
+        units: list[Unit] = []
+        for path in sorted((ROOT / "seeds").glob("*.txt")):
+            units += [u for u in parse_document(path.stem, path.read_text(encoding="utf-8")).units if u.kind.retrievable and u.text.strip()]
+        squad = [("xquad-zh", ROOT / "eval/data/xquad/xquad.zh.json"), ("xquad-en", ROOT / "eval/data/xquad/xquad.en.json"),
+                 ("cmrc", ROOT / "eval/data/cmrc2018/cmrc2018_trial.json")]
+        for name, path in squad:
+            contexts = [p["context"] for a in json.loads(path.read_text(encoding="utf-8"))["data"] for p in a["paragraphs"]]
+            units += [Unit(f"{name}-{i}", name, UnitKind.PARAGRAPH, i + 1, None, (), t, 0, len(t)) for i, t in enumerate(contexts)]
+        texts: list[str] = []  # every text embedded, once each
+        sentence_of: dict[str, int] = {}  # sentence -> its row in texts
+        sources: list[tuple[str, int, int, list[str]]] = []  # (kind, row in texts, unit, its sentences)
+        for u, unit in enumerate(units):
+            sentences = [unit.text[a:b] for a, b in split_sentences(unit.text)] or [unit.text]
+            for chunk in chunk_units([unit], ChunkingParams()):
+                sources.append(("chunk", len(texts), u, [x for x in sentences if x in chunk.text] or sentences[:1]))
+                texts.append(chunk.text)
+            for x in sentences:
+                if x not in sentence_of:
+                    sentence_of[x] = len(texts)
+                    sources.append(("sentence", len(texts), u, [x]))
+                    texts.append(x)
+            for a, b in zip(sentences, sentences[1:], strict=False):
+                sources.append(("pair", len(texts), u, [a, b]))
+                texts.append(f"{a} {b}")
+        vectors = cached_vectors(home, texts, embedder)
+        self.vectors = vectors[[row for _, row, _, _ in sources]]
+        self.sentence_vectors = vectors[list(sentence_of.values())]
+        sentence_row = {x: i for i, x in enumerate(sentence_of)}
+        # each source's sentence rows, cycled to SENTENCES_PER_UNIT slots
+        self.sentence_table = np.array([[sentence_row[inside[k % len(inside)]] for k in range(SENTENCES_PER_UNIT)]
+                                        for _, _, _, inside in sources], dtype=np.int64)
+        self.units = [replace(units[u], id=f"s{i}", text=texts[row], spans=(), marker=None, start=0, end=len(texts[row]))
+                      for i, (_, row, u, _) in enumerate(sources)]
+        self.paragraph_rows = np.array([i for i, (kind, _, _, _) in enumerate(sources) if kind == "chunk"], dtype=np.int64)
+        self.questions = [u.text[:60] for u in self.units]
+        self.tokens = [analyze(texts[row]) for _, row, _, _ in sources]
         vocab: dict[str, int] = {}
         for tokens in self.tokens:
             for t in tokens:
@@ -108,18 +139,95 @@ class Real:
         self.token_ids = [np.array([vocab[t] for t in tokens], dtype=np.int64) for tokens in self.tokens]
         counts = np.bincount(np.concatenate(self.token_ids), minlength=len(vocab)).astype(np.float64)
         self.term_p = counts / counts.sum()
-        self.sources = f"{len(self.vectors)} chunk + {len(self.sentence_vectors)} sentence vectors, {len(units)} paragraphs of {len(loaded)} indexes"
+        # noise shaped like the corpus's own spread: its covariance's square root (principal axes)
+        centred = self.vectors - self.vectors.mean(axis=0)
+        eigenvalues, axes = np.linalg.eigh(centred.T @ centred / len(centred))
+        self.noise_basis = (np.sqrt(np.clip(eigenvalues, 0, None))[:, None] * axes.T).astype(np.float32)
+        self.sources = (f"{len(self.vectors):,} distinct real vectors (chunks, sentences and adjacent-sentence pairs of {len(units):,}"
+                        f" paragraphs: seed, XQuAD zh + en, CMRC 2018 trial) + {len(self.sentence_vectors):,} sentence vectors")
 
 
-def perturbed(base: np.ndarray, n: int, noise: float, rng: np.random.Generator, picks: np.ndarray | None = None) -> np.ndarray:
-    """``n`` rows of ``base`` (random, or ``picks``) plus Gaussian noise, re-normalised; in blocks (10^6 × 384 floats is 1.5 GB)."""
+def cached_vectors(home: Path, texts: list[str], embedder: object | None) -> np.ndarray:
+    """The e5 passage vectors of ``texts``, embedded once and kept under ``home`` (not committed)."""
+    import hashlib
+
+    key = hashlib.sha256("\n\x00".join(texts).encode("utf-8")).hexdigest()[:16]
+    path = home / "bench-scale" / f"real-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    if embedder is None:
+        raise SystemExit(f"{len(texts)} real texts to embed and no model: convert the model first (rag models)")
+    print(f"embedding {len(texts):,} real texts once (cached in {path}) ...", flush=True)
+    t0 = time.perf_counter()
+    order = np.argsort([len(t) for t in texts])  # batches of similar length
+    vectors = np.empty((len(texts), 0), np.float32)
+    parts = [embedder.encode_passages([texts[i] for i in order[s : s + 256]], batch_size=32) for s in range(0, len(texts), 256)]  # type: ignore[attr-defined]
+    vectors = np.empty((len(texts), parts[0].shape[1]), np.float32)
+    vectors[order] = np.vstack(parts)
+    print(f"embedded in {time.perf_counter() - t0:.0f} s", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def perturbed(real: Real, base: np.ndarray, n: int, noise: float, rng: np.random.Generator, picks: np.ndarray | None = None) -> np.ndarray:
+    """``n`` rows of ``base`` (random, or ``picks``) moved by Gaussian noise with the real vectors' covariance
+    times ``noise``², re-normalised; in blocks (10^6 × 384 floats is 1.5 GB)."""
     picks = rng.integers(0, len(base), n) if picks is None else picks
-    out = np.empty((n, base.shape[1]), np.float32)
-    for start in range(0, n, 100_000):
-        rows = base[picks[start : start + 100_000]] + rng.normal(0, noise, (len(picks[start : start + 100_000]), base.shape[1])).astype(np.float32)
+    out = np.empty((len(picks), base.shape[1]), np.float32)
+    for start in range(0, len(picks), 100_000):
+        block = picks[start : start + 100_000]
+        rows = base[block] + noise * (rng.standard_normal((len(block), base.shape[1]), dtype=np.float32) @ real.noise_basis)
         rows /= np.linalg.norm(rows, axis=1, keepdims=True)
         out[start : start + len(rows)] = rows
     return out
+
+
+def nearest_cosines(vectors: np.ndarray, sample: np.ndarray, batch: int = 65_536) -> np.ndarray:
+    """Cosine of each sampled row to its nearest other row (exact, in batches of the corpus)."""
+    queries = vectors[sample]
+    best = np.full(len(sample), -np.inf, np.float32)
+    for start in range(0, len(vectors), batch):
+        s = queries @ vectors[start : start + batch].T
+        own = (sample >= start) & (sample < start + s.shape[1])
+        s[np.flatnonzero(own), sample[own] - start] = -np.inf
+        best = np.maximum(best, s.max(axis=1))
+    return best
+
+
+def quantiles(values: np.ndarray) -> dict[str, float]:
+    return {f"p{q}": round(float(np.percentile(values, q)), 3) for q in (10, 50, 90)}
+
+
+def calibrate_noise(real: Real, n: int, rng: np.random.Generator, probes: int = 200, neighbours: int = 16) -> tuple[float, dict[str, float]]:
+    """Noise whose synthetic corpus of ``n`` units has the real paragraphs' median nearest-neighbour cosine.
+
+    The real distribution: each real chunk vector's nearest other chunk vector. The synthetic one
+    at ``n`` units is estimated locally: a copy of a source against ``n / sources`` copies of each of
+    the source's ``neighbours`` nearest real vectors (its nearest neighbour is among them). Bisection
+    on the noise; :func:`nearest_cosines` then measures the whole synthetic corpus for the report.
+    """
+    chunks = real.vectors[real.paragraph_rows]
+    real_nn = nearest_cosines(chunks, np.arange(len(chunks)))
+    target = float(np.median(real_nn))
+    copies = max(1, round(n / len(real.vectors)))
+    picks = rng.choice(len(real.vectors), probes, replace=False)
+    near = np.argsort(-(real.vectors[picks] @ real.vectors.T), axis=1)[:, :neighbours]
+
+    def median_nn(noise: float) -> float:
+        r = np.random.default_rng(1)
+        best = []
+        for p, row in zip(picks, near, strict=True):
+            probe = perturbed(real, real.vectors, 1, noise, r, picks=np.array([p]))[0]
+            others = perturbed(real, real.vectors, copies * neighbours, noise, r, picks=np.repeat(row, copies))
+            best.append(float((others @ probe).max()))
+        return float(np.median(best))
+
+    low, high = 0.0, 3.0
+    for _ in range(12):
+        mid = (low + high) / 2
+        low, high = (mid, high) if median_nn(mid) > target else (low, mid)
+    return round((low + high) / 2, 4), quantiles(real_nn)
 
 
 def exact_top10(vectors: np.ndarray, queries: np.ndarray, batch: int = 65_536, k: int = 10) -> np.ndarray:
@@ -141,24 +249,30 @@ def exact_topk(vectors: np.ndarray, queries: np.ndarray, k: int, batch: int = 65
     return np.take_along_axis(best_i, order, 1), np.take_along_axis(best_s, order, 1)
 
 
-def question_vectors(count: int) -> tuple[list[str], np.ndarray] | None:
-    """Real questions and their vectors (seed and XQuAD zh/en questions through the product's encoder), or None without a model."""
+def load_embedder() -> object | None:
+    """The product's query/passage encoder, or None without a converted model."""
     from rag.config import Settings
     from rag.engine import choose_model, load_embedder_for
 
-    texts = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
-    for lang in ("zh", "en"):
-        data = json.loads((ROOT / "eval" / "data" / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
-        texts += [qa["question"] for article in data for p in article["paragraphs"] for qa in p["qas"]]
-    picks = np.random.default_rng(0).choice(len(texts), min(count, len(texts)), replace=False)
     try:
         settings = Settings()
-        embedder = load_embedder_for(choose_model(settings), settings)
+        return load_embedder_for(choose_model(settings), settings)
     except Exception as error:  # no converted model here: perturbed passages only
-        print(f"no real questions ({type(error).__name__}: {error})", flush=True)
+        print(f"no model ({type(error).__name__}: {error})", flush=True)
+        return None
+
+
+def question_vectors(count: int, embedder: object | None) -> tuple[list[str], np.ndarray] | None:
+    """Real questions (seed, XQuAD zh/en and CMRC) and their vectors through the product's encoder, or None without a model."""
+    texts = [json.loads(line)["question"] for line in (ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
+    for path in ("xquad/xquad.zh.json", "xquad/xquad.en.json", "cmrc2018/cmrc2018_trial.json"):
+        data = json.loads((ROOT / "eval" / "data" / path).read_text(encoding="utf-8"))["data"]
+        texts += [qa["question"] for article in data for p in article["paragraphs"] for qa in p["qas"]]
+    picks = np.random.default_rng(0).choice(len(texts), min(count, len(texts)), replace=False)
+    if embedder is None:
         return None
     chosen = [texts[i] for i in picks]
-    return chosen, np.ascontiguousarray(embedder.encode_queries(chosen), dtype=np.float32)
+    return chosen, np.ascontiguousarray(embedder.encode_queries(chosen), dtype=np.float32)  # type: ignore[attr-defined]
 
 
 def _recall_and_latency(index: faiss.Index, queries: np.ndarray, exact: np.ndarray, passes: int = 3) -> tuple[float, list[float]]:
@@ -179,8 +293,11 @@ def _recall_and_latency(index: faiss.Index, queries: np.ndarray, exact: np.ndarr
 
 
 def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.Generator, state: dict) -> dict:
-    vectors = perturbed(real.vectors, n, args.noise, rng, picks=real.unit_vector_rows[state["sources"]])
-    queries = perturbed(real.vectors, args.queries, args.noise, rng)
+    noise = state["noise"]
+    vectors = perturbed(real, real.vectors, n, noise, rng, picks=state["sources"])
+    queries = perturbed(real, real.vectors, args.queries, noise, rng)
+    synthetic_nn = quantiles(nearest_cosines(vectors, rng.choice(n, 300, replace=False)))
+    print(n, f"nearest-neighbour cosine, real chunks {state['real_nn']} / synthetic {synthetic_nn} (noise {noise})", flush=True)
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     t0 = time.perf_counter()
     index, params = build_dense(vectors, exact_max=args.exact_max)
@@ -199,7 +316,8 @@ def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.G
         real_q["cell_imbalance"] = round(float(index.invlists.imbalance_factor()), 2)  # 1.0 = equal cells
     state["vectors"], state["dense"] = vectors, index  # for the hybrid part
     gc.collect()
-    return {"kind": dense_index_kind_name(params), "params": params, "build_s": round(build_s, 1), "exact_truth_s": round(exact_s, 1),
+    return {"synthetic_nn_cosine": synthetic_nn, "real_nn_cosine": state["real_nn"], "noise": noise,
+            "kind": dense_index_kind_name(params), "params": params, "build_s": round(build_s, 1), "exact_truth_s": round(exact_s, 1),
             "resident_bytes_per_unit": round(size / n), "disk_bytes_per_unit": round(size / n) + 4 * real.vectors.shape[1],
             "search_p50_ms": _pct(latencies, 0.5), "search_p95_ms": _pct(latencies, 0.95), "recall_at_10": round(recall, 4), **real_q}
 
@@ -265,8 +383,9 @@ def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, r
     codes = np.lib.format.open_memmap(work / VECTORS_FILE, mode="w+", dtype=np.int8, shape=(total, dim))
     scales = np.empty(total, np.float32)
     t0 = time.perf_counter()
+    picks = real.sentence_table[state["sources"]].ravel()  # each unit's sentences come from its own source text
     for start in range(0, total, 200_000):
-        part = perturbed(real.sentence_vectors, min(200_000, total - start), args.noise, rng)
+        part = perturbed(real, real.sentence_vectors, 0, state["noise"], rng, picks=picks[start : start + 200_000])
         codes[start : start + len(part)], scales[start : start + len(part)] = quantise(part)
     codes.flush()
     del codes
@@ -276,7 +395,7 @@ def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, r
     stored = SentenceVectors(np.load(work / VECTORS_FILE, mmap_mode="r"), np.load(work / SCALES_FILE))
     resident = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    query = perturbed(real.vectors, 1, args.noise, rng)[0]
+    query = perturbed(real, real.vectors, 1, state["noise"], rng)[0]
 
     def best_sentences() -> None:  # what rag.retriever does for the candidates of one question
         units = rng.integers(0, n, CANDIDATES)
@@ -351,7 +470,7 @@ def hybrid_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.
     else:  # no model: passage prefixes with their units' perturbed vectors
         picks = rng.integers(0, n, args.queries)
         texts = [real.units[state["sources"][p]].text[:60] for p in picks]
-        queries = perturbed(vectors, len(picks), args.noise, rng, picks=picks)
+        queries = perturbed(real, vectors, len(picks), state["noise"], rng, picks=picks)
     exact_rows, exact_scores = exact_topk(vectors, queries, DEPTH)
 
     def with_sentences(rows: np.ndarray, scores: np.ndarray, query: np.ndarray) -> dict[int, float]:
@@ -439,8 +558,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--questions", type=int, default=300, help="real questions encoded as extra dense queries (0: none)")
-    parser.add_argument("--noise", type=float, default=0.03, help="per-dimension Gaussian noise before re-normalising")
-    parser.add_argument("--index-dir", type=Path, nargs="+", default=None, help="built indexes whose vectors and texts are copied")
+    parser.add_argument("--noise", type=float, default=None,
+                        help="noise, in units of the real vectors' spread (default: calibrated per size to the real nearest-neighbour cosine)")
     parser.add_argument("--exact-max", type=int, default=DEFAULT_EXACT_MAX, help="largest exact (flat) index; the product's by default")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
@@ -450,10 +569,10 @@ def main() -> None:
     args = parser.parse_args()
     from rag.config import Settings
 
-    home = Settings().home / "eval-indexes"
-    dirs = args.index_dir or [home / name for name in ("seeds", "xquad-zh", "xquad-en") if (home / name).exists()]
-    real = Real(dirs)
-    asked = question_vectors(args.questions) if args.questions else None
+    embedder = load_embedder()
+    real = Real(Settings().home, embedder)
+    asked = question_vectors(args.questions, embedder) if args.questions else None
+    del embedder
     real.question_texts, real.questions_vectors = asked if asked is not None else (None, None)
     print(f"real data: {real.sources}", flush=True)
     rows = []
@@ -461,9 +580,13 @@ def main() -> None:
         rng = np.random.default_rng(n)
         work = Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
         load = os.getloadavg()[0]
-        state: dict = {"sources": rng.integers(0, len(real.units), n)}  # the real unit each synthetic unit copies
+        state: dict = {"sources": rng.integers(0, len(real.units), n)}  # the real source each synthetic unit copies
+        t0 = time.perf_counter()
+        noise, state["real_nn"] = calibrate_noise(real, n, rng)
+        state["noise"] = args.noise if args.noise is not None else noise
+        print(n, f"noise {state['noise']} (calibrated {noise} in {time.perf_counter() - t0:.0f} s)", flush=True)
         try:
-            row = {"units": n, "load_at_start": round(load, 1)}
+            row = {"units": n, "load_at_start": round(load, 1), "copies_per_source": round(n / len(real.vectors), 1)}
             for part in [p for p in PARTS if p in args.parts]:
                 row[part] = measure(part, real, n, args, work, rng, state)
                 print(n, part, row[part], flush=True)
@@ -502,6 +625,15 @@ def write(args: argparse.Namespace, real: Real, rows: list[dict]) -> None:
             f" {lx['search_p50_ms']} / {lx['search_p95_ms']} | {st['fetch_10_p50_ms']} |"
             f" {d['resident_bytes_per_unit']} + {lx['resident_bytes_per_unit']} + {s['resident_bytes_per_unit']} + {st['resident_bytes_per_unit']}"
             f" = **{r['resident_bytes_per_unit']}** | {r['disk_bytes_per_unit']} ({st['disk_bytes_per_unit']}) |")
+    lines.append("")
+    lines.append("Synthesis: each unit copies one real source (its vector, its sentences' vectors, its analysed text and record),"
+                 " moved by Gaussian noise shaped like the real vectors' covariance, its scale calibrated so that the synthetic"
+                 " corpus's nearest-neighbour cosine matches the real chunks' (median). Nearest-neighbour cosine p10 / p50 / p90:")
+    for r in rows:
+        d = r["dense"]
+        real_nn, syn = d["real_nn_cosine"], d["synthetic_nn_cosine"]
+        lines.append(f"- {r['units']:,} units ({r['copies_per_source']} copies per source, noise {d['noise']}): real chunks"
+                     f" {real_nn['p10']} / {real_nn['p50']} / {real_nn['p90']}; synthetic {syn['p10']} / {syn['p50']} / {syn['p90']}")
     for r in rows:
         shares = r["hybrid"].get("by_common_share", {})
         if shares:

@@ -314,6 +314,7 @@ class LexicalIndex:
         index = cls(bm25, state["n_docs"], analyzer)
         if bm25 is not None and all((directory / name).exists() for name in _HEAD_FILES):
             terms, heads, floors = (np.load(directory / name, mmap_mode="r") for name in _HEAD_FILES)
-            if len(heads) == len(terms) and heads.shape[1:] == (index.HEAD,):
+            if heads.ndim == 2 and len(heads) == len(terms) == len(floors):
+                index.HEAD = int(heads.shape[1])  # the width it was saved with
                 index._heads = (np.asarray(terms), heads, np.asarray(floors))
         return index

@@ -43,3 +43,50 @@ def test_common_terms_are_left_out_on_large_indexes_but_never_all() -> None:
     assert len(index.search("report climate", 500, exhaustive=True)[0]) == 400
     # filtered scoring (index.backends.local) prunes the same way
     assert np.count_nonzero(index.scores("report climate")) == 100
+
+
+def _zipf_index() -> tuple[LexicalIndex, list[str]]:
+    """3,000 texts over a Zipf vocabulary: a few terms in most rows, many in few."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(600)]
+    p = 1 / np.arange(1, 601)
+    p /= p.sum()
+    texts = [" ".join(rng.choice(words, 20, p=p)) for _ in range(3000)]
+    queries = [" ".join(rng.choice(words, 4, p=p)) for _ in range(60)]
+    index = LexicalIndex.build(texts)
+    index.PRUNE_MIN_DOCS = 100  # take the large-index path
+    index.COMMON_SHARE = 1.0  # no term left out: compare with the exhaustive search
+    return index, queries
+
+
+def test_candidate_search_equals_the_dense_array_when_no_list_is_truncated() -> None:
+    index, queries = _zipf_index()
+    index.HEAD = 10_000  # longer than every posting list
+    for query in queries:
+        rows, scores = index.search(query, 50)
+        exact_rows, exact_scores = index.search(query, 50, exhaustive=True)
+        assert np.array_equal(rows, exact_rows) and np.array_equal(scores, exact_scores)  # same float32 sums, same ties
+
+
+def test_truncated_candidates_keep_exact_scores_and_are_exact_when_safe(tmp_path) -> None:
+    index, queries = _zipf_index()
+    index.HEAD = 200  # the common terms' lists are truncated to their 200 heaviest rows
+    assert len(index.impact_heads()[0]) > 0
+    safe = 0
+    for query in queries:
+        rows, scores = index.search(query, 20)
+        exhaustive = index.scores(query, exhaustive=True)
+        assert np.array_equal(scores, exhaustive[rows])  # every returned row has its exact score
+        bound = index.safe_bound(index._query_ids(query))
+        if len(scores) and scores[-1] > bound:
+            safe += 1
+            exact_rows, _ = index.search(query, 20, exhaustive=True)
+            assert np.array_equal(rows, exact_rows)
+    assert safe > 0
+    # the heads are saved with a large index and read back memory-mapped
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded._heads is not None and loaded.HEAD == 200  # the saved width
+    loaded.PRUNE_MIN_DOCS, loaded.COMMON_SHARE = 100, 1.0
+    for query in queries[:10]:
+        assert np.array_equal(loaded.search(query, 20)[0], index.search(query, 20)[0])
