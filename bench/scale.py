@@ -53,7 +53,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.dense import DEFAULT_EXACT_MAX, build_dense
+from index.dense import DEFAULT_EXACT_MAX, build_dense, dense_index_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES_PER_UNIT = 4
@@ -199,7 +199,7 @@ def quantiles(values: np.ndarray) -> dict[str, float]:
     return {f"p{q}": round(float(np.percentile(values, q)), 3) for q in (10, 50, 90)}
 
 
-def calibrate_noise(real: Real, n: int, rng: np.random.Generator, probes: int = 200, neighbours: int = 16) -> tuple[float, dict[str, float]]:
+def calibrate_noise(real: Real, n: int, rng: np.random.Generator, probes: int = 100, neighbours: int = 16) -> tuple[float, dict[str, float]]:
     """Noise whose synthetic corpus of ``n`` units has the real paragraphs' median nearest-neighbour cosine.
 
     The real distribution: each real chunk vector's nearest other chunk vector. The synthetic one
@@ -224,7 +224,7 @@ def calibrate_noise(real: Real, n: int, rng: np.random.Generator, probes: int = 
         return float(np.median(best))
 
     low, high = 0.0, 3.0
-    for _ in range(12):
+    for _ in range(10):
         mid = (low + high) / 2
         low, high = (mid, high) if median_nn(mid) > target else (low, mid)
     return round((low + high) / 2, 4), quantiles(real_nn)
@@ -317,13 +317,9 @@ def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.G
     state["vectors"], state["dense"] = vectors, index  # for the hybrid part
     gc.collect()
     return {"synthetic_nn_cosine": synthetic_nn, "real_nn_cosine": state["real_nn"], "noise": noise,
-            "kind": dense_index_kind_name(params), "params": params, "build_s": round(build_s, 1), "exact_truth_s": round(exact_s, 1),
+            "kind": dense_index_kind(index), "params": params, "build_s": round(build_s, 1), "exact_truth_s": round(exact_s, 1),
             "resident_bytes_per_unit": round(size / n), "disk_bytes_per_unit": round(size / n) + 4 * real.vectors.shape[1],
             "search_p50_ms": _pct(latencies, 0.5), "search_p95_ms": _pct(latencies, 0.95), "recall_at_10": round(recall, 4), **real_q}
-
-
-def dense_index_kind_name(params: dict) -> str:
-    return "ivf-sq8" if "nlist" in params else "flat"
 
 
 def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator, state: dict) -> dict:
@@ -366,14 +362,36 @@ def lexical_figures(real: Real, n: int, work: Path, rng: np.random.Generator, st
     loaded = LexicalIndex.load(folder)
     resident = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    questions = [real.questions[i] for i in rng.integers(0, len(real.questions), 100)]
+    questions = real.question_texts or [real.questions[i] for i in rng.integers(0, len(real.questions), 100)]
     for q in questions[:10]:
-        loaded.search(q, 50)
-    latencies = [t for q in questions for t in _timed(lambda q=q: loaded.search(q, 50), 1)]
+        loaded.search(q, DEPTH)
+    # the product's search (candidate rows only, from PRUNE_MIN_DOCS rows) and the dense score array
+    # over the same pruned terms, interleaved, at the retriever's depth
+    fast, full, found, exact_share = [], [], [], 0
+    for q in questions:
+        ids = loaded.pruned_ids(loaded._query_ids(q))
+        fast += _timed(lambda q=q: loaded.search(q, DEPTH), 1)
+        full += _timed(lambda ids=ids: _dense_array_top(loaded, ids, DEPTH), 1)
+        rows, scores = loaded.search(q, DEPTH)
+        truth = _dense_array_top(loaded, ids, DEPTH)[0]
+        found.append(len(set(rows.tolist()) & set(truth.tolist())) / max(1, len(truth)))
+        exact_share += int(len(scores) == 0 or scores[-1] > loaded.safe_bound(ids))
     state["lexical"] = loaded
     return {"build_s": round(build_s, 1), "postings_per_unit": round(postings / n, 1), "vocabulary": len(vocab),
             "resident_bytes_per_unit": round(resident / n), "disk_bytes_per_unit": round(disk / n),
-            "search_p50_ms": _pct(latencies, 0.5), "search_p95_ms": _pct(latencies, 0.95)}
+            "search_p50_ms": _pct(fast, 0.5), "search_p95_ms": _pct(fast, 0.95), "head": loaded.HEAD,
+            "score_array_p50_ms": _pct(full, 0.5), "score_array_p95_ms": _pct(full, 0.95),
+            "recall_at_200_vs_score_array": round(float(np.mean(found)), 4), "provably_exact_share": round(exact_share / len(questions), 3)}
+
+
+def _dense_array_top(lexical: object, ids: list[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``k`` from a score array of every row (rag.lexical before candidate search): the reference."""
+    s = lexical.scores_of_ids(ids)  # type: ignore[attr-defined]
+    cand = np.flatnonzero(s > 0)
+    if cand.size > k:
+        cand = cand[s[cand] >= np.partition(s[cand], cand.size - k)[cand.size - k]]
+    order = np.lexsort((cand, -s[cand]))[:k]
+    return cand[order], s[cand[order]]
 
 
 def sentence_figures(real: Real, n: int, args: argparse.Namespace, work: Path, rng: np.random.Generator, state: dict) -> dict:
@@ -622,7 +640,8 @@ def write(args: argparse.Namespace, real: Real, rows: list[dict]) -> None:
         lines.append(
             f"| {r['units']:,} | {d['kind']} ({params}) | {d['build_s']} / {lx['build_s']} / {st['write_s']} | {h['search_p50_ms']} / {h['search_p95_ms']} |"
             f" {h['recall_at_10']} | {d['search_p50_ms']}, {d['recall_at_10']} / {d.get('questions_recall_at_10', '–')} |"
-            f" {lx['search_p50_ms']} / {lx['search_p95_ms']} | {st['fetch_10_p50_ms']} |"
+            f" {lx['search_p50_ms']} / {lx['search_p95_ms']} (score array {lx.get('score_array_p50_ms', '–')} / {lx.get('score_array_p95_ms', '–')};"
+            f" recall@200 {lx.get('recall_at_200_vs_score_array', '–')}, provably exact {lx.get('provably_exact_share', '–')}) | {st['fetch_10_p50_ms']} |"
             f" {d['resident_bytes_per_unit']} + {lx['resident_bytes_per_unit']} + {s['resident_bytes_per_unit']} + {st['resident_bytes_per_unit']}"
             f" = **{r['resident_bytes_per_unit']}** | {r['disk_bytes_per_unit']} ({st['disk_bytes_per_unit']}) |")
     lines.append("")

@@ -33,6 +33,7 @@ __all__ = [
     "dense_index_kind",
     "dense_index_params",
     "filtered_search_parameters",
+    "hnsw_ef",
     "ivf_cells",
     "ivf_probes",
     "load_dense_index",
@@ -43,7 +44,11 @@ DEFAULT_EXACT_MAX = 20_000
 RECALL_TARGET = 0.975  # recall@10 the probe count is tuned for at build (the goal is 0.95 for real questions)
 TUNE_QUERIES = 256
 TUNE_COSINE = 0.72  # how far the tuning queries are from the vectors they were made from
-HNSW_EF_SEARCH = 128  # older builds only
+HNSW_EF_SEARCH = 128  # builds that recorded none (HNSW-Flat of older builds)
+HNSW_MIN = 500_000  # from this many vectors on: HNSW over 8-bit codes (bench/scale.py)
+HNSW_M = 16  # links per node: 2·M·4 = 128 bytes per vector on the base layer
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_STEPS = (32, 48, 64, 96, 128, 192, 256, 384, 512)
 KMEANS_ITERATIONS = 10
 TRAIN_PER_CELL = 40  # k-means sample: 40 vectors per cell (FAISS's own lower bound is 39)
 SQ_TRAIN = 20_000  # vectors used to fit the 8-bit quantiser's ranges
@@ -60,6 +65,22 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1), axis=1)
 
 
+def _tuning_set(vectors: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Question-like queries (indexed vectors moved to cosine ``TUNE_COSINE``), their sources and exact top 10 without them."""
+    picks = rng.choice(len(vectors), min(TUNE_QUERIES, len(vectors)), replace=False)
+    sigma = math.sqrt((1 / TUNE_COSINE**2 - 1) / vectors.shape[1])
+    queries = vectors[picks] + rng.normal(0, sigma, (len(picks), vectors.shape[1])).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = np.concatenate([queries @ vectors[s : s + _BATCH * 4].T for s in range(0, len(vectors), _BATCH * 4)], axis=1)
+    exact[np.arange(len(picks)), picks] = -np.inf
+    return picks, queries, _top(exact, min(10, len(vectors) - 1))
+
+
+def _recall_of(index: faiss.Index, picks: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> float:
+    _, found = index.search(queries, 11)
+    return float(np.mean([len(set(f[f != p][:10].tolist()) & set(t.tolist())) / len(t) for f, p, t in zip(found, picks, truth, strict=True)]))
+
+
 def ivf_probes(index: faiss.IndexIVF, vectors: np.ndarray, rng: np.random.Generator, *, target: float = RECALL_TARGET) -> tuple[int, float]:
     """Fewest cells to scan (doubling from 8) for recall@10 ≥ ``target`` against exact search.
 
@@ -70,23 +91,36 @@ def ivf_probes(index: faiss.IndexIVF, vectors: np.ndarray, rng: np.random.Genera
     while real questions then missed it (recall 0.91; bench/results/scale.md). Returns the probe
     count and the recall it reached.
     """
-    k = 10
-    picks = rng.choice(len(vectors), min(TUNE_QUERIES, len(vectors)), replace=False)
-    sigma = math.sqrt((1 / TUNE_COSINE**2 - 1) / vectors.shape[1])
-    queries = vectors[picks] + rng.normal(0, sigma, (len(picks), vectors.shape[1])).astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    exact = np.concatenate([queries @ vectors[s : s + _BATCH * 4].T for s in range(0, len(vectors), _BATCH * 4)], axis=1)
-    exact[np.arange(len(picks)), picks] = -np.inf
-    truth = _top(exact, min(k, len(vectors) - 1))
-    probes, recall = 8, 0.0
+    picks, queries, truth = _tuning_set(vectors, rng)
+    probes = 8
     while True:
         probes = min(probes, index.nlist)
         index.nprobe = probes
-        _, found = index.search(queries, k + 1)
-        recall = float(np.mean([len(set(f[f != p][:k].tolist()) & set(t.tolist())) / len(t) for f, p, t in zip(found, picks, truth, strict=True)]))
+        recall = _recall_of(index, picks, queries, truth)
         if recall >= target or probes >= index.nlist:
             return probes, recall
         probes *= 2
+
+
+def hnsw_ef(index: faiss.IndexHNSW, vectors: np.ndarray, rng: np.random.Generator, *, target: float = RECALL_TARGET) -> tuple[int, float]:
+    """Smallest ``efSearch`` of :data:`HNSW_EF_STEPS` for recall@10 ≥ ``target``, with :func:`ivf_probes`'s queries."""
+    picks, queries, truth = _tuning_set(vectors, rng)
+    for ef in HNSW_EF_STEPS:
+        index.hnsw.efSearch = ef
+        recall = _recall_of(index, picks, queries, truth)
+        if recall >= target:
+            break
+    return int(index.hnsw.efSearch), recall
+
+
+def _hnsw_sq8(vectors: np.ndarray, seed: int) -> tuple[faiss.Index, float]:
+    index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    rng = np.random.default_rng(seed)
+    index.train(vectors[np.sort(rng.choice(len(vectors), min(len(vectors), SQ_TRAIN), replace=False))])
+    index.add(vectors)
+    index.hnsw.efSearch, recall = hnsw_ef(index, vectors, rng)
+    return index, recall
 
 
 def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -129,8 +163,11 @@ def _ivf_sq8(vectors: np.ndarray, seed: int) -> tuple[faiss.Index, float]:
     return index, recall
 
 
-def build_dense(vectors: np.ndarray, *, exact_max: int = DEFAULT_EXACT_MAX, seed: int = 0) -> tuple[faiss.Index, dict[str, float]]:
-    """An inner-product index over ``vectors`` (float32, rows L2-normalised): flat up to ``exact_max``, else IVF-SQ8.
+def build_dense(
+    vectors: np.ndarray, *, exact_max: int = DEFAULT_EXACT_MAX, hnsw_min: int = HNSW_MIN, seed: int = 0
+) -> tuple[faiss.Index, dict[str, float]]:
+    """An inner-product index over ``vectors`` (float32, rows L2-normalised): flat up to ``exact_max``,
+    HNSW-SQ8 from ``hnsw_min`` on, IVF-SQ8 between.
 
     Returns the index and what the manifest records of it: its search parameters and, for
     IVF, the recall@10 measured when its probe count was tuned.
@@ -142,27 +179,29 @@ def build_dense(vectors: np.ndarray, *, exact_max: int = DEFAULT_EXACT_MAX, seed
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
         return index, {}
-    index, recall = _ivf_sq8(vectors, seed)
+    index, recall = _hnsw_sq8(vectors, seed) if len(vectors) >= hnsw_min else _ivf_sq8(vectors, seed)
     return index, {**dense_index_params(index), "recall_at_10": round(recall, 4)}
 
 
-def build_dense_index(vectors: np.ndarray, *, exact_max: int = DEFAULT_EXACT_MAX, seed: int = 0) -> faiss.Index:
+def build_dense_index(vectors: np.ndarray, *, exact_max: int = DEFAULT_EXACT_MAX, hnsw_min: int = HNSW_MIN, seed: int = 0) -> faiss.Index:
     """:func:`build_dense` without the record."""
-    return build_dense(vectors, exact_max=exact_max, seed=seed)[0]
+    return build_dense(vectors, exact_max=exact_max, hnsw_min=hnsw_min, seed=seed)[0]
 
 
 def dense_index_kind(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexIVFScalarQuantizer):
         return "ivf-sq8"
-    return "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
+    if isinstance(index, faiss.IndexHNSWSQ):
+        return "hnsw-sq8"
+    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
 
 
 def dense_index_params(index: faiss.Index) -> dict[str, float]:
     """The search parameters of ``index`` (empty for flat)."""
     if isinstance(index, faiss.IndexIVF):
         return {"nlist": int(index.nlist), "nprobe": int(index.nprobe)}
-    if isinstance(index, faiss.IndexHNSWFlat):
-        return {"efSearch": int(index.hnsw.efSearch)}
+    if isinstance(index, faiss.IndexHNSW):
+        return {"M": int(index.hnsw.nb_neighbors(1)), "efSearch": int(index.hnsw.efSearch)}
     return {}
 
 
@@ -181,7 +220,7 @@ def filtered_search_parameters(index: faiss.Index, allowed: np.ndarray) -> Filte
     selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
     if isinstance(index, faiss.IndexIVF):
         params: faiss.SearchParameters = faiss.SearchParametersIVF(sel=selector, nprobe=int(index.nprobe))
-    elif isinstance(index, faiss.IndexHNSWFlat):
+    elif isinstance(index, faiss.IndexHNSW):
         params = faiss.SearchParametersHNSW(sel=selector, efSearch=int(index.hnsw.efSearch))
     else:
         params = faiss.SearchParameters(sel=selector)
@@ -198,6 +237,6 @@ def load_dense_index(path: Path, params: Mapping[str, float] | None = None) -> f
     params = params or {}
     if isinstance(index, faiss.IndexIVF):
         index.nprobe = int(params.get("nprobe", index.nprobe))
-    elif isinstance(index, faiss.IndexHNSWFlat):
+    elif isinstance(index, faiss.IndexHNSW):
         index.hnsw.efSearch = int(params.get("efSearch", HNSW_EF_SEARCH))
     return index

@@ -18,6 +18,7 @@ through one analyser (:mod:`rag.analysis`).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class LexicalIndex:
         self.analyzer = analyzer or DEFAULT_ANALYZER
         self._term_ids: dict[str, tuple[int, ...] | None] = {}
         self._heads: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._local = threading.local()  # per-thread scratch arrays of search_ids
 
     # -- construction ------------------------------------------------------
 
@@ -198,40 +200,71 @@ class LexicalIndex:
         posting lists and of the *impact heads* of its long ones (:meth:`impact_heads`: the
         :attr:`HEAD` rows where a long list's term weighs most; Anh & Moffat 2006, "Pruned query
         evaluation using pre-computed impacts", SIGIR); each candidate then gets its exact BM25
-        score, summed over every query term (a long list is searched for the candidates, its
-        postings being in row order), in the same float32 order as the dense array, so scores
-        and ties equal :meth:`scores`'. What is approximate is only the candidate set: a row
-        outside it matches no short list and sits in no head, so it scores at most the sum of
-        the long lists' floors (:meth:`safe_bound`); when the ``k``-th candidate beats that,
-        the top ``k`` is exact. When no list is longer than :attr:`HEAD` it is always exact.
+        score, summed over every query term (a long list is read once and adds its weight to
+        the candidates among its rows). Work is O(postings read), never O(N): the accumulator
+        and row marks are per-thread arrays kept between queries and cleared at the candidates.
+        What is approximate is only the candidate set: a row outside it matches no short list
+        and sits in no head, so it scores at most the sum of the long lists' floors
+        (:meth:`safe_bound`); when the ``k``-th candidate beats that, the top ``k`` is exact.
+        When no list is longer than :attr:`HEAD`, terms are summed in query order as bm25s's
+        ``np.add.at`` does, so scores and ties equal :meth:`scores`' to the bit.
         """
         empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         if not ids or k <= 0 or self._bm25 is None:
             return empty
         data, indices, indptr = (self._bm25.scores[key] for key in ("data", "indices", "indptr"))
         spans = [(int(indptr[t]), int(indptr[t + 1])) for t in ids]
-        long_terms = sorted({t for t, (start, end) in zip(ids, spans, strict=True) if end - start > self.HEAD})
-        parts = [indices[start:end] for start, end in spans if end - start <= self.HEAD]
-        if long_terms:
-            terms, heads, _ = self.impact_heads()
-            parts.append(heads[np.searchsorted(terms, long_terms)].ravel())
-        cand = np.unique(np.concatenate(parts)).astype(indices.dtype, copy=False)
-        acc = np.zeros(cand.size, dtype=np.float32)
-        for start, end in spans:  # query order: the float32 sums of bm25s's np.add.at
-            rows = indices[start:end]
+        acc, mark = self._scratch()  # zero / False between queries
+        try:
+            return self._accumulate(ids, spans, k, acc, mark)
+        except BaseException:
+            self._local.scratch = None  # possibly left dirty: a fresh pair next time
+            raise
+
+    def _accumulate(
+        self, ids: Sequence[int], spans: list[tuple[int, int]], k: int, acc: np.ndarray, mark: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        data, indices = self._bm25.scores["data"], self._bm25.scores["indices"]  # type: ignore[union-attr]
+        parts, long_spans = [], []
+        for t, (start, end) in zip(ids, spans, strict=True):
             if end - start <= self.HEAD:
-                acc[np.searchsorted(cand, rows)] += data[start:end]
+                rows = np.asarray(indices[start:end])
+                acc[rows] += data[start:end]  # query order: the float32 sums of bm25s's np.add.at
+                parts.append(rows)
             else:
-                at = np.searchsorted(rows, cand)
-                at[at == rows.size] = 0
-                hit = rows[at] == cand
-                acc[hit] += data[start + at[hit]]
-        keep = np.flatnonzero(acc > 0)
+                long_spans.append((start, end))
+                terms, heads, _ = self.impact_heads()
+                parts.append(np.asarray(heads[int(np.searchsorted(terms, t))]))
+        cand_parts = []
+        for rows in parts:  # the union, in one pass: a row counts where it is first marked
+            mark[rows] = True
+        for rows in parts:
+            first = mark[rows]
+            mark[rows] = False
+            cand_parts.append(rows[first])
+        cand = np.concatenate(cand_parts)
+        if long_spans:  # the long lists add their weights to the candidates only
+            mark[cand] = True
+            for start, end in long_spans:
+                rows = np.asarray(indices[start:end])
+                hit = np.flatnonzero(mark[rows])
+                acc[rows[hit]] += np.asarray(data[start:end])[hit]
+            mark[cand] = False
+        scores = acc[cand]
+        acc[cand] = 0.0
+        keep = np.flatnonzero(scores > 0)
         if keep.size > k:
-            kth = np.partition(acc[keep], keep.size - k)[keep.size - k]
-            keep = keep[acc[keep] >= kth]
-        order = np.lexsort((cand[keep], -acc[keep]))[:k]
-        return cand[keep][order].astype(np.int64), acc[keep][order]
+            kth = np.partition(scores[keep], keep.size - k)[keep.size - k]
+            keep = keep[scores[keep] >= kth]
+        order = np.lexsort((cand[keep], -scores[keep]))[:k]
+        return cand[keep][order].astype(np.int64), scores[keep][order]
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's score accumulator and row marks (N float32 + N bools, allocated once per thread)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = (np.zeros(self._n, dtype=np.float32), np.zeros(self._n, dtype=bool))
+        return scratch
 
     def safe_bound(self, ids: Sequence[int]) -> float:
         """Highest score a row outside :meth:`search_ids`'s candidates can have for ``ids`` (0: none can)."""
