@@ -31,7 +31,7 @@ __all__ = ["LexicalIndex"]
 
 _STATE_FILE = "lexical.json"
 _FORMAT = "rag.lexical/1"
-_HEAD_FILES = ("impact_terms.npy", "impact_heads.npy", "impact_floors.npy")  # LexicalIndex.impact_heads, large indexes
+_HEAD_FILES = ("impact_terms.npy", "impact_heads.npy", "impact_weights.npy")  # LexicalIndex.impact_heads, large indexes
 
 # --------------------------------------------------------------------------
 # index
@@ -169,10 +169,14 @@ class LexicalIndex:
 
     #: Postings of a term that can make a row a candidate (:meth:`search_ids`): its rows of highest impact.
     HEAD = 4096
+    #: Whether a long list is read in full to add its weight to every candidate (exact candidate
+    #: scores), or only through its head (the rows where it weighs most; a candidate outside the
+    #: head misses at most the floor, a low-idf term's weight). bench/scale.py measures both.
+    SCORE_LONG_LISTS = False
 
-    def impact_heads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Terms found in more than :attr:`HEAD` rows (sorted), the :attr:`HEAD` rows where each
-        weighs most (one row of the array per term, int32) and the lowest of those weights (its floor).
+    def impact_heads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Terms found in more than :attr:`HEAD` rows (sorted); for each, the :attr:`HEAD` rows where it
+        weighs most (in row order, int32), its weights there (float32) and the lowest of them (its floor).
 
         Written with the index (:meth:`save`) from :attr:`PRUNE_MIN_DOCS` rows on; computed here
         on first use otherwise (an older build): one ``argpartition`` per long posting list.
@@ -182,14 +186,12 @@ class LexicalIndex:
             indptr = np.asarray(indptr, dtype=np.int64)
             terms = np.flatnonzero(np.diff(indptr) > self.HEAD)
             heads = np.empty((len(terms), self.HEAD), dtype=np.int32)
-            floors = np.empty(len(terms), dtype=np.float32)
+            weights = np.empty((len(terms), self.HEAD), dtype=np.float32)
             for i, t in enumerate(terms.tolist()):
                 start, end = int(indptr[t]), int(indptr[t + 1])
-                weights = np.asarray(data[start:end])
-                top = np.argpartition(-weights, self.HEAD - 1)[: self.HEAD]
-                heads[i] = np.sort(np.asarray(indices[start:end])[top])
-                floors[i] = weights[top].min()
-            self._heads = (terms, heads, floors)
+                top = np.sort(np.argpartition(-np.asarray(data[start:end]), self.HEAD - 1)[: self.HEAD])
+                heads[i], weights[i] = np.asarray(indices[start:end])[top], np.asarray(data[start:end])[top]
+            self._heads = (terms, heads, weights, weights.min(axis=1) if len(terms) else np.empty(0, np.float32))
         return self._heads
 
     def search_ids(self, ids: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -199,14 +201,17 @@ class LexicalIndex:
         10^6 rows at 10^6 (bench/scale.py). Here the candidates are the rows of the query's short
         posting lists and of the *impact heads* of its long ones (:meth:`impact_heads`: the
         :attr:`HEAD` rows where a long list's term weighs most; Anh & Moffat 2006, "Pruned query
-        evaluation using pre-computed impacts", SIGIR); each candidate then gets its exact BM25
-        score, summed over every query term (a long list is read once and adds its weight to
-        the candidates among its rows). Work is O(postings read), never O(N): the accumulator
-        and row marks are per-thread arrays kept between queries and cleared at the candidates.
-        What is approximate is only the candidate set: a row outside it matches no short list
-        and sits in no head, so it scores at most the sum of the long lists' floors
-        (:meth:`safe_bound`); when the ``k``-th candidate beats that, the top ``k`` is exact.
-        When no list is longer than :attr:`HEAD`, terms are summed in query order as bm25s's
+        evaluation using pre-computed impacts", SIGIR). A candidate's score sums its short lists'
+        weights and, for each long list, its weight in that list's head: work is O(short postings
+        + heads), never O(N) (the accumulator and row marks are per-thread arrays kept between
+        queries and cleared at the candidates). Approximate where a long list is truncated: a
+        candidate outside a long list's head misses that term's weight there (at most its floor,
+        a low-idf term's), and a row outside the candidates scores at most the sum of the floors
+        (:meth:`safe_bound`). With :attr:`SCORE_LONG_LISTS` the long lists are read in full for
+        the candidates, whose scores are then exact, and the top ``k`` is provably exact when its
+        last score beats that bound. bench/scale.py measures recall@200 against :meth:`scores`.
+        When no list is longer than :attr:`HEAD` there is nothing approximate: terms are summed in
+        query order as bm25s's
         ``np.add.at`` does, so scores and ties equal :meth:`scores`' to the bit.
         """
         empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
@@ -232,9 +237,14 @@ class LexicalIndex:
                 acc[rows] += data[start:end]  # query order: the float32 sums of bm25s's np.add.at
                 parts.append(rows)
             else:
-                long_spans.append((start, end))
-                terms, heads, _ = self.impact_heads()
-                parts.append(np.asarray(heads[int(np.searchsorted(terms, t))]))
+                terms, heads, weights, _ = self.impact_heads()
+                at = int(np.searchsorted(terms, t))
+                rows = np.asarray(heads[at])
+                if self.SCORE_LONG_LISTS:
+                    long_spans.append((start, end))
+                else:
+                    acc[rows] += weights[at]  # only the head's weights (a candidate outside it misses ≤ the floor)
+                parts.append(rows)
         cand_parts = []
         for rows in parts:  # the union, in one pass: a row counts where it is first marked
             mark[rows] = True
@@ -274,7 +284,7 @@ class LexicalIndex:
         long_terms = [t for t in ids if int(indptr[t + 1]) - int(indptr[t]) > self.HEAD]
         if not long_terms:
             return 0.0
-        terms, _, floors = self.impact_heads()
+        terms, _, _, floors = self.impact_heads()
         return float(floors[np.searchsorted(terms, long_terms)].sum())
 
     #: Rows from which :meth:`search` leaves out common query terms (the seed and evaluation sets stay below).
@@ -313,7 +323,7 @@ class LexicalIndex:
         if self._bm25 is not None:
             self._bm25.save(directory, show_progress=False)
             if self._n >= self.PRUNE_MIN_DOCS:
-                for name, array in zip(_HEAD_FILES, self.impact_heads(), strict=True):
+                for name, array in zip(_HEAD_FILES, self.impact_heads()[:3], strict=True):
                     np.save(directory / name, array)
         state = {
             "format": _FORMAT,
@@ -346,8 +356,9 @@ class LexicalIndex:
                 raise ValueError(f"{directory}: bm25s files do not match {_STATE_FILE}")
         index = cls(bm25, state["n_docs"], analyzer)
         if bm25 is not None and all((directory / name).exists() for name in _HEAD_FILES):
-            terms, heads, floors = (np.load(directory / name, mmap_mode="r") for name in _HEAD_FILES)
-            if heads.ndim == 2 and len(heads) == len(terms) == len(floors):
+            terms, heads, weights = (np.load(directory / name, mmap_mode="r") for name in _HEAD_FILES)
+            if heads.ndim == 2 and heads.shape == weights.shape and len(heads) == len(terms):
                 index.HEAD = int(heads.shape[1])  # the width it was saved with
-                index._heads = (np.asarray(terms), heads, np.asarray(floors))
+                floors = weights.min(axis=1) if len(terms) else np.empty(0, np.float32)
+                index._heads = (np.asarray(terms), heads, weights, np.asarray(floors))
         return index
