@@ -1,34 +1,39 @@
 """The index at scale: synthetic libraries of 10^5 and 10^6 paragraphs, every structure counted.
 
-One command (sizes are flags; the real vectors and texts come from the evaluation indexes that
-``rag eval -d seed -d xquad-zh -d xquad-en`` builds under RAG_HOME, or ``--index-dir``)::
+One command (sizes are flags; 10^6 takes several minutes)::
 
     PYTHONPATH=. python bench/scale.py --sizes 100000 1000000
 
-Synthetic units are perturbed copies of real ones, so FAISS and BM25 see realistic
-distributions: a unit's vector is a real e5 passage vector plus Gaussian noise, re-normalised
-(cosine to its source ~0.86); its ~4 sentence vectors the same from real sentence vectors; its
-terms a real paragraph's analysed tokens (tokenised once with the product's analyser, not 10^6
-times), with 10% dropped, 10% replaced by draws from the corpus's term frequencies and, for one
-unit in four, a new term (a document symbol or number never seen before, so the vocabulary keeps
-growing). For each size, with the structures and settings the product picks at that size:
+Real material: every paragraph we ship (seed, XQuAD zh + en, CMRC 2018 trial: 899), cut as the
+product chunks it, each of its sentences and each pair of adjacent sentences: 13,094 distinct real
+texts, embedded once by the product's e5 (cached under RAG_HOME/bench-scale, never committed).
+A synthetic unit copies one of them: its vector moved by Gaussian noise shaped like the real
+vectors' covariance, the noise's scale calibrated per size so that the synthetic corpus's median
+nearest-neighbour cosine equals the real chunks' (both distributions are printed and written);
+its ~4 sentence vectors, perturbed the same way, from its own source's sentences; its terms the
+source's analysed tokens (tokenised once with the product's analyser), with 10% dropped, 10%
+replaced by draws from the corpus's term frequencies and, for one unit in four, a new term (a
+document symbol never seen before, so the vocabulary keeps growing); its record the source text.
+For each size, with the structures and settings the product picks at that size:
 
-* dense (index.dense.build_dense: flat up to 20,000 vectors, IVF-SQ8 above, nprobe tuned at
-  build): build seconds on all cores, bytes per unit (resident), search p50/p95 one query at a
-  time on one thread, recall@10 against exact search (brute force, NumPy, ``--queries`` queries);
+* dense (index.dense.build_dense: flat up to 20,000 vectors, IVF-SQ8 above, HNSW-SQ8 from
+  index.dense.HNSW_MIN, search parameter tuned at build): build seconds on all cores, bytes per
+  unit (resident), search p50/p95 one query at a time on one thread, recall@10 against exact
+  search (brute force, NumPy) for perturbed passages and real questions;
 * lexical (bm25s through rag.lexical, loaded memory-mapped as the product does): build seconds,
-  resident and on-disk bytes per unit, search p50/p95;
+  resident and on-disk bytes per unit, search p50/p95 of the product's candidate search, against
+  the score array of every row over the same terms (interleaved), its recall@200 against it, and
+  the variant that reads long posting lists in full;
 * sentence vectors (int8 + scales, memory-mapped; index.sentence_vectors): on-disk and resident
   bytes per unit, best-sentence scoring of 50 candidate units p50;
 * document store (index.docstore: units, chunk and sentence spans in SQLite, as the product writes
   and opens it): write seconds, resident bytes per unit (the row maps it keeps in RAM, measured
   with tracemalloc while opening), on-disk bytes per unit, fetch of 10 units p50;
-* hybrid search, the product's path without the encoder: dense (the IVF index) and lexical
-  candidates (200 each, rag.retriever's depth), best sentence of the dense candidates, fusion
-  (rag.fusion) and the 10 hits' records fetched from the store; p50/p95 one query at a time on
-  one thread, and recall@10 against the same fusion over exact dense and exhaustive BM25
-  candidates. Queries: real questions encoded by the product's e5 (passage prefixes without a
-  model). A synthetic unit's vector, terms, sentences and record all come from one real unit.
+* hybrid search, the product's path without the encoder: dense and lexical candidates (200 each,
+  rag.retriever's depth), best sentence of the dense candidates, fusion (rag.fusion) and the 10
+  hits' records fetched from the store; p50/p95 one query at a time on one thread, and recall@10
+  against the same fusion over exact dense and exhaustive BM25 candidates. Queries: real
+  questions (seed, XQuAD, CMRC) encoded by the product's e5.
 
 Memory per unit, all included = dense + lexical + sentence vectors + document store, resident;
 the store's records on disk are reported apart. Writes bench/results/scale.json and scale.md.
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import platform
@@ -116,7 +122,7 @@ class Real:
                     sentence_of[x] = len(texts)
                     sources.append(("sentence", len(texts), u, [x]))
                     texts.append(x)
-            for a, b in zip(sentences, sentences[1:], strict=False):
+            for a, b in itertools.pairwise(sentences):
                 sources.append(("pair", len(texts), u, [a, b]))
                 texts.append(f"{a} {b}")
         vectors = cached_vectors(home, texts, embedder)
@@ -160,7 +166,6 @@ def cached_vectors(home: Path, texts: list[str], embedder: object | None) -> np.
     print(f"embedding {len(texts):,} real texts once (cached in {path}) ...", flush=True)
     t0 = time.perf_counter()
     order = np.argsort([len(t) for t in texts])  # batches of similar length
-    vectors = np.empty((len(texts), 0), np.float32)
     parts = [embedder.encode_passages([texts[i] for i in order[s : s + 256]], batch_size=32) for s in range(0, len(texts), 256)]  # type: ignore[attr-defined]
     vectors = np.empty((len(texts), parts[0].shape[1]), np.float32)
     vectors[order] = np.vstack(parts)

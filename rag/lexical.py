@@ -217,7 +217,7 @@ class LexicalIndex:
         empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         if not ids or k <= 0 or self._bm25 is None:
             return empty
-        data, indices, indptr = (self._bm25.scores[key] for key in ("data", "indices", "indptr"))
+        indptr = self._bm25.scores["indptr"]
         spans = [(int(indptr[t]), int(indptr[t + 1])) for t in ids]
         acc, mark = self._scratch()  # zero / False between queries
         try:
