@@ -63,6 +63,7 @@ from index.dense import DEFAULT_EXACT_MAX, HNSW_MIN, build_dense, dense_index_ki
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES_PER_UNIT = 4
+DATASETS = ("seed", "xquad-zh", "xquad-en", "cmrc")  # the real paragraphs the synthesis copies
 PARTS = ("dense", "sentences", "lexical", "store", "hybrid")
 DEPTH = 200  # candidates per channel (rag.retriever.MIN_CANDIDATES)
 CANDIDATES = 50  # units whose best sentence the retriever scores per question
@@ -92,7 +93,7 @@ class Real:
     (rows of :attr:`sentence_vectors`), so a synthetic unit's sentence vectors come from its own text.
     """
 
-    def __init__(self, home: Path, embedder: object | None) -> None:
+    def __init__(self, home: Path, embedder: object | None, datasets: tuple[str, ...] = DATASETS, max_paragraphs: int | None = None) -> None:
         from dataclasses import replace
 
         from rag.analysis import analyze
@@ -102,13 +103,14 @@ class Real:
         from rag.units import Unit, UnitKind
 
         units: list[Unit] = []
-        for path in sorted((ROOT / "seeds").glob("*.txt")):
+        for path in sorted((ROOT / "seeds").glob("*.txt")) if "seed" in datasets else []:
             units += [u for u in parse_document(path.stem, path.read_text(encoding="utf-8")).units if u.kind.retrievable and u.text.strip()]
         squad = [("xquad-zh", ROOT / "eval/data/xquad/xquad.zh.json"), ("xquad-en", ROOT / "eval/data/xquad/xquad.en.json"),
                  ("cmrc", ROOT / "eval/data/cmrc2018/cmrc2018_trial.json")]
-        for name, path in squad:
+        for name, path in [(name, path) for name, path in squad if name in datasets]:
             contexts = [p["context"] for a in json.loads(path.read_text(encoding="utf-8"))["data"] for p in a["paragraphs"]]
             units += [Unit(f"{name}-{i}", name, UnitKind.PARAGRAPH, i + 1, None, (), t, 0, len(t)) for i, t in enumerate(contexts)]
+        units = units[:max_paragraphs]
         texts: list[str] = []  # every text embedded, once each
         sentence_of: dict[str, int] = {}  # sentence -> its row in texts
         sources: list[tuple[str, int, int, list[str]]] = []  # (kind, row in texts, unit, its sentences)
@@ -150,7 +152,7 @@ class Real:
         eigenvalues, axes = np.linalg.eigh(centred.T @ centred / len(centred))
         self.noise_basis = (np.sqrt(np.clip(eigenvalues, 0, None))[:, None] * axes.T).astype(np.float32)
         self.sources = (f"{len(self.vectors):,} distinct real vectors (chunks, sentences and adjacent-sentence pairs of {len(units):,}"
-                        f" paragraphs: seed, XQuAD zh + en, CMRC 2018 trial) + {len(self.sentence_vectors):,} sentence vectors")
+                        f" paragraphs: {', '.join(datasets)}) + {len(self.sentence_vectors):,} sentence vectors")
 
 
 def cached_vectors(home: Path, texts: list[str], embedder: object | None) -> np.ndarray:
@@ -594,6 +596,8 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=None,
                         help="noise, in units of the real vectors' spread (default: calibrated per size to the real nearest-neighbour cosine)")
     parser.add_argument("--exact-max", type=int, default=DEFAULT_EXACT_MAX, help="largest exact (flat) index; the product's by default")
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS), help="real paragraphs to copy")
+    parser.add_argument("--max-paragraphs", type=int, default=None, help="only the first N of them (a quick smoke)")
     parser.add_argument("--hnsw-min", type=int, default=HNSW_MIN, help="HNSW-SQ8 from this many vectors on (the product's: never)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")
@@ -604,7 +608,7 @@ def main() -> None:
     from rag.config import Settings
 
     embedder = load_embedder()
-    real = Real(Settings().home, embedder)
+    real = Real(Settings().home, embedder, tuple(args.datasets), args.max_paragraphs)
     asked = question_vectors(args.questions, embedder) if args.questions else None
     del embedder
     real.question_texts, real.questions_vectors = asked if asked is not None else (None, None)
