@@ -59,7 +59,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.dense import DEFAULT_EXACT_MAX, HNSW_MIN, build_dense, dense_index_kind
+from index.dense import DEFAULT_EXACT_MAX, HNSW_MIN, RECALL_TARGET, build_dense, dense_index_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES_PER_UNIT = 4
@@ -307,7 +307,7 @@ def dense_figures(real: Real, n: int, args: argparse.Namespace, rng: np.random.G
     print(n, f"nearest-neighbour cosine, real chunks {state['real_nn']} / synthetic {synthetic_nn} (noise {noise})", flush=True)
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     t0 = time.perf_counter()
-    index, params = build_dense(vectors, exact_max=args.exact_max, hnsw_min=args.hnsw_min)
+    index, params = build_dense(vectors, exact_max=args.exact_max, hnsw_min=args.hnsw_min, recall_target=args.recall_target)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     exact = exact_top10(vectors, queries)
@@ -598,6 +598,7 @@ def main() -> None:
     parser.add_argument("--exact-max", type=int, default=DEFAULT_EXACT_MAX, help="largest exact (flat) index; the product's by default")
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS), help="real paragraphs to copy")
     parser.add_argument("--max-paragraphs", type=int, default=None, help="only the first N of them (a quick smoke)")
+    parser.add_argument("--recall-target", type=float, default=RECALL_TARGET, help="recall@10 of the build's tuning queries (the product's by default)")
     parser.add_argument("--hnsw-min", type=int, default=HNSW_MIN, help="HNSW-SQ8 from this many vectors on (the product's: never)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="measure only these structures (prints, writes nothing)")

@@ -121,13 +121,13 @@ def hnsw_ef(index: faiss.IndexHNSW, vectors: np.ndarray, rng: np.random.Generato
     return int(index.hnsw.efSearch), recall
 
 
-def _hnsw_sq8(vectors: np.ndarray, seed: int) -> tuple[faiss.Index, float]:
+def _hnsw_sq8(vectors: np.ndarray, seed: int, target: float = RECALL_TARGET) -> tuple[faiss.Index, float]:
     index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     rng = np.random.default_rng(seed)
     index.train(vectors[np.sort(rng.choice(len(vectors), min(len(vectors), SQ_TRAIN), replace=False))])
     index.add(vectors)
-    index.hnsw.efSearch, recall = hnsw_ef(index, vectors, rng)
+    index.hnsw.efSearch, recall = hnsw_ef(index, vectors, rng, target=target)
     return index, recall
 
 
@@ -154,7 +154,7 @@ def _spherical_kmeans(sample: np.ndarray, k: int, rng: np.random.Generator) -> n
     return centroids
 
 
-def _ivf_sq8(vectors: np.ndarray, seed: int) -> tuple[faiss.Index, float]:
+def _ivf_sq8(vectors: np.ndarray, seed: int, target: float = RECALL_TARGET) -> tuple[faiss.Index, float]:
     n, dim = vectors.shape
     cells = ivf_cells(n)
     rng = np.random.default_rng(seed)
@@ -167,12 +167,17 @@ def _ivf_sq8(vectors: np.ndarray, seed: int) -> tuple[faiss.Index, float]:
     for start in range(0, n, _BATCH * 4):
         chunk = vectors[start : start + _BATCH * 4]
         add_preassigned(index, chunk, _nearest(chunk, centroids))  # rows numbered in order of adding
-    index.nprobe, recall = ivf_probes(index, vectors, rng)
+    index.nprobe, recall = ivf_probes(index, vectors, rng, target=target)
     return index, recall
 
 
 def build_dense(
-    vectors: np.ndarray, *, exact_max: int = DEFAULT_EXACT_MAX, hnsw_min: int | None = HNSW_MIN, seed: int = 0
+    vectors: np.ndarray,
+    *,
+    exact_max: int = DEFAULT_EXACT_MAX,
+    hnsw_min: int | None = HNSW_MIN,
+    seed: int = 0,
+    recall_target: float = RECALL_TARGET,
 ) -> tuple[faiss.Index, dict[str, float]]:
     """An inner-product index over ``vectors`` (float32, rows L2-normalised): flat up to ``exact_max``,
     else IVF-SQ8 (HNSW-SQ8 from ``hnsw_min`` on, when given).
@@ -187,7 +192,8 @@ def build_dense(
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)
         return index, {}
-    index, recall = _hnsw_sq8(vectors, seed) if hnsw_min is not None and len(vectors) >= hnsw_min else _ivf_sq8(vectors, seed)
+    build = _hnsw_sq8 if hnsw_min is not None and len(vectors) >= hnsw_min else _ivf_sq8
+    index, recall = build(vectors, seed, recall_target)
     return index, {**dense_index_params(index), "recall_at_10": round(recall, 4)}
 
 
