@@ -4,7 +4,9 @@ opened it (what ``rag serve`` does), finely interleaved.
 bench/ours_side.py builds the seed index and then searches in the same process; its search p50
 was about twice a fresh ``open_retriever``'s on a quiet machine. Here each variant is its own
 long-lived worker process (``--variant``, repeatable): ``open`` only opens the index; ``build``
-builds it (``build_from_documents``) then opens it. The parent asks the workers in turn for one
+builds it (``build_from_documents``) then opens it; ``-ask`` also answers each question between
+two searches, as bench/ours_side.py does; ``open-inline`` runs a question's lexical side after its
+encoder pass instead of beside it (rag/retriever.py's side thread held busy). The parent asks the workers in turn for one
 pass over the seed questions, ``--rounds`` times, so neighbouring passes see the same load on a
 shared machine, and reports per variant the median over passes of the wall-clock search and
 encoder-only milliseconds per question (query-vector cache off), with the paired ratios against
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ("open", "build", "open-ask", "build-ask")
+VARIANTS = ("open", "build", "open-ask", "build-ask", "build-trim-ask", "open-inline")
 
 
 def worker(variant: str, index_dir: Path) -> None:
@@ -35,8 +38,20 @@ def worker(variant: str, index_dir: Path) -> None:
     from rag.qa import QuestionAnswerer
 
     settings = Settings(query_cache_size=0)
+    if variant == "open-inline":  # the lexical side never runs beside the encoder (before that change)
+        import threading
+
+        import rag.retriever
+
+        rag.retriever._SIDE_FREE = threading.Semaphore(0)
     if variant.startswith("build"):
         build_from_documents(settings, load_seed_corpus(settings), index_dir=index_dir, force=True)
+        if "-trim" in variant:
+            import ctypes
+            import gc
+
+            gc.collect()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
     retriever = open_retriever(settings, index_dir=index_dir)
     answerer = QuestionAnswerer(retriever, settings.answer_params) if variant.endswith("-ask") else None
     questions = [json.loads(x)["question"] for x in (ROOT / "eval" / "seed_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -46,6 +61,7 @@ def worker(variant: str, index_dir: Path) -> None:
     for _ in sys.stdin:
         search, encode = [], []
         cpu, own = time.process_time(), time.thread_time()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         for q in questions:
             started = time.perf_counter()
             retriever.search(q, k=5)
@@ -56,7 +72,10 @@ def worker(variant: str, index_dir: Path) -> None:
             if answerer is not None:  # what bench/ours_side.py does between two searches
                 answerer.ask(q)
         cpu, own = (time.process_time() - cpu) * 1000 / len(questions), (time.thread_time() - own) * 1000 / len(questions)
-        print(json.dumps([statistics.median(search), statistics.median(encode), cpu, own]), flush=True)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        counts = [(getattr(after, f) - getattr(before, f)) / len(questions) for f in ("ru_minflt", "ru_majflt", "ru_nvcsw", "ru_nivcsw")]
+        rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        print(json.dumps([statistics.median(search), statistics.median(encode), cpu, own, *counts, rss]), flush=True)
 
 
 def main() -> None:
@@ -109,7 +128,10 @@ def main() -> None:
             ratio += f", encode {statistics.median(t[1] / b[1] for t, b in zip(times, passes[0], strict=True)):.3f}"
         cpu = statistics.median(t[2] for t in times)
         own = statistics.median(t[3] for t in times)
+        per_q = [statistics.median(t[i] for t in times) for i in range(4, 8)]
+        rss = statistics.median(t[8] for t in times)
         print(f"  {variant:6s} search {search:.2f}  encode {encode:.2f}  CPU per question: process {cpu:.2f}, main thread {own:.2f}{ratio}")
+        print(f"         per question: minor faults {per_q[0]:.1f}, major {per_q[1]:.2f}, voluntary switches {per_q[2]:.1f}, involuntary {per_q[3]:.1f}; RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":
