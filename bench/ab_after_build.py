@@ -6,7 +6,7 @@ was about twice a fresh ``open_retriever``'s on a quiet machine. Here each varia
 long-lived worker process (``--variant``, repeatable): ``open`` only opens the index; ``build``
 builds it (``build_from_documents``) then opens it; ``-ask`` also answers each question between
 two searches, as bench/ours_side.py does; ``open-inline`` runs a question's lexical side after its
-encoder pass instead of beside it (rag/retriever.py's side thread held busy). The parent asks the workers in turn for one
+encoder pass instead of beside it (rag/beside.py's side thread held). The parent asks the workers in turn for one
 pass over the seed questions, ``--rounds`` times, so neighbouring passes see the same load on a
 shared machine, and reports per variant the median over passes of the wall-clock search and
 encoder-only milliseconds per question (query-vector cache off), with the paired ratios against
@@ -39,11 +39,9 @@ def worker(variant: str, index_dir: Path) -> None:
 
     settings = Settings(query_cache_size=0)
     if variant == "open-inline":  # the lexical side never runs beside the encoder (before that change)
-        import threading
+        from rag.beside import side_thread_held
 
-        import rag.retriever
-
-        rag.retriever._SIDE_FREE = threading.Semaphore(0)
+        side_thread_held().__enter__()  # held for the life of the worker
     if variant.startswith("build"):
         build_from_documents(settings, load_seed_corpus(settings), index_dir=index_dir, force=True)
         if "-trim" in variant:

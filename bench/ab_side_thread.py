@@ -9,14 +9,14 @@ ratio (wall clock; query-vector cache off). Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
-import threading
 import time
 from pathlib import Path
 
-import rag.retriever
+from rag.beside import side_thread_held
 from rag.config import Settings
 from rag.engine import open_retriever
 
@@ -30,13 +30,12 @@ def main() -> None:
     args = parser.parse_args()
     retriever = open_retriever(Settings(query_cache_size=0), index_dir=args.index_dir)
     questions = [json.loads(x)["question"] for x in (ROOT / "eval" / "seed_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    free, busy = rag.retriever._SIDE_FREE, threading.Semaphore(0)
 
     def timed(question: str, side: bool) -> float:
-        rag.retriever._SIDE_FREE = free if side else busy
-        started = time.perf_counter()
-        retriever.search(question, k=5)
-        return (time.perf_counter() - started) * 1000
+        with contextlib.nullcontext() if side else side_thread_held():
+            started = time.perf_counter()
+            retriever.search(question, k=5)
+            return (time.perf_counter() - started) * 1000
 
     for q in questions[:20]:
         timed(q, True)
@@ -50,7 +49,6 @@ def main() -> None:
             else:
                 beside.append(timed(q, True))
                 inline.append(timed(q, False))
-    rag.retriever._SIDE_FREE = free
     english = [i for i, q in enumerate(questions * args.rounds) if q.isascii()]
     print(f"search wall ms, {len(beside)} pairs (load {os.getloadavg()[0]:.1f})")
     print(f"  inline p50 {statistics.median(inline):.2f}  beside p50 {statistics.median(beside):.2f}")

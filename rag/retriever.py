@@ -22,10 +22,9 @@ Candidates come from a :class:`index.backends.DenseIndex` and a :class:`index.ba
 from __future__ import annotations
 
 import heapq
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -37,6 +36,7 @@ from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
 from index.views import UnitDocsView
 from rag.answer_type import expects_number, has_number
+from rag.beside import start_beside
 from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
@@ -49,14 +49,6 @@ MIN_CANDIDATES = 200
 ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
 KNOWN_TERMS_CACHE = 100_000  # memoised "is this translated term in the corpus" answers per retriever
 FULL_SENTENCE_PRODUCT = 0.25  # candidates' sentences above this share of all: one product with every sentence, no gather
-
-
-# One thread that runs a lone question's lexical side (analysis, BM25, translation, coverage) while
-# the calling thread runs its encoder pass, which releases the GIL: search waits for the longer of
-# the two instead of their sum. Shared by every retriever (a reload makes a new one); taken only
-# when free, so concurrent requests (which keep both cores busy anyway) run theirs inline.
-_SIDE = ThreadPoolExecutor(1, thread_name_prefix="lexical-side")
-_SIDE_FREE = threading.Semaphore(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,22 +209,8 @@ class Retriever:
         return min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
 
     def _side_in_background(self, query: str, depth: int, allowed: frozenset[str] | None, mode: RetrievalMode) -> Future[_LexicalSide] | None:
-        """The lexical side of ``query`` started on the shared side thread, or None when it is busy
-        (another request's: this one then computes its own inline)."""
-        if not _SIDE_FREE.acquire(blocking=False):
-            return None
-
-        def run() -> _LexicalSide:
-            try:
-                return self._lexical_side(query, depth, allowed, mode)
-            finally:
-                _SIDE_FREE.release()
-
-        try:
-            return _SIDE.submit(run)
-        except RuntimeError:  # the executor is shut down (interpreter exit)
-            _SIDE_FREE.release()
-            return None
+        """The lexical side of ``query`` started on :mod:`rag.beside`'s thread (None: it is taken)."""
+        return start_beside(lambda: self._lexical_side(query, depth, allowed, mode))
 
     def allowed_documents(self, doc: str | None, where: SearchFilter | None) -> frozenset[str] | None:
         """The document ids a search may return; None when unrestricted."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import rag.retriever as retriever_module
+import rag.beside as beside
+from rag.beside import THREAD_NAME, side_thread_held
 from rag.retriever import RetrievalMode
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "seed_questions.jsonl"
@@ -38,10 +39,10 @@ def test_side_thread_gives_the_inline_results(retriever, monkeypatch):
 
     monkeypatch.setattr(retriever, "_lexical_side", recording)
     beside = [retriever.search(q, k=10) for q in questions]
-    assert all(name.startswith("lexical-side") for name in threads), threads  # every lone hybrid question used it
+    assert all(name.startswith(THREAD_NAME) for name in threads), threads  # every lone hybrid question used it
     threads.clear()
-    monkeypatch.setattr(retriever_module, "_SIDE_FREE", threading.Semaphore(0))  # the side thread busy: inline
-    inline = [retriever.search(q, k=10) for q in questions]
+    with side_thread_held():  # the side thread taken: inline
+        inline = [retriever.search(q, k=10) for q in questions]
     assert threads == {threading.current_thread().name}
     for a, b in zip(beside, inline, strict=True):
         assert _ranking(a) == _ranking(b)
@@ -51,8 +52,8 @@ def test_side_thread_gives_the_inline_results(retriever, monkeypatch):
 @pytest.mark.slow
 def test_side_thread_is_free_after_a_search_and_after_an_error(retriever, monkeypatch):
     retriever.search("What does the Convention call for?", k=3)
-    assert retriever_module._SIDE_FREE.acquire(blocking=False)  # released once the side finished
-    retriever_module._SIDE_FREE.release()
+    assert beside._FREE.acquire(blocking=False)  # released once the side finished
+    beside._FREE.release()
 
     def broken(*args, **kwargs):
         raise RuntimeError("lexical store failed")
@@ -60,8 +61,8 @@ def test_side_thread_is_free_after_a_search_and_after_an_error(retriever, monkey
     monkeypatch.setattr(retriever, "_lexical_side", broken)
     with pytest.raises(RuntimeError, match="lexical store failed"):  # the side's error reaches the caller
         retriever.search("What does the Convention call for?", k=3)
-    assert retriever_module._SIDE_FREE.acquire(blocking=False)
-    retriever_module._SIDE_FREE.release()
+    assert beside._FREE.acquire(blocking=False)
+    beside._FREE.release()
 
 
 @pytest.mark.slow
