@@ -130,8 +130,11 @@ class Retriever:
         lexicon: BilingualLexicon | None = None,
         dense: DenseIndex | None = None,
         lexical: LexicalIndex | None = None,
+        side_thread: bool = True,
     ) -> None:
         self.index = index
+        #: a lone hybrid question's lexical side runs on rag.beside's thread during its encoder pass
+        self.side_thread = side_thread
         unit_docs = UnitDocsView(index.store)  # ids and documents from the store's row maps; records stay on disk
         self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
         self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
@@ -196,7 +199,7 @@ class Retriever:
         if mode is not RetrievalMode.LEXICAL:
             if self.encoder is None:
                 raise ValueError(f"{mode.value} search needs the embedding model")
-            if len(queries) == 1 and mode is RetrievalMode.HYBRID and not (allowed is not None and not allowed):
+            if self.side_thread and len(queries) == 1 and mode is RetrievalMode.HYBRID and not (allowed is not None and not allowed):
                 side = self._side_in_background(queries[0], self._depth(k), allowed, mode)
             vectors = self.encoder.encode_queries(list(queries))  # on an error the side finishes unread
         encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)

@@ -79,3 +79,21 @@ def test_batches_and_other_modes_run_inline(retriever, monkeypatch):
     retriever.search("What does the Convention call for?", k=5, mode=RetrievalMode.DENSE)
     retriever.search("What does the Convention call for?", k=5, mode=RetrievalMode.LEXICAL)
     assert used and set(used) == {threading.current_thread().name}
+
+
+@pytest.mark.slow
+def test_side_thread_can_be_turned_off(retriever, monkeypatch):
+    from rag.retriever import Retriever
+
+    inline_only = Retriever(retriever.index, retriever.encoder, fusion=retriever.fusion, lexicon=retriever.lexicon, side_thread=False)
+    used: list[str] = []
+    original = inline_only._lexical_side
+
+    def recording(*args, **kwargs):
+        used.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inline_only, "_lexical_side", recording)
+    result = inline_only.search("What does the Convention call for?", k=5)
+    assert used == [threading.current_thread().name]
+    assert _ranking(result) == _ranking(retriever.search("What does the Convention call for?", k=5))
