@@ -74,6 +74,8 @@ from typing import Protocol
 import numpy as np
 import Stemmer
 
+from rag.english_forms import ordinal_translations, ordinal_value, session_translations, spelling_variants
+
 __all__ = [
     "BilingualLexicon",
     "Concept",
@@ -351,6 +353,11 @@ class BilingualLexicon:
         for base in _deinflect(words[-1]):
             for target, weight in table.get(f"{head} {base}" if head else base, ()):
                 found[target] = max(found.get(target, 0.0), weight)
+        if not found:  # "took the floor" -> "take the floor", "characterise" -> "characterize"
+            # in a phrase every word may vary ("took" is a key of its own, "took the floor" is not)
+            varied = [w if len(words) == 1 and w in table else next(iter(spelling_variants(w)), w) for w in words]
+            if varied != words:
+                return self._lookup(" ".join(varied))
         if not found and len(words) == 1 and self._stems is not None:
             found = dict(self._stems.get(self._stem(words[0]), ()))
         return sorted(found.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
@@ -376,15 +383,16 @@ class BilingualLexicon:
         while i < len(tokens):
             token = tokens[i]
             if _DIGIT_RE.search(token):
-                concepts.append(Concept(token, ((token.lower(), 1.0),), verbatim=True))
+                concepts.append(Concept(token, _number_translations(token, known), verbatim=True))
                 i += 1
                 continue
             matched = False
             first = key_words[i][0] if key_words[i] else None
+            reach = 0 if first is None else max([self._phrase_words.get(w, 0) for w in (first, *spelling_variants(first))])
             for n in range(min(longest, len(tokens) - i), 1, -1):
                 if first is not None:
                     count = sum(len(w) for w in key_words[i : i + n])
-                    if count >= 2 and count > self._phrase_words.get(first, 0):
+                    if count >= 2 and count > reach:
                         continue
                 words = [w.lower() for w in tokens[i : i + n]]
                 if any(_DIGIT_RE.search(w) for w in words) or words[0] in _STOP or words[-1] in _STOP:
@@ -399,10 +407,27 @@ class BilingualLexicon:
                 continue
             word = token.lower()
             if word not in _STOP and len(word) > 1:
-                translations = [t for t in self.lookup(word) if known is None or known(t[0])]
+                ordinal = ordinal_value(word)
+                found = [*ordinal_translations(ordinal)] if ordinal is not None else []
+                found += [t for t in self.lookup(word) if all(t[0] != f for f, _ in found)]
+                translations = [t for t in found if known is None or known(t[0])]
                 concepts.append(Concept(token, tuple(translations)))
             i += 1
         return concepts
+
+
+def _number_translations(token: str, known: Callable[[str], bool] | None) -> tuple[tuple[str, float], ...]:
+    """A number or symbol as it is; an ordinal ("19th") also as 第十九届/第十九次, and a bare number
+    that may name a session ("COP 16") also as 第十六届, at a lower weight."""
+    own = ((token.lower(), 1.0),)
+    ordinal = ordinal_value(token)
+    if ordinal is not None:
+        extra = ordinal_translations(ordinal)
+    elif token.isdigit() and not token.startswith("0"):
+        extra = session_translations(int(token))
+    else:
+        return own
+    return own + tuple(t for t in extra if known is None or known(t[0]))
 
 
 _shared: BilingualLexicon | None = None
