@@ -7,37 +7,20 @@ base forms in American spelling. A question written the way UN documents are wri
 ministers *took* the floor", "how did it *characterise* drought", "the *19th* session") then
 finds no translation for exactly its most specific words: the regular de-inflection (-s, -ed,
 -ing) does not reach "took", CC-CEDICT spells "characterize", and a digit ordinal was kept
-verbatim although the Chinese text writes 第十九届. This module gives the candidate forms; the
+verbatim although the Chinese text writes 第十九届. This module gives the candidate forms (verb
+lemmas from lemminflect's tables, Chinese numerals from cn2an, the spelling rules by hand); the
 lexicon decides which of them it knows.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import cn2an
+from lemminflect import getLemma
 
 __all__ = ["chinese_numeral", "ordinal_translations", "ordinal_value", "session_translations", "spelling_variants"]
-
-# Past forms of irregular verbs whose base form the dictionary has. Forms that are also common
-# words of their own ("left", "found", "saw", "lay", "felt") are left out: the dictionary has them.
-_IRREGULAR = {
-    "arose": "arise", "arisen": "arise", "ate": "eat", "eaten": "eat", "became": "become", "began": "begin",
-    "begun": "begin", "bore": "bear", "borne": "bear", "broke": "break", "broken": "break", "brought": "bring",
-    "built": "build", "bought": "buy", "caught": "catch", "chose": "choose", "chosen": "choose", "came": "come",
-    "dealt": "deal", "drew": "draw", "drawn": "draw", "drove": "drive", "driven": "drive", "fell": "fall",
-    "fallen": "fall", "fought": "fight", "flew": "fly", "flown": "fly", "forgot": "forget", "forgotten": "forget",
-    "froze": "freeze", "frozen": "freeze", "gave": "give", "given": "give", "went": "go", "gone": "go",
-    "grew": "grow", "grown": "grow", "heard": "hear", "held": "hold", "hid": "hide", "hidden": "hide",
-    "kept": "keep", "knew": "know", "known": "know", "led": "lead", "lent": "lend", "lost": "lose",
-    "made": "make", "meant": "mean", "met": "meet", "overcame": "overcome", "paid": "pay", "ran": "run",
-    "rose": "rise", "risen": "rise", "said": "say", "sought": "seek", "sold": "sell", "sent": "send",
-    "seen": "see", "shook": "shake", "shaken": "shake", "shown": "show", "spoke": "speak", "spoken": "speak",
-    "spent": "spend", "stood": "stand", "stole": "steal", "stolen": "steal", "struck": "strike",
-    "swore": "swear", "sworn": "swear", "taught": "teach", "took": "take", "taken": "take", "told": "tell",
-    "thought": "think", "threw": "throw", "thrown": "throw", "undertook": "undertake", "undertaken": "undertake",
-    "understood": "understand", "withdrew": "withdraw", "withdrawn": "withdraw", "won": "win", "wore": "wear",
-    "worn": "wear", "wrote": "write", "written": "write", "forbade": "forbid", "forbidden": "forbid",
-    "sank": "sink", "sunk": "sink", "upheld": "uphold", "overseen": "oversee", "oversaw": "oversee",
-}
 
 # British -> American endings (the dictionary spells American; UN English is British).
 _SPELLINGS = (
@@ -61,16 +44,12 @@ _WORD_ORDINALS = {
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _DIGIT_ORDINAL = re.compile(r"^(\d{1,3})(?:st|nd|rd|th)$")
-_DIGITS = "零一二三四五六七八九"
 
 
 def spelling_variants(word: str) -> list[str]:
     """Other forms of a lower-case word the dictionary may know: the base of an irregular past,
     the American spelling of a British one. Empty when there is none."""
-    out: list[str] = []
-    base = _IRREGULAR.get(word)
-    if base:
-        out.append(base)
+    out = [base for base in getLemma(word, upos="VERB", lemmatize_oov=False) if base != word]  # took -> take
     for pattern, replacement in _SPELLINGS:
         variant = pattern.sub(replacement, word)
         if variant != word and variant not in out:
@@ -78,22 +57,12 @@ def spelling_variants(word: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def chinese_numeral(n: int) -> str:
     """1..999 in Chinese numerals as UN Chinese texts write session numbers (十九, 二十一, 一百零五)."""
     if not 0 < n < 1000:
         raise ValueError("only 1..999")
-    hundreds, rest = divmod(n, 100)
-    tens, ones = divmod(rest, 10)
-    out = ""
-    if hundreds:
-        out += _DIGITS[hundreds] + "百"
-        if rest and tens == 0:
-            return out + "零" + _DIGITS[ones]
-    if tens:
-        out += ("" if tens == 1 and not hundreds else _DIGITS[tens]) + "十"
-    if ones:
-        out += _DIGITS[ones]
-    return out
+    return cn2an.an2cn(n)
 
 
 def ordinal_value(token: str) -> int | None:
