@@ -39,6 +39,7 @@ STORE_FILE = "store.sqlite"
 _UNIT_CACHE = 8192  # units kept decoded (a query returns ~10; look-ups revisit the same paragraphs)
 BATCH = 50_000  # rows read per query when a whole table is streamed
 _CACHED_SPANS = 64  # a unit's sentences are cached; long runs of rows (iteration) are not
+MAX_CONNECTIONS = 8  # pooled read connections per store; more concurrent readers wait for one
 
 _SCHEMA = """
 CREATE TABLE units(row INTEGER PRIMARY KEY, id TEXT NOT NULL, doc TEXT NOT NULL, kind TEXT NOT NULL,
@@ -125,13 +126,16 @@ class _Reader:
     """The connections of one store file, shared by the store's caches without referring to the store.
 
     One connection is opened when the store is loaded; a query borrows one from the pool and gives it
-    back. A new one is opened only while the file still exists: once a served build folder is pruned
+    back. The pool holds at most ``max_connections`` (the server's worker threads are bounded, but a
+    library user's are not; each connection holds a page cache). A new one is opened only while the
+    file still exists: once a served build folder is pruned
     (the server reloads only on a later request), queries wait for a pooled connection, which still
     reads the deleted file through its open descriptor.
     """
 
-    def __init__(self, path: Path, rebuild: str) -> None:
+    def __init__(self, path: Path, rebuild: str, max_connections: int = MAX_CONNECTIONS) -> None:
         self.path = path
+        self.max_connections = max_connections
         self.rebuild = rebuild
         self.uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
         self.idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
@@ -140,11 +144,11 @@ class _Reader:
         self.closed = False
 
     def _open(self) -> sqlite3.Connection | None:
-        """A new connection, or None when the file is gone (or cannot be opened while others are open)."""
+        """A new connection, or None when the pool is full, the file is gone, or it cannot be opened while others are."""
         with self.lock:
             if self.closed:
                 raise IndexUnavailableError(f"the document store {self.path} was closed; load the index again")
-            if self.opened and not self.path.exists():
+            if len(self.opened) >= self.max_connections or (self.opened and not self.path.exists()):
                 return None
             try:
                 db = sqlite3.connect(self.uri, uri=True, check_same_thread=False)  # moves between threads via the pool

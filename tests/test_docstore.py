@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from index.builds import IndexUnavailableError
-from index.docstore import STORE_FILE, DocumentStore
+from index.docstore import MAX_CONNECTIONS, STORE_FILE, DocumentStore
 from index.store import load_index
 from rag.parser import parse_document
 from rag.retriever import RetrievalMode, Retriever
@@ -45,7 +45,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _live_units() -> int:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, Unit))
+    return sum(1 for o in gc.get_objects() if type(o) is Unit)  # no isinstance: it reads lazy modules' __class__
 
 
 def test_records_live_on_disk_and_hits_are_fetched_from_it(index_dir: Path) -> None:
@@ -138,6 +138,18 @@ def _open_descriptors(path: Path) -> int:
 
 def _chunk_id(store: DocumentStore, row: int) -> str:
     return store.spans("chunks", row, row + 1)[0].id
+
+
+def test_more_readers_than_the_pool_holds_wait_for_a_connection(index_dir: Path) -> None:
+    path = load_index(index_dir).path / STORE_FILE
+    before = _open_descriptors(path)
+    store = DocumentStore(path)
+    try:
+        rows = list(range(24))
+        assert _threads(24, partial(_chunk_id, store)) == [store.chunk_ids[i] for i in rows]
+        assert 1 <= _open_descriptors(path) - before <= MAX_CONNECTIONS
+    finally:
+        store.close()
 
 
 def test_dropping_the_store_closes_its_file_without_the_cycle_collector(index_dir: Path) -> None:

@@ -241,19 +241,22 @@ def test_library_view_lists_over_200_documents_and_the_filter_bar_narrows_answer
     assert "xquad-00.en" not in {c["doc"] for c in elsewhere.value.json()["citations"] + elsewhere.value.json()["see_also"]}
 
 
+def _open_library_for_editing(page: Any, public_server: tuple[str, Any], big_library: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """The library view opened on the large library: (expect, page, described library, table rows, the library)."""
+    base, described = public_server
+    big, _ = big_library
+    open_library(page, base)
+    return _expect(), page, described, page.locator("#library-table tbody tr"), big
+
+
 def test_upload_a_file_then_find_it_listed_and_answered_then_remove_it(
     public_page: Any, public_server: tuple[str, Any], big_library: Any, tmp_path: Any
 ) -> None:
     from rag.parser import parse_document
     from tests.seed_documents import write_un_docx
 
-    expect = _expect()
-    base, described = public_server
-    big, _ = big_library
+    expect, page, described, rows, big = _open_library_for_editing(public_page, public_server, big_library)
     files_before = sorted(p.name for p in big.seeds_dir.iterdir())
-    page = public_page
-    open_library(page, base)
-    rows = page.locator("#library-table tbody tr")
     # a file that is not what it says: the server's one-line reason, and nothing changes
     page.locator("#add-file").set_input_files({"name": "broken.docx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 not a Word file"})
     page.locator("#add-button").click()
@@ -305,13 +308,8 @@ def test_upload_with_title_session_date_and_body_shows_them_in_the_library(
 ) -> None:
     """The form's "More details" (title, English title, session, date, body) reach the catalogue:
     checked on the page against the API's limits first, then listed in the library view."""
-    expect = _expect()
-    base, described = public_server
-    big, _ = big_library
+    expect, page, described, rows, big = _open_library_for_editing(public_page, public_server, big_library)
     files_before = sorted(p.name for p in big.seeds_dir.iterdir())
-    page = public_page
-    open_library(page, base)
-    rows = page.locator("#library-table tbody tr")
     posted: list[Any] = []
     page.on("request", lambda r: posted.append(r) if r.method == "POST" and r.url.endswith("/documents") else None)
     coral = tmp_path / "coral-nurseries.txt"
