@@ -151,3 +151,14 @@ def test_the_dynamic_streams_build_encoder_is_deterministic_within_its_token_bud
     np.testing.assert_array_equal(first, again)  # two streams, rows always land in their places
     assert (first * float_embedder.encode_passages(texts)).sum(axis=1).min() >= 0.9999
     assert encoder.compiled_shapes == [None]  # the dynamic model, compiled once
+
+
+@pytest.mark.slow
+def test_a_default_build_loads_the_dynamic_streams_encoder_and_static_stays_selectable(settings):
+    pytest.importorskip("openvino")
+    from rag.engine import choose_model, load_build_embedder
+
+    encoder = load_build_embedder(choose_model(settings), settings)._onnx
+    assert (encoder.streams, encoder.static_shapes, encoder.token_budget) == (settings.encoder_threads, False, settings.build_token_budget)
+    static = load_build_embedder(choose_model(settings), settings.model_copy(update={"build_encoder_mode": "static"}))._onnx
+    assert (static.streams, static.static_shapes) == (1, True)
