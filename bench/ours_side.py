@@ -44,9 +44,10 @@ def main() -> None:
     from rag.engine import build_from_corpus_file, build_from_documents, load_seed_corpus, open_retriever
     from rag.qa import QuestionAnswerer
 
+    extra = {"openvino_static_shapes": task.get("static_shapes", True), **task.get("settings", {})}  # build_time.py's set-ups
     settings = Settings(
         query_cache_size=0, encoder_backend=task.get("backend", "onnx"), encoder_threads=task.get("threads", 2),
-        build_encoder_backend=task.get("build_backend", "openvino"), openvino_static_shapes=task.get("static_shapes", True),
+        build_encoder_backend=task.get("build_backend", "openvino"), **extra,
     )
     index_dir = Path(task["index_dir"])
     if task.get("corpus"):

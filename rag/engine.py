@@ -95,9 +95,11 @@ def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:
     """The model for embedding a whole corpus (see :func:`build_backend`); no query cache."""
     from rag.embedding import load_embedder
 
+    streams = settings.build_encoder_mode == "dynamic-streams"
     return load_embedder(
         choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads, throughput=True,
-        static_shapes=settings.openvino_static_shapes,
+        static_shapes=settings.openvino_static_shapes and not streams,
+        build_streams=settings.encoder_threads if streams else 1, token_budget=settings.build_token_budget if streams else None,
     )
 
 
@@ -123,6 +125,7 @@ def build_from_documents(
         show_progress=show_progress,
         force=force,
         with_sentences=settings.index_sentences,
+        pool_sentences=settings.pool_sentence_vectors,
     )
 
 
