@@ -353,7 +353,7 @@ class BilingualLexicon:
         self._lookups[phrase] = tuple(found)
         return found
 
-    def _lookup(self, phrase: str) -> list[tuple[str, float]]:
+    def _lookup(self, phrase: str, *, vary: bool = True) -> list[tuple[str, float]]:
         table = self._ensure()
         words = _norm_words(phrase)
         if not words:
@@ -363,11 +363,17 @@ class BilingualLexicon:
         for base in _deinflect(words[-1]):
             for target, weight in table.get(f"{head} {base}" if head else base, ()):
                 found[target] = max(found.get(target, 0.0), weight)
-        if not found:  # "took the floor" -> "take the floor", "characterise" -> "characterize"
-            # in a phrase every word may vary ("took" is a key of its own, "took the floor" is not)
-            varied = [w if len(words) == 1 and w in table else next(iter(spelling_variants(w)), w) for w in words]
-            if varied != words:
-                return self._lookup(" ".join(varied))
+        if not found and vary:  # "took the floor" -> "take the floor", "characterise" -> "characterize"
+            # in a phrase every word may vary ("took" is a key of its own, "took the floor" is not);
+            # one step only: a variant's own variant may lead back to the word
+            if len(words) == 1:
+                for variant in spelling_variants(words[0]):
+                    if variant_found := self._lookup(variant, vary=False):
+                        return variant_found
+            else:
+                varied = [next(iter(spelling_variants(w)), w) for w in words]
+                if varied != words:
+                    return self._lookup(" ".join(varied), vary=False)
         if not found and len(words) == 1 and self._stems is not None:
             found = dict(self._stems.get(self._stem(words[0]), ()))
         return sorted(found.items(), key=lambda item: (-item[1], len(item[0]), item[0]))

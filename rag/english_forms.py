@@ -47,14 +47,18 @@ _DIGIT_ORDINAL = re.compile(r"^(\d{1,3})(?:st|nd|rd|th)$")
 
 
 def spelling_variants(word: str) -> list[str]:
-    """Other forms of a lower-case word the dictionary may know: the base of an irregular past,
-    the American spelling of a British one. Empty when there is none."""
-    out = [base for base in getLemma(word, upos="VERB", lemmatize_oov=False) if base != word]  # took -> take
-    for pattern, replacement in _SPELLINGS:
-        variant = pattern.sub(replacement, word)
-        if variant != word and variant not in out:
-            out.append(variant)
-    return out
+    """Other forms of a lower-case word the dictionary may know, likeliest first: the lemma of a
+    verb form ("took" -> "take") and its American spelling, then the word's American spelling
+    ("characterised" -> "characterise", "characterize", "characterized"). Empty when there is none."""
+    out: list[str] = []
+    for lemma in getLemma(word, upos="VERB", lemmatize_oov=False):
+        out += [lemma, *_american(lemma)]
+    out += _american(word)
+    return [w for i, w in enumerate(out) if w != word and w not in out[:i]]
+
+
+def _american(word: str) -> list[str]:
+    return [v for pattern, replacement in _SPELLINGS if (v := pattern.sub(replacement, word)) != word]
 
 
 @lru_cache(maxsize=1024)
