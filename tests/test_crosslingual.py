@@ -120,6 +120,9 @@ def test_word_forms_the_dictionary_lacks(lexicon: BilingualLexicon) -> None:
     assert "第十二次" in ordinals["twelfth"]
     cop = {c.source: [t for t, _ in c.translations] for c in lexicon.translate("COP 16")}
     assert cop["16"][0] == "16" and "第十六届" in cop["16"]  # a session number, kept first as it is
+    # a variant's own variant can lead back ("offset" -> "off-set" -> "offset"): looked up one step deep
+    offsets = lexicon.translate("Who will undertake to offset and rebuild the carbon offset markets?")
+    assert [c.source for c in offsets if c.translations][:2] == ["undertake", "offset"]
 
 
 @pytest.fixture(scope="module")
