@@ -17,6 +17,7 @@ from typing import Any
 from index.backends.local import FaissDense
 from index.store import IndexUnavailableError, live_build_id, load_index
 from rag.chunking import ChunkingParams
+from rag.engine import settle_heap
 from rag.qa import QuestionAnswerer
 from rag.retriever import Retriever
 
@@ -62,8 +63,12 @@ class Reloader:
             if not isinstance(old.retriever.dense, FaissDense):
                 raise IndexUnavailableError("reload swaps the local index only; restart the service to serve a rebuilt Milvus collection")
             index = load_index(directory, model_id=old.retriever.index.manifest.model_id, chunking=self.chunking)
-            retriever = Retriever(index, old.retriever.encoder, fusion=old.retriever.fusion, lexicon=old.retriever.lexicon)
+            retriever = Retriever(
+                index, old.retriever.encoder, fusion=old.retriever.fusion, lexicon=old.retriever.lexicon, side_thread=old.retriever.side_thread
+            )
             self.state.answerer = QuestionAnswerer(retriever, old.params, old.generator)
+            del old
+            settle_heap()  # the old build's objects go, the new one's are frozen
             log.info("reloaded the index: now serving build %s (was %s)", index.path.name, served)
             return ReloadOutcome(True, index.path.name, served)
 

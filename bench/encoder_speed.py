@@ -47,6 +47,9 @@ QUERY_SETUPS = {
 BUILD_SETUPS = {
     "openvino static, 1 stream x 2 threads": {"backend": "openvino", "threads": 2},
     "openvino dynamic, 1 stream x 2 threads": {"backend": "openvino", "threads": 2, "static_shapes": False},
+    # RAG_BUILD_ENCODER_MODE=dynamic-streams (rag.engine.load_build_embedder)
+    "openvino dynamic, 2 streams x 1 thread": {"backend": "openvino", "threads": 2, "static_shapes": False, "build_streams": 2,
+                                               "token_budget": 1024},
     "onnx float32, 2 threads": {"backend": "onnx", "threads": 2},
 }
 

@@ -56,10 +56,14 @@ class EmbedderLike(Protocol):
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray: ...
 
 
-def corpus_hash(documents: Sequence[ParsedDocument], metadata: dict[str, DocumentMeta], chunking: ChunkingParams) -> str:
+def corpus_hash(
+    documents: Sequence[ParsedDocument], metadata: dict[str, DocumentMeta], chunking: ChunkingParams, *, pooled_sentences: bool = False
+) -> str:
     """Hash of everything that determines the index content, except the model."""
     digest = hashlib.sha256()
     digest.update(json.dumps([FORMAT_VERSION, ANALYZER_VERSION, chunking.as_dict()]).encode())
+    if pooled_sentences:  # only then, so the hashes of existing indexes stay what they were
+        digest.update(b"sentences pooled from chunks")
     for document in sorted(documents, key=lambda d: d.doc):
         digest.update(document.doc.encode())
         digest.update(hashlib.sha256(document.source.encode("utf-8")).digest())
@@ -89,11 +93,14 @@ def build_index(
     show_progress: bool = False,
     force: bool = False,
     with_sentences: bool = True,
+    pool_sentences: bool = False,
 ) -> BuildReport:
     """Build (or confirm) the index for ``documents`` in ``index_dir``.
 
     ``load_embedder`` is called only if some chunk has no reusable vector, so a rebuild of an
-    unchanged corpus never loads the model.
+    unchanged corpus never loads the model. ``pool_sentences``: a sentence inside a chunk embedded
+    in this build gets the mean of its tokens' states from the chunk's pass (one encoder pass per
+    chunk instead of one more per sentence); it is part of the corpus hash, so switching rebuilds.
 
     Raises:
         ValueError: there is nothing to index (no documents, or no retrievable text).
@@ -107,7 +114,7 @@ def build_index(
     chunks = chunk_units(units, chunking)
     if not chunks:
         raise ValueError("the documents contain no retrievable text (all files empty?)")
-    hash_ = corpus_hash(documents, metadata, chunking)
+    hash_ = corpus_hash(documents, metadata, chunking, pooled_sentences=pool_sentences and with_sentences)
 
     live = None if force else live_manifest(index_dir)
     if live is not None:
@@ -118,7 +125,9 @@ def build_index(
             return BuildReport(build, manifest, 0, manifest.chunks, True, time.perf_counter() - started)
 
     sentences = sentence_spans(units) if with_sentences else []
-    vectors, sentence_vectors, embedded = _embed(chunks, sentences, stored_vectors(index_dir, model_id), load_embedder, show_progress)
+    vectors, sentence_vectors, embedded = _embed(
+        chunks, sentences, stored_vectors(index_dir, model_id), load_embedder, show_progress, pool_sentences=pool_sentences
+    )
     final, manifest = write_build(
         index_dir, documents=documents, metadata=metadata, units=units, chunks=chunks, sentences=sentences,
         vectors=vectors, sentence_vectors=sentence_vectors, model_id=model_id, chunking=chunking,
@@ -134,19 +143,41 @@ def _embed(
     stored: dict[str, np.ndarray],
     load_embedder: Callable[[], EmbedderLike],
     show_progress: bool,
+    *,
+    pool_sentences: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Chunk and sentence vectors: stored ones reused, each distinct new text embedded once (a
     one-sentence chunk is also a sentence; a sentence repeated across documents is one text).
+    With ``pool_sentences``, a new sentence inside a new chunk is pooled from that chunk's pass
+    (the first such chunk, so a build is deterministic); the others are embedded on their own.
 
     Returns the two matrices and the new texts' hashes with their rows in the embedded batch.
     """
     new: dict[str, int] = {}
     texts: list[str] = []
-    for span in (*chunks, *sentences):
+    for span in chunks:
         if span.content_hash not in stored and span.content_hash not in new:
             new[span.content_hash] = len(texts)
             texts.append(span.passage)
-    encoded = load_embedder().encode_passages(texts, show_progress=show_progress) if texts else None
+    hosted: dict[str, tuple[int, tuple[int, int]]] = {}  # sentence hash -> (chunk text row, span in its passage)
+    if pool_sentences and sentences:
+        hosted = _sentence_hosts(chunks, sentences, stored, new)
+    for span in sentences:
+        if span.content_hash not in stored and span.content_hash not in new and span.content_hash not in hosted:
+            new[span.content_hash] = len(texts)
+            texts.append(span.passage)
+    encoded: np.ndarray | None = None
+    if texts:
+        embedder = load_embedder()
+        pools = hosted and getattr(embedder, "pools_spans", False)
+        if not pools:  # no host, or an encoder without token states: every sentence on its own
+            passages = {s.content_hash: s.passage for s in sentences}
+            for key in hosted:
+                new[key] = len(texts)
+                texts.append(passages[key])
+            encoded = embedder.encode_passages(texts, show_progress=show_progress)
+        else:
+            encoded = _encode_pooled(embedder, texts, hosted, sentences, new, show_progress)
     dimension = encoded.shape[1] if encoded is not None else len(next(iter(stored.values())))
 
     def matrix(spans: Sequence[Chunk]) -> np.ndarray:
@@ -157,3 +188,59 @@ def _embed(
         return out
 
     return matrix(chunks), matrix(sentences), new
+
+
+def _sentence_hosts(
+    chunks: Sequence[Chunk], sentences: Sequence[Chunk], stored: dict[str, np.ndarray], new: dict[str, int]
+) -> dict[str, tuple[int, tuple[int, int]]]:
+    """For each new sentence (not stored, not a new chunk's text), the first chunk embedded in this
+    build that holds all of it, with the sentence's character span in that chunk's passage."""
+    by_unit: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        if chunk.content_hash in new:
+            by_unit.setdefault(chunk.unit_id, []).append(chunk)
+    hosted: dict[str, tuple[int, tuple[int, int]]] = {}
+    for sentence in sentences:
+        key = sentence.content_hash
+        if key in stored or key in new or key in hosted:
+            continue
+        for chunk in by_unit.get(sentence.unit_id, ()):
+            if chunk.start <= sentence.start and sentence.end <= chunk.end:
+                at = (len(chunk.context) + 1 if chunk.context else 0) + sentence.start - chunk.start
+                if chunk.passage[at : at + len(sentence.text)] == sentence.text:  # the splitter may have trimmed the chunk
+                    hosted[key] = (new[chunk.content_hash], (at, at + len(sentence.text)))
+                    break
+    return hosted
+
+
+def _encode_pooled(
+    embedder: EmbedderLike,
+    texts: list[str],
+    hosted: dict[str, tuple[int, tuple[int, int]]],
+    sentences: Sequence[Chunk],
+    new: dict[str, int],
+    show_progress: bool,
+) -> np.ndarray:
+    """One pass over ``texts`` with the hosted sentences pooled from their chunks' token states;
+    a sentence past the encoder's truncation is embedded on its own afterwards. Appends the
+    sentences' rows to ``new``."""
+    spans: list[list[tuple[int, int]]] = [[] for _ in texts]
+    keys: list[list[str]] = [[] for _ in texts]
+    for key, (row, span) in hosted.items():
+        spans[row].append(span)
+        keys[row].append(key)
+    vectors, pooled, found = embedder.encode_passages_with_spans(texts, spans, show_progress=show_progress)  # type: ignore[attr-defined]
+    order = [key for row_keys in keys for key in row_keys]
+    missing = [key for key, ok in zip(order, found, strict=True) if not ok]
+    rows = [vectors]
+    base = len(texts)
+    for n, key in enumerate(k for k, ok in zip(order, found, strict=True) if ok):
+        new[key] = base + n
+    rows.append(pooled[found])
+    if missing:
+        passages = {s.content_hash: s.passage for s in sentences}
+        rows.append(embedder.encode_passages([passages[k] for k in missing]))
+        base += int(found.sum())
+        for n, key in enumerate(missing):
+            new[key] = base + n
+    return np.concatenate(rows)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -35,6 +36,7 @@ from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
 from index.views import UnitDocsView
 from rag.answer_type import expects_number, has_number
+from rag.beside import start_beside
 from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
@@ -47,6 +49,17 @@ MIN_CANDIDATES = 200
 ANSWER_TYPE_CANDIDATES = 20  # only the top of the fused ranking is re-examined for answer type
 KNOWN_TERMS_CACHE = 100_000  # memoised "is this translated term in the corpus" answers per retriever
 FULL_SENTENCE_PRODUCT = 0.25  # candidates' sentences above this share of all: one product with every sentence, no gather
+
+
+@dataclass(frozen=True, slots=True)
+class _LexicalSide:
+    """What a search computes from the question's text alone (no vector)."""
+
+    language: Language
+    lexical: dict[str, float]
+    translated: dict[str, float]
+    translation_weight: float
+    coverage: float
 
 
 class RetrievalMode(StrEnum):
@@ -117,8 +130,11 @@ class Retriever:
         lexicon: BilingualLexicon | None = None,
         dense: DenseIndex | None = None,
         lexical: LexicalIndex | None = None,
+        side_thread: bool = True,
     ) -> None:
         self.index = index
+        #: a lone hybrid question's lexical side runs on rag.beside's thread during its encoder pass
+        self.side_thread = side_thread
         unit_docs = UnitDocsView(index.store)  # ids and documents from the store's row maps; records stay on disk
         self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
         self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
@@ -179,12 +195,25 @@ class Retriever:
         allowed = self.allowed_documents(doc, where)
         started = time.perf_counter()
         vectors = None
+        side: Future[_LexicalSide] | None = None
         if mode is not RetrievalMode.LEXICAL:
             if self.encoder is None:
                 raise ValueError(f"{mode.value} search needs the embedding model")
-            vectors = self.encoder.encode_queries(list(queries))
+            if self.side_thread and len(queries) == 1 and mode is RetrievalMode.HYBRID and not (allowed is not None and not allowed):
+                side = self._side_in_background(queries[0], self._depth(k), allowed, mode)
+            vectors = self.encoder.encode_queries(list(queries))  # on an error the side finishes unread
         encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
+        if side is not None:
+            assert vectors is not None
+            return [self._search_one(queries[0], vectors[0], k, allowed, mode, encode_ms, side.result())]
         return [self._search_one(q, None if vectors is None else vectors[i], k, allowed, mode, encode_ms) for i, q in enumerate(queries)]
+
+    def _depth(self, k: int) -> int:
+        return min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
+
+    def _side_in_background(self, query: str, depth: int, allowed: frozenset[str] | None, mode: RetrievalMode) -> Future[_LexicalSide] | None:
+        """The lexical side of ``query`` started on :mod:`rag.beside`'s thread (None: it is taken)."""
+        return start_beside(lambda: self._lexical_side(query, depth, allowed, mode))
 
     def allowed_documents(self, doc: str | None, where: SearchFilter | None) -> frozenset[str] | None:
         """The document ids a search may return; None when unrestricted."""
@@ -200,25 +229,41 @@ class Retriever:
             allowed = passing if allowed is None else allowed & passing
         return allowed
 
-    def _search_one(
-        self, query: str, vector: np.ndarray | None, k: int, allowed: frozenset[str] | None, mode: RetrievalMode, encode_ms: float
-    ) -> SearchResult:
-        started = time.perf_counter()
+    def _lexical_side(self, query: str, depth: int, allowed: frozenset[str] | None, mode: RetrievalMode) -> _LexicalSide:
+        """Language, lexical and translated candidates and the question's coverage (text only)."""
         language = detect_language(query)
-        if allowed is not None and not allowed:  # the filter matches no document
-            timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
-            return SearchResult(query, language, mode, 0.0, (), timings, vector, 0.0)
-        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
-        tokens = self._analyse(query) if self._analyse is not None and mode is not RetrievalMode.DENSE else None
-        dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
-        lexical = self._lexical_candidates(query, depth, allowed, tokens) if mode is not RetrievalMode.DENSE else {}
+        if mode is RetrievalMode.DENSE:
+            return _LexicalSide(language, {}, {}, 0.0, 0.0)
+        tokens = self._analyse(query) if self._analyse is not None else None
+        lexical = self._lexical_candidates(query, depth, allowed, tokens)
         translated: dict[str, float] = {}
         t_weight = 0.0
-        if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
+        if language == "en" and self.fusion.translation_alpha > 0:
             translated, share = self._translated_candidates(query, depth, allowed)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
         needs_coverage = mode is RetrievalMode.HYBRID or (mode is RetrievalMode.LEXICAL and translated)
         coverage = self._coverage(query, tokens) if needs_coverage else 0.0
+        return _LexicalSide(language, lexical, translated, t_weight, coverage)
+
+    def _search_one(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        k: int,
+        allowed: frozenset[str] | None,
+        mode: RetrievalMode,
+        encode_ms: float,
+        side: _LexicalSide | None = None,
+    ) -> SearchResult:
+        started = time.perf_counter()
+        if allowed is not None and not allowed:  # the filter matches no document
+            timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
+            return SearchResult(query, detect_language(query), mode, 0.0, (), timings, vector, 0.0)
+        depth = self._depth(k)
+        if side is None:
+            side = self._lexical_side(query, depth, allowed, mode)
+        language, lexical, translated, t_weight, coverage = side.language, side.lexical, side.translated, side.translation_weight, side.coverage
+        dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
         weight = lexical_weight(coverage, self.fusion) if mode is RetrievalMode.HYBRID else float(mode is RetrievalMode.LEXICAL)
         if mode is RetrievalMode.LEXICAL and translated:
             t_weight = 0.5 * (1.0 - coverage)  # lexical only: share the budget

@@ -103,6 +103,66 @@ def test_glossary_is_well_formed() -> None:
     assert glossary["land degradation neutrality"][0] == "土地退化零增长"
 
 
+def test_un_system_names_and_acronyms(lexicon: BilingualLexicon) -> None:
+    # CC-CEDICT has no acronyms of the UN system: the full name and the short form UN Chinese texts use after it
+    assert {t for t, _ in lexicon.lookup("IAEA")[:2]} == {"国际原子能机构", "原子能机构"}
+    assert _first(lexicon, "Standing Committee") == "常设委员会"  # CC-CEDICT: 常委会 (a party's standing committee)
+    assert _first(lexicon, "UNDP") == "开发署"
+    assert _first(lexicon, "SDGs") == "可持续发展目标"
+
+
+def test_word_forms_the_dictionary_lacks(lexicon: BilingualLexicon) -> None:
+    took = lexicon.translate("How many ministers took the floor?")
+    assert ("took the floor", "发言") in [(c.source, c.translations[0][0]) for c in took]  # irregular past, UN idiom
+    assert lexicon.lookup("characterise") == lexicon.lookup("characterize") != []  # British spelling
+    ordinals = {c.source: [t for t, _ in c.translations] for c in lexicon.translate("the 19th session and the twelfth meeting")}
+    assert "第十九届" in ordinals["19th"] and "19th" in ordinals["19th"]
+    assert "第十二次" in ordinals["twelfth"]
+    cop = {c.source: [t for t, _ in c.translations] for c in lexicon.translate("COP 16")}
+    assert cop["16"][0] == "16" and "第十六届" in cop["16"]  # a session number, kept first as it is
+    # a variant's own variant can lead back ("offset" -> "off-set" -> "offset"): looked up one step deep
+    offsets = lexicon.translate("Who will undertake to offset and rebuild the carbon offset markets?")
+    assert [c.source for c in offsets if c.translations][:2] == ["undertake", "offset"]
+
+
+@pytest.fixture(scope="module")
+def seed_paragraphs() -> tuple[list[int], LexicalIndex]:
+    """The numbered paragraphs of the real seed report (A/68/..., Chinese), lexical index only."""
+    from rag.config import Settings
+    from rag.engine import load_seed_corpus
+    from tests.conftest import SEEDS
+
+    units = [u for d in load_seed_corpus(Settings(_env_file=None, seeds_dir=SEEDS)).documents for u in d.units if u.kind.value == "paragraph" and u.para is not None]
+    return [u.para for u in units], LexicalIndex.build([u.text for u in units])
+
+
+@pytest.mark.parametrize(
+    ("question", "para", "dictionary_alone_misses"),
+    [
+        ("What does the cooperation with the IAEA aim to assess?", 68, True),  # 国际原子能机构(原子能机构)
+        ("What was the Standing Committee renamed?", 14, True),  # 常设委员会, not CC-CEDICT's 常委会
+        ("How many ministers took the floor?", 7, False),  # 发言 (部长 alone finds it too)
+    ],
+)
+def test_english_question_finds_the_official_chinese_term(
+    lexicon: BilingualLexicon, seed_paragraphs: tuple[list[int], LexicalIndex], question: str, para: int, dictionary_alone_misses: bool, tmp_path: Path
+) -> None:
+    paras, index = seed_paragraphs
+    known = lambda term: index.coverage(term) >= 1.0  # noqa: E731
+    scores, _ = translated_scores(index, lexicon.translate(question, known))
+    assert scores is not None and paras[int(np.argmax(scores))] == para
+    if dictionary_alone_misses:  # through CC-CEDICT alone (an empty glossary) the paragraph is not found
+        bare = BilingualLexicon(tmp_path, glossary_path=_empty_glossary(tmp_path))
+        scores, _ = translated_scores(index, bare.translate(question, known))
+        assert scores is None or paras[int(np.argmax(scores))] != para
+
+
+def _empty_glossary(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.tsv"
+    path.write_text("# nothing\n", encoding="utf-8")
+    return path
+
+
 # ---------------------------------------------------------------- scoring and fusion
 
 
@@ -192,3 +252,15 @@ def test_xquad_english_questions_over_chinese_contexts(settings, lexicon: Biling
     hybrid = recall_at_1(RetrievalMode.HYBRID, FusionParams())
     assert dense > chunk_dense  # sentence evidence helps the dense channel
     assert hybrid > dense and hybrid > untranslated  # the translated lexical channel adds on top
+
+
+@pytest.mark.slow
+def test_seed_english_acronym_question_retrieves_the_official_chinese_paragraph(retriever) -> None:
+    """End to end on the real seed index (hybrid: dense + BM25 + translated BM25): the paragraph that
+    names 国际原子能机构 / 常设委员会 is found for a question that only says "IAEA" / "Standing Committee"."""
+    for question, para in (
+        ("Which nuclear techniques does the partnership with the IAEA offer?", 68),
+        ("Under what name does the Standing Committee continue its work?", 14),
+    ):
+        hits = retriever.search(question, k=3).hits
+        assert [h.unit.para for h in hits][:3].count(para) >= 1, question

