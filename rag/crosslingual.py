@@ -1,4 +1,4 @@
-"""English questions over Chinese text: dictionary-based query translation for the lexical channel.
+"""English questions over Chinese text: the English -> Chinese lexicon that translates them.
 
 Why
 ---
@@ -39,26 +39,17 @@ What this module does
   tried through :mod:`rag.english_forms`: irregular pasts ("took the floor" -> "take the floor"),
   British spellings ("characterise"), and ordinals ("19th", "twelfth"), which also translate as
   第十九届 / 第十二次; a bare number also as a session number ("COP 16": 第十六届, lower weight).
-* **Scoring.** :func:`translated_scores` treats the translations of one English word as one
-  query concept, the structured-query idea of Pirkola (1998, "The effects of query structure
-  and dictionary setups in dictionary-based cross-language information retrieval", SIGIR):
-  a chunk gets, per concept, the best BM25 score over that concept's translations (weighted by
-  the translation weight), and the concepts are summed. Without the structure a word with
-  six translations would count six times and swamp the rarer, more specific words. BM25's IDF
-  already makes generic translations (年, 国家) count for little. Only translations whose
-  tokens all occur in the index are used, at most ``max_translations`` per concept.
 
-The retriever fuses this score as a third channel whose weight grows with the share of the
-question's content words that found a translation in the index (see :mod:`rag.fusion`).
+The question's concepts are scored against the lexical index by :mod:`rag.translated_scoring`,
+and the retriever fuses that score as a third channel (see :mod:`rag.fusion`).
 
 Measurements (XQuAD, 240 Chinese contexts, 1190 English questions; hybrid with sentence
-evidence, R@1/R@5): with translation 0.855/0.972, without 0.801/0.955. Ablations, R@1 of the
-hybrid without sentence evidence (0.810-0.813 with everything on): summing a concept's
-translations instead of taking the max 0.806; no stem fallback 0.810; uniform translation
-weights 0.812-0.817 (no clear difference: kept the sense-count weight as the principled one);
+evidence, R@1/R@5): with translation 0.855/0.972, without 0.801/0.955. Ablations of the lexicon,
+R@1 of the hybrid without sentence evidence (0.810-0.813 with everything on; the scoring's own
+ablations are in :mod:`rag.translated_scoring`): no stem fallback 0.810;
+uniform translation weights 0.812-0.817 (no clear difference: kept the sense-count weight as the principled one);
 without the UN glossary 0.813 (XQuAD is Wikipedia: the glossary is for UN text; on the seed
 document it moved R@1 by +1 question and R@5 by -1 of 88, i.e. neutral there too).
-``max_translations`` 2/4/8: 0.801/0.813/0.813 at weight 0.3.
 Extending the glossary (227 -> 533 entries) and the word forms of :mod:`rag.english_forms`
 (2026-12-01, shipped model and fusion): seed English questions R@1 0.800 -> 0.880, R@5 0.933 ->
 1.000; held-out XQuAD en->zh R@1 0.861 -> 0.862, R@5 0.972 unchanged (no Wikipedia regression).
@@ -75,13 +66,11 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
 
-import numpy as np
 import Stemmer
 
 from rag.english_forms import ordinal_translations, ordinal_value, session_translations, spelling_variants
@@ -92,7 +81,6 @@ __all__ = [
     "invert_cedict",
     "load_glossary",
     "shared_lexicon",
-    "translated_scores",
 ]
 
 #: Bump when :func:`invert_cedict` changes its output; older caches are then rebuilt.
@@ -457,53 +445,3 @@ def shared_lexicon() -> BilingualLexicon:
         if _shared is None:
             _shared = BilingualLexicon(None)
         return _shared
-
-
-class _Scorer(Protocol):
-    def known_term_ids(self, term: str) -> Sequence[int] | None: ...
-
-    def scores_of_ids(self, ids: Sequence[int]) -> np.ndarray: ...
-
-
-def translated_scores(
-    lexical: _Scorer,
-    concepts: Iterable[Concept],
-    *,
-    max_translations: int = 4,
-    pooling: str = "max",
-) -> tuple[np.ndarray | None, float]:
-    """Structured BM25 score of each indexed chunk for a translated question, and the share of
-    the question's concepts that found a translation in the index (its lexical confidence).
-
-    Per concept: ``max_t w_t · BM25(t, chunk)`` over its best ``max_translations`` in-index
-    translations (Pirkola 1998's one-concept-one-term structure; ``pooling="sum"`` adds them
-    instead, the unstructured baseline). Concepts are summed. ``(None, 0.0)`` when nothing
-    translated into the index.
-    """
-    total: np.ndarray | None = None
-    concepts = list(concepts)
-    counted = found = 0
-    for concept in concepts:
-        counted += 1
-        kept = 0
-        best: np.ndarray | None = None
-        for target, weight in concept.translations:
-            if kept >= max_translations:
-                break
-            ids = lexical.known_term_ids(target)  # None unless every token of it is in the index
-            if ids is None:
-                continue
-            kept += 1
-            s = lexical.scores_of_ids(ids) * np.float32(weight)
-            if best is None:
-                best = s
-            elif pooling == "max":
-                best = np.maximum(best, s)
-            else:
-                best = best + s
-        if best is None:
-            continue
-        found += 1
-        total = best if total is None else total + best
-    share = found / counted if counted else 0.0
-    return total, share

@@ -95,7 +95,7 @@ def fuse_scores(
     A candidate missing from one list scores 0 there (below every retrieved score after
     normalisation). BM25 scores are divided by their maximum rather than min-max normalised:
     a BM25 score of 0 means "no shared term", a natural zero. ``translated`` is the BM25 score
-    of the dictionary-translated question (:mod:`rag.crosslingual`), the same kind of evidence
+    of the dictionary-translated question (:mod:`rag.translated_scoring`), the same kind of evidence
     as ``lexical`` for a question in the other language.
     """
     translated = translated or {}

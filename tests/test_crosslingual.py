@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.crosslingual import BilingualLexicon, Concept, invert_cedict, load_glossary, translated_scores
+from rag.crosslingual import BilingualLexicon, Concept, invert_cedict, load_glossary
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
 from rag.fusion import FusionParams, fuse_scores, translation_weight
 from rag.lexical import LexicalIndex
+from rag.translated_scoring import translated_scores
 
 XQUAD = DEFAULT_XQUAD_DIR  # eval/data/xquad, shipped with the repository
 _HAN = re.compile("[\u4e00-\u9fff]")

@@ -78,7 +78,7 @@ class LexicalIndex(Protocol):
     def translated(
         self, concepts: Iterable[TranslatedConcept], *, max_translations: int, k: int, docs: frozenset[str] | None = None
     ) -> tuple[Candidates, float]:
-        """Structured BM25 of a dictionary-translated question (rag.crosslingual) and its share."""
+        """Structured BM25 of a dictionary-translated question (rag.translated_scoring) and its share."""
         ...
 
 

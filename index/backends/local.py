@@ -15,8 +15,8 @@ from index.backends import Candidates, TranslatedConcept
 from index.dense import FilteredSearch, filtered_search_parameters
 from index.docstore import DocumentStore
 from rag.chunking import Chunk
-from rag.crosslingual import translated_scores
 from rag.lexical import LexicalIndex as Bm25Index
+from rag.translated_scoring import translated_scores
 
 __all__ = ["Bm25Lexical", "FaissDense"]
 

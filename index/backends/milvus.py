@@ -312,7 +312,7 @@ class MilvusLexical:
     def translated(
         self, concepts: Iterable[TranslatedConcept], *, max_translations: int, k: int, docs: frozenset[str] | None = None
     ) -> tuple[Candidates, float]:
-        """``sum over concepts of max_t w_t · BM25(t, chunk)`` as rag.crosslingual.translated_scores, on Milvus's top k per term."""
+        """``sum over concepts of max_t w_t · BM25(t, chunk)`` as rag.translated_scoring.translated_scores, on Milvus's top k per term."""
         concepts = list(concepts)
         targets = {t for c in concepts for t, _ in c.translations}
         known = self.known_terms(targets) if targets else set()
