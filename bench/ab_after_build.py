@@ -5,8 +5,7 @@ bench/ours_side.py builds the seed index and then searches in the same process; 
 was about twice a fresh ``open_retriever``'s on a quiet machine. Here each variant is its own
 long-lived worker process (``--variant``, repeatable): ``open`` only opens the index; ``build``
 builds it (``build_from_documents``) then opens it; ``-ask`` also answers each question between
-two searches, as bench/ours_side.py does; ``open-inline`` runs a question's lexical side after its
-encoder pass instead of beside it (rag/beside.py's side thread held). The parent asks the workers in turn for one
+two searches, as bench/ours_side.py once did. The parent asks the workers in turn for one
 pass over the seed questions, ``--rounds`` times, so neighbouring passes see the same load on a
 shared machine, and reports per variant the median over passes of the wall-clock search and
 encoder-only milliseconds per question (query-vector cache off), with the paired ratios against
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ("open", "build", "open-ask", "build-ask", "build-trim-ask", "open-inline")
+VARIANTS = ("open", "build", "open-ask", "build-ask", "build-trim-ask")
 
 
 def worker(variant: str, index_dir: Path) -> None:
@@ -38,10 +37,6 @@ def worker(variant: str, index_dir: Path) -> None:
     from rag.qa import QuestionAnswerer
 
     settings = Settings(query_cache_size=0)
-    if variant == "open-inline":  # the lexical side never runs beside the encoder (before that change)
-        from rag.beside import side_thread_held
-
-        side_thread_held().__enter__()  # held for the life of the worker
     if variant.startswith("build"):
         build_from_documents(settings, load_seed_corpus(settings), index_dir=index_dir, force=True)
         if "-trim" in variant:

@@ -147,11 +147,6 @@ class Settings(BaseSettings):
         default=True,
         description="rag serve: questions of concurrent requests are encoded in one pass (api/batching.py); a lone request is not delayed",
     )
-    search_side_thread: bool = Field(
-        default=True,
-        description="a lone question's lexical side (analysis, BM25, dictionary channel) runs on a second thread during its encoder "
-        "pass, which releases the GIL: a search waits for the longer of the two, not their sum (bench/ab_side_thread.py)",
-    )
     native_threads: int = Field(
         default=1, ge=1, le=64,
         description="threads of numpy's BLAS and FAISS's OpenMP in a process that answers queries: one query's products are "

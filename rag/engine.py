@@ -168,7 +168,7 @@ def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_mo
         dense, lexical = _milvus_backends(settings, index, index_dir)
     encoder = load_embedder_for(choice, settings) if with_model else None
     retriever = Retriever(
-        index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings), dense=dense, lexical=lexical, side_thread=settings.search_side_thread
+        index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings), dense=dense, lexical=lexical
     )
     settle_heap()
     return retriever

@@ -62,24 +62,10 @@ def lexical_weight(coverage: float, params: FusionParams) -> float:
     return params.alpha * coverage
 
 
-def _min_max(scores: Mapping[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    if high <= low:
-        return {key: 1.0 for key in scores}
-    return {key: (value - low) / (high - low) for key, value in scores.items()}
-
-
 def translation_weight(share: float, params: FusionParams) -> float:
     """Weight of the translated-query (cross-lingual BM25) score: ``translation_alpha`` times the
     share of the question's concepts that found a translation in the index."""
     return params.translation_alpha * share
-
-
-def _max_norm(scores: Mapping[str, float]) -> dict[str, float]:
-    top = max(scores.values(), default=0.0)
-    return {key: value / top for key, value in scores.items()} if top > 0 else {}
 
 
 def fuse_scores(
@@ -102,13 +88,21 @@ def fuse_scores(
     if not translated:
         translated_weight = 0.0
     dense_weight = max(0.0, 1.0 - weight - translated_weight)
-    dense_norm = _min_max(dense)
-    lexical_norm = _max_norm(lexical)
-    translated_norm = _max_norm(translated)
-    keys = dense_norm.keys() | lexical_norm.keys() | translated_norm.keys()
-    return {
-        key: dense_weight * dense_norm.get(key, 0.0)
-        + weight * lexical_norm.get(key, 0.0)
-        + translated_weight * translated_norm.get(key, 0.0)
-        for key in keys
-    }
+    # One pass per channel, adding into one dict (a candidate's terms in the same order as the
+    # formula; a missing term's 0.0 adds nothing): the same floats as summing the three normalised
+    # maps over their union, at a third of the Python work (bench/scale.py's hybrid path).
+    fused: dict[str, float] = {}
+    if dense:
+        low, high = min(dense.values()), max(dense.values())
+        if high <= low:
+            fused = dict.fromkeys(dense, dense_weight * 1.0)
+        else:
+            span = high - low
+            fused = {key: dense_weight * ((value - low) / span) for key, value in dense.items()}
+    for scores, channel_weight in ((lexical, weight), (translated, translated_weight)):
+        top = max(scores.values(), default=0.0)
+        if top > 0:  # max-normalised; a channel without a positive score adds no candidate
+            get = fused.get
+            for key, value in scores.items():
+                fused[key] = get(key, 0.0) + channel_weight * (value / top)
+    return fused

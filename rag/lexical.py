@@ -219,7 +219,7 @@ class LexicalIndex:
         empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         if not ids or k <= 0 or self._bm25 is None:
             return empty
-        indptr = self._bm25.scores["indptr"]
+        indptr = np.asarray(self._bm25.scores["indptr"])  # a plain view of the memmap (see _accumulate)
         spans = [(int(indptr[t]), int(indptr[t + 1])) for t in ids]
         acc, mark = self._scratch()  # zero / False between queries
         try:
@@ -231,7 +231,8 @@ class LexicalIndex:
     def _accumulate(
         self, ids: Sequence[int], spans: list[tuple[int, int]], k: int, acc: np.ndarray, mark: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        data, indices = self._bm25.scores["data"], self._bm25.scores["indices"]  # type: ignore[union-attr]
+        # plain ndarray views: slicing the np.memmap subclass costs microseconds per call (__array_finalize__)
+        data, indices = (np.asarray(self._bm25.scores[key]) for key in ("data", "indices"))  # type: ignore[union-attr]
         parts, long_spans = [], []
         for t, (start, end) in zip(ids, spans, strict=True):
             if end - start <= self.HEAD:
@@ -310,7 +311,7 @@ class LexicalIndex:
         """
         if self._n < self.PRUNE_MIN_DOCS or len(ids) < 2 or self._bm25 is None:
             return list(ids)
-        indptr = self._bm25.scores["indptr"]
+        indptr = np.asarray(self._bm25.scores["indptr"])
         terms = np.asarray(ids, dtype=np.int64)
         df = np.asarray(indptr[terms + 1], dtype=np.int64) - np.asarray(indptr[terms], dtype=np.int64)
         kept = [t for t, d in zip(ids, df.tolist(), strict=True) if d <= self.COMMON_SHARE * self._n]

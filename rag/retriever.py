@@ -24,7 +24,6 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -36,7 +35,6 @@ from index.backends.local import Bm25Lexical, FaissDense
 from index.store import LoadedIndex
 from index.views import UnitDocsView
 from rag.answer_type import expects_number, has_number
-from rag.beside import start_beside
 from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
@@ -130,11 +128,8 @@ class Retriever:
         lexicon: BilingualLexicon | None = None,
         dense: DenseIndex | None = None,
         lexical: LexicalIndex | None = None,
-        side_thread: bool = True,
     ) -> None:
         self.index = index
-        #: a lone hybrid question's lexical side runs on rag.beside's thread during its encoder pass
-        self.side_thread = side_thread
         unit_docs = UnitDocsView(index.store)  # ids and documents from the store's row maps; records stay on disk
         self.dense = dense or FaissDense(index.dense, index.chunks, index.vectors, unit_docs)
         self.lexical = lexical or Bm25Lexical(index.lexical, index.chunks, unit_docs)
@@ -195,25 +190,15 @@ class Retriever:
         allowed = self.allowed_documents(doc, where)
         started = time.perf_counter()
         vectors = None
-        side: Future[_LexicalSide] | None = None
         if mode is not RetrievalMode.LEXICAL:
             if self.encoder is None:
                 raise ValueError(f"{mode.value} search needs the embedding model")
-            if self.side_thread and len(queries) == 1 and mode is RetrievalMode.HYBRID and not (allowed is not None and not allowed):
-                side = self._side_in_background(queries[0], self._depth(k), allowed, mode)
-            vectors = self.encoder.encode_queries(list(queries))  # on an error the side finishes unread
+            vectors = self.encoder.encode_queries(list(queries))
         encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
-        if side is not None:
-            assert vectors is not None
-            return [self._search_one(queries[0], vectors[0], k, allowed, mode, encode_ms, side.result())]
         return [self._search_one(q, None if vectors is None else vectors[i], k, allowed, mode, encode_ms) for i, q in enumerate(queries)]
 
     def _depth(self, k: int) -> int:
         return min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
-
-    def _side_in_background(self, query: str, depth: int, allowed: frozenset[str] | None, mode: RetrievalMode) -> Future[_LexicalSide] | None:
-        """The lexical side of ``query`` started on :mod:`rag.beside`'s thread (None: it is taken)."""
-        return start_beside(lambda: self._lexical_side(query, depth, allowed, mode))
 
     def allowed_documents(self, doc: str | None, where: SearchFilter | None) -> frozenset[str] | None:
         """The document ids a search may return; None when unrestricted."""
@@ -253,15 +238,13 @@ class Retriever:
         allowed: frozenset[str] | None,
         mode: RetrievalMode,
         encode_ms: float,
-        side: _LexicalSide | None = None,
     ) -> SearchResult:
         started = time.perf_counter()
         if allowed is not None and not allowed:  # the filter matches no document
             timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
             return SearchResult(query, detect_language(query), mode, 0.0, (), timings, vector, 0.0)
         depth = self._depth(k)
-        if side is None:
-            side = self._lexical_side(query, depth, allowed, mode)
+        side = self._lexical_side(query, depth, allowed, mode)
         language, lexical, translated, t_weight, coverage = side.language, side.lexical, side.translated, side.translation_weight, side.coverage
         dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
         weight = lexical_weight(coverage, self.fusion) if mode is RetrievalMode.HYBRID else float(mode is RetrievalMode.LEXICAL)

@@ -43,3 +43,15 @@ def test_large_matrix_stays_memory_mapped(tmp_path: Path, monkeypatch: pytest.Mo
     codes, _ = quantise(vectors)
     assert np.array_equal(stored._codes, codes)
     np.testing.assert_allclose(stored @ vectors[0], stored[:] @ vectors[0], rtol=1e-6, atol=1e-6)
+
+
+def test_decoded_rows_are_codes_times_scales(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows dequantised in place are the float32 products ``code · scale``, for every kind of key."""
+    stored, _ = _stored(tmp_path)
+    monkeypatch.setattr(sv, "DEQUANTISED_CACHE_BYTES", 0)  # memory-mapped: every read decodes
+    codes, scales = np.asarray(stored._codes), stored._scales
+    for key in (np.array([3, 250, 3, 17]), [0, 299], slice(20, 60), 42):
+        want = codes[key].astype(np.float32) * (scales[key][..., None] if np.ndim(scales[key]) else scales[key])
+        got = stored[key]
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+    assert np.array_equal(codes[5], np.asarray(stored._codes)[5])  # the codes themselves untouched
