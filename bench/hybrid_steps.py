@@ -25,7 +25,8 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import bench.scale as scale
+import scale  # bench/ is on the path when a bench script runs
+import scale_synthesis as synthesis
 
 
 def main() -> None:
@@ -37,11 +38,11 @@ def main() -> None:
     from rag.config import Settings
     from rag.fusion import FusionParams, fuse_scores, lexical_weight
 
-    args = argparse.Namespace(queries=300, questions=cli.questions, noise=None, exact_max=scale.DEFAULT_EXACT_MAX, datasets=list(scale.DATASETS),
+    args = argparse.Namespace(queries=300, questions=cli.questions, noise=None, exact_max=scale.DEFAULT_EXACT_MAX, datasets=list(synthesis.DATASETS),
                               max_paragraphs=cli.max_paragraphs, recall_target=scale.RECALL_TARGET, hnsw_min=scale.HNSW_MIN, common_shares=[])
-    embedder = scale.load_embedder()
-    real = scale.Real(Settings().home, embedder, tuple(args.datasets), cli.max_paragraphs)
-    asked = scale.question_vectors(cli.questions, embedder)
+    embedder = synthesis.load_embedder()
+    real = synthesis.Real(Settings().home, embedder, tuple(args.datasets), cli.max_paragraphs)
+    asked = synthesis.question_vectors(cli.questions, embedder)
     if asked is None:
         raise SystemExit("no converted model: the steps are timed on real questions (rag models)")
     texts, queries = asked
@@ -50,10 +51,10 @@ def main() -> None:
     n, rng = cli.size, np.random.default_rng(cli.size)
     work = Path(tempfile.mkdtemp(prefix=f"hybrid-steps-{n}-"))
     state: dict = {"sources": rng.integers(0, len(real.units), n)}
-    state["noise"], state["real_nn"] = scale.calibrate_noise(real, n, rng)
+    state["noise"], state["real_nn"] = synthesis.calibrate_noise(real, n, rng)
     for part in ("dense", "sentences", "lexical", "store"):
         scale.measure(part, real, n, args, work, rng, state)
-    params, spu, depth = FusionParams(), scale.SENTENCES_PER_UNIT, scale.DEPTH
+    params, spu, depth = FusionParams(), synthesis.SENTENCES_PER_UNIT, scale.DEPTH
     index, lexical, store, sentences = state["dense"], state["lexical"], state["store"], state["sentences"]
     steps: dict[str, list[float]] = {}
 
