@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ab_query_path import interleaved_passes  # bench/ is on the path when a bench script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("open", "build", "open-ask", "build-ask", "build-trim-ask")
 
@@ -97,20 +99,7 @@ def main() -> None:
             w = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             assert w.stdout is not None and w.stdout.readline().strip() == "ready", f"worker {variant} failed to start"
             workers.append(w)
-        passes: list[list[list[float]]] = [[] for _ in variants]
-        try:
-            for n in range(args.rounds):
-                order = list(range(len(workers)))
-                if n % 2:
-                    order.reverse()
-                for i in order:
-                    assert workers[i].stdin is not None and workers[i].stdout is not None
-                    workers[i].stdin.write("go\n")
-                    workers[i].stdin.flush()
-                    passes[i].append(json.loads(workers[i].stdout.readline()))
-        finally:
-            for w in workers:
-                w.terminate()
+        passes = interleaved_passes(workers, args.rounds)
     print(f"wall ms per question (search, then encoder alone), median of {args.rounds} interleaved passes (load {os.getloadavg()[0]:.1f})")
     for n, (variant, times) in enumerate(zip(variants, passes, strict=True)):
         search = statistics.median(t[0] for t in times)

@@ -53,6 +53,24 @@ def worker(search: bool) -> None:
         print(json.dumps((time.process_time() - started) * 1000 / len(questions)), flush=True)
 
 
+def interleaved_passes(workers: list[subprocess.Popen], rounds: int) -> list[list]:
+    """Each worker's replies to ``rounds`` requests for one pass ("go"), asked in turn with the order
+    reversed every other round, so neighbouring passes see the same load; the workers end after."""
+    passes: list[list] = [[] for _ in workers]
+    try:
+        for n in range(rounds):
+            order = range(len(workers)) if n % 2 == 0 else reversed(range(len(workers)))
+            for i in order:
+                assert workers[i].stdin is not None and workers[i].stdout is not None
+                workers[i].stdin.write("go\n")
+                workers[i].stdin.flush()
+                passes[i].append(json.loads(workers[i].stdout.readline()))
+    finally:
+        for w in workers:
+            w.terminate()
+    return passes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -71,18 +89,7 @@ def main() -> None:
         workers.append(subprocess.Popen(cmd, cwd=checkout, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
     for w in workers:
         assert w.stdout is not None and w.stdout.readline().strip() == "ready", "a worker failed to start"
-    passes: list[list[float]] = [[] for _ in checkouts]
-    try:
-        for n in range(args.rounds):
-            order = range(len(workers)) if n % 2 == 0 else reversed(range(len(workers)))
-            for i in order:
-                assert workers[i].stdin is not None and workers[i].stdout is not None
-                workers[i].stdin.write("go\n")
-                workers[i].stdin.flush()
-                passes[i].append(json.loads(workers[i].stdout.readline()))
-    finally:
-        for w in workers:
-            w.terminate()
+    passes = interleaved_passes(workers, args.rounds)
     what = "search" if args.search else "ask"
     print(f"{what}: CPU ms per question, median of {args.rounds} interleaved passes (load {os.getloadavg()[0]:.1f})")
     for checkout, times in zip(checkouts, passes, strict=True):
