@@ -63,9 +63,7 @@ class Reloader:
             if not isinstance(old.retriever.dense, FaissDense):
                 raise IndexUnavailableError("reload swaps the local index only; restart the service to serve a rebuilt Milvus collection")
             index = load_index(directory, model_id=old.retriever.index.manifest.model_id, chunking=self.chunking)
-            retriever = Retriever(
-                index, old.retriever.encoder, fusion=old.retriever.fusion, lexicon=old.retriever.lexicon
-            )
+            retriever = Retriever(index, old.retriever.encoder, fusion=old.retriever.fusion, lexicon=old.retriever.lexicon)
             self.state.answerer = QuestionAnswerer(retriever, old.params, old.generator)
             del old
             settle_heap()  # the old build's objects go, the new one's are frozen

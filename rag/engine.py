@@ -167,9 +167,7 @@ def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_mo
     if settings.backend == "milvus":
         dense, lexical = _milvus_backends(settings, index, index_dir)
     encoder = load_embedder_for(choice, settings) if with_model else None
-    retriever = Retriever(
-        index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings), dense=dense, lexical=lexical
-    )
+    retriever = Retriever(index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings), dense=dense, lexical=lexical)
     settle_heap()
     return retriever
 

@@ -49,17 +49,6 @@ KNOWN_TERMS_CACHE = 100_000  # memoised "is this translated term in the corpus" 
 FULL_SENTENCE_PRODUCT = 0.25  # candidates' sentences above this share of all: one product with every sentence, no gather
 
 
-@dataclass(frozen=True, slots=True)
-class _LexicalSide:
-    """What a search computes from the question's text alone (no vector)."""
-
-    language: Language
-    lexical: dict[str, float]
-    translated: dict[str, float]
-    translation_weight: float
-    coverage: float
-
-
 class RetrievalMode(StrEnum):
     HYBRID = "hybrid"
     DENSE = "dense"
@@ -197,9 +186,6 @@ class Retriever:
         encode_ms = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
         return [self._search_one(q, None if vectors is None else vectors[i], k, allowed, mode, encode_ms) for i, q in enumerate(queries)]
 
-    def _depth(self, k: int) -> int:
-        return min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
-
     def allowed_documents(self, doc: str | None, where: SearchFilter | None) -> frozenset[str] | None:
         """The document ids a search may return; None when unrestricted."""
         documents = self.index.documents
@@ -214,39 +200,25 @@ class Retriever:
             allowed = passing if allowed is None else allowed & passing
         return allowed
 
-    def _lexical_side(self, query: str, depth: int, allowed: frozenset[str] | None, mode: RetrievalMode) -> _LexicalSide:
-        """Language, lexical and translated candidates and the question's coverage (text only)."""
+    def _search_one(
+        self, query: str, vector: np.ndarray | None, k: int, allowed: frozenset[str] | None, mode: RetrievalMode, encode_ms: float
+    ) -> SearchResult:
+        started = time.perf_counter()
         language = detect_language(query)
-        if mode is RetrievalMode.DENSE:
-            return _LexicalSide(language, {}, {}, 0.0, 0.0)
-        tokens = self._analyse(query) if self._analyse is not None else None
-        lexical = self._lexical_candidates(query, depth, allowed, tokens)
+        if allowed is not None and not allowed:  # the filter matches no document
+            timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
+            return SearchResult(query, language, mode, 0.0, (), timings, vector, 0.0)
+        depth = min(len(self.index.chunks), max(MIN_CANDIDATES, 20 * k))
+        tokens = self._analyse(query) if self._analyse is not None and mode is not RetrievalMode.DENSE else None
+        dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
+        lexical = self._lexical_candidates(query, depth, allowed, tokens) if mode is not RetrievalMode.DENSE else {}
         translated: dict[str, float] = {}
         t_weight = 0.0
-        if language == "en" and self.fusion.translation_alpha > 0:
+        if mode is not RetrievalMode.DENSE and language == "en" and self.fusion.translation_alpha > 0:
             translated, share = self._translated_candidates(query, depth, allowed)
             t_weight = translation_weight(share, self.fusion) if translated else 0.0
         needs_coverage = mode is RetrievalMode.HYBRID or (mode is RetrievalMode.LEXICAL and translated)
         coverage = self._coverage(query, tokens) if needs_coverage else 0.0
-        return _LexicalSide(language, lexical, translated, t_weight, coverage)
-
-    def _search_one(
-        self,
-        query: str,
-        vector: np.ndarray | None,
-        k: int,
-        allowed: frozenset[str] | None,
-        mode: RetrievalMode,
-        encode_ms: float,
-    ) -> SearchResult:
-        started = time.perf_counter()
-        if allowed is not None and not allowed:  # the filter matches no document
-            timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
-            return SearchResult(query, detect_language(query), mode, 0.0, (), timings, vector, 0.0)
-        depth = self._depth(k)
-        side = self._lexical_side(query, depth, allowed, mode)
-        language, lexical, translated, t_weight, coverage = side.language, side.lexical, side.translated, side.translation_weight, side.coverage
-        dense = self._dense_candidates(vector, depth, allowed) if vector is not None else {}
         weight = lexical_weight(coverage, self.fusion) if mode is RetrievalMode.HYBRID else float(mode is RetrievalMode.LEXICAL)
         if mode is RetrievalMode.LEXICAL and translated:
             t_weight = 0.5 * (1.0 - coverage)  # lexical only: share the budget
