@@ -71,15 +71,15 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
     # jieba's dictionary and the English→Chinese lexicon load lazily: pay for them now, not on the first request
     for warm_up in ("气候变化", "climate change"):
         retriever.search(warm_up, k=1)
-    if settings.serve_batch_queries and retriever.encoder is not None:
+    if settings.api.batch_queries and retriever.encoder is not None:
         retriever.encoder = BatchingEncoder(retriever.encoder)  # reloads keep it: they reuse the encoder
-    return QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generation))
+    return QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generator_config))
 
 
 def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer | None = None, index_dir: Path | None = None) -> FastAPI:
     """Build the app; pass ``answerer`` to reuse an already loaded model and index (tests, serve).
 
-    ``settings.host`` decides the exposure: off loopback every data endpoint needs the API key and
+    ``settings.api.host`` decides the exposure: off loopback every data endpoint needs the API key and
     the rate limit applies. ``/admin`` and the library changes (POST/DELETE /documents) always need the key.
     """
     settings = settings or Settings()
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
             app.state.answerer = prepare_answerer(settings, index_dir=index_dir)
         yield
 
-    public = not is_loopback(settings.host)
+    public = not is_loopback(settings.api.host)
     app = _App(
         title="UN documents: cited answers",
         description="Ask in Chinese or English; every answer cites the paragraph it comes from.",
@@ -99,10 +99,10 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
         docs_url=None,
         redoc_url=None,
     )
-    app.state.max_body_bytes = settings.max_body_bytes
+    app.state.max_body_bytes = settings.api.max_body_bytes
     app.state.answerer = answerer
     app.state.settings = settings
-    app.state.reloader = Reloader(app.state, chunking=settings.chunking, check_every_s=settings.reload_check_s)
+    app.state.reloader = Reloader(app.state, chunking=settings.chunking, check_every_s=settings.api.reload_check_s)
     app.state.library_editor = LibraryEditor(app.state, settings)
     install_error_handlers(app)
     guarded = [Depends(require_api_key)] if public else []
@@ -120,13 +120,13 @@ def create_app(settings: Settings | None = None, *, answerer: QuestionAnswerer |
             return FileResponse(STATIC_DIR / "index.html")
 
     app.openapi = lambda: document_errors(app)  # type: ignore[method-assign]
-    if settings.cors_origins:
+    if settings.api.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    if public or settings.rate_limit_on_loopback:
-        app.add_middleware(RateLimitMiddleware, limit=settings.rate_limit)
+    if public or settings.api.rate_limit_on_loopback:
+        app.add_middleware(RateLimitMiddleware, limit=settings.api.rate_limit)
     return app
 
 

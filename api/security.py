@@ -47,7 +47,7 @@ async def require_api_key(
 ) -> None:
     """401 unless the request carries the configured key (compared in constant time).
     ``async``: it blocks on nothing, and a ``def`` dependency costs a thread-pool round trip per request."""
-    expected: str | None = request.app.state.settings.api_key
+    expected: str | None = request.app.state.settings.api.key
     if not expected:
         raise ApiError(401, "this endpoint needs an API key, and none is configured on the server (set RAG_API_KEY)")
     given = bearer.credentials if bearer is not None else header

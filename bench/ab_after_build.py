@@ -38,7 +38,7 @@ def worker(variant: str, index_dir: Path) -> None:
     from rag.engine import build_from_documents, load_seed_corpus, open_retriever
     from rag.qa import QuestionAnswerer
 
-    settings = Settings(query_cache_size=0)
+    settings = Settings().with_changes({"query.cache_size": 0})
     if variant.startswith("build"):
         build_from_documents(settings, load_seed_corpus(settings), index_dir=index_dir, force=True)
         if "-trim" in variant:

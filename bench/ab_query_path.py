@@ -35,13 +35,13 @@ def worker(search: bool) -> None:
     from rag.generation import make_generator
     from rag.qa import QuestionAnswerer
 
-    settings = Settings(query_cache_size=0)
+    settings = Settings().with_changes({"query.cache_size": 0})
     retriever = open_retriever(settings)
     questions = [json.loads(x)["question"] for x in (Path.cwd() / "eval" / "seed_questions.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
     replay = ReplayEncoder(retriever.encoder)
     replay.prime(questions)
     retriever.encoder = replay
-    answerer = QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generation))
+    answerer = QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generator_config))
     run = (lambda q: retriever.search(q, k=10)) if search else answerer.ask
     for q in questions * 2:  # warm: jieba, lexicon, caches
         run(q)

@@ -13,7 +13,7 @@ Ours set-ups: ``openvino`` (the default settings: OpenVINO's dynamic model compi
 stream per encoder thread, 512-token batches; ``RAG_BUILD_ENCODER_MODE=dynamic-streams``),
 ``openvino-static`` (the previous default: static shape buckets, one stream of two threads),
 ``openvino-pooled`` (the default with sentence vectors pooled from their chunk's pass,
-``RAG_POOL_SENTENCE_VECTORS=1``: about half the text embedded, lower retrieval and answer figures),
+``RAG_BUILD_POOL_SENTENCE_VECTORS=1``: about half the text embedded, lower retrieval and answer figures),
 ``openvino-dynamic`` (OpenVINO's dynamic model, bucket-padded batches, one stream),
 ``onnx`` (ONNX Runtime float32 for the build too), ``onnx-int8`` (int8 everywhere).
 
@@ -47,10 +47,10 @@ from compare import ensure_baseline_venv, run_side, squad_paragraphs, write_corp
 #: set-up name -> (encoder_backend, build_encoder_backend) of the product's Settings
 OURS = {"openvino": ("onnx", "openvino"), "openvino-static": ("onnx", "openvino"), "openvino-pooled": ("onnx", "openvino"),
         "openvino-dynamic": ("onnx", "openvino"), "onnx": ("onnx", "same"), "onnx-int8": ("onnx-int8", "same")}
-#: set-up -> the product Settings it changes beyond the two backends
-EXTRA = {"openvino-static": {"build_encoder_mode": "static"},
-         "openvino-pooled": {"pool_sentence_vectors": True},
-         "openvino-dynamic": {"build_encoder_mode": "static", "openvino_static_shapes": False}}
+#: set-up -> the product Settings it changes beyond the two backends (dotted, Settings.with_changes)
+EXTRA = {"openvino-static": {"build.encoder_mode": "static"},
+         "openvino-pooled": {"build.pool_sentence_vectors": True},
+         "openvino-dynamic": {"build.encoder_mode": "static", "openvino.static_shapes": False}}
 GOAL_RATE, GOAL_RSS_MB, GOAL_OVER_BASELINE = 40.0, 1024, 3.0
 
 
@@ -74,11 +74,11 @@ def main() -> None:
     from rag.engine import build_backend, choose_model, load_build_embedder
 
     settings = Settings()
-    threads = args.threads or settings.encoder_threads
+    threads = args.threads or settings.encoder.threads
     prepared = {}
     for name in ours:  # conversions and exports happen once, outside the timings
         encoder, build = OURS[name]
-        configured = Settings(encoder_backend=encoder, build_encoder_backend=build, **EXTRA.get(name, {}))
+        configured = Settings().with_changes({"encoder.backend": encoder, "build.encoder_backend": build, **EXTRA.get(name, {})})
         choice = choose_model(configured)
         prepared[name] = build_backend(configured, choice)
         load_build_embedder(choice, configured)  # exactly what a build loads, so its compiled cache is warm too
@@ -99,7 +99,7 @@ def main() -> None:
                 target = work / f"index-{run}-{side}"
                 if side == "langchain":
                     task = {"model": model_folder, "paragraphs": [{"para": i, "text": t} for i, t in enumerate(paragraphs)],
-                            "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap, "threads": threads}
+                            "chunk_size": settings.chunk.size, "chunk_overlap": settings.chunk.overlap, "threads": threads}
                     out = run_side(python, "langchain_side.py", task, env)
                 else:
                     encoder, build = OURS[side[5:-1]]

@@ -254,13 +254,13 @@ def main() -> None:
     result: dict[str, object] = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}",
-        "encoder_backend": settings.encoder_backend, "encoder_threads": settings.encoder_threads,
+        "encoder_backend": settings.encoder.backend, "encoder_threads": settings.encoder.threads,
         "serve_encoder_threads": args.serve_threads, "model_ready_s": first_use_s, "runs": args.runs,
-        "build_encoder_mode": settings.build_encoder_mode, "build_token_budget": settings.build_token_budget,
-        "pool_sentence_vectors": settings.pool_sentence_vectors,
+        "build_encoder_mode": settings.build.encoder_mode, "build_token_budget": settings.build.token_budget,
+        "pool_sentence_vectors": settings.build.pool_sentence_vectors,
     }
-    encoder = {"backend": settings.encoder_backend, "threads": settings.encoder_threads}
-    chunking = {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap, "threads": settings.encoder_threads}
+    encoder = {"backend": settings.encoder.backend, "threads": settings.encoder.threads}
+    chunking = {"chunk_size": settings.chunk.size, "chunk_overlap": settings.chunk.overlap, "threads": settings.encoder.threads}
     try:
         print("seed: ours", flush=True)
         ours = run_side(sys.executable, "ours_side.py", {"index_dir": str(work / "seed"), "questions": questions, "runs": args.runs, **encoder}, env)

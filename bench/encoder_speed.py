@@ -168,7 +168,7 @@ def main() -> None:
         return
     from rag.config import Settings
 
-    settings = Settings(query_cache_size=0)
+    settings = Settings().with_changes({"query.cache_size": 0})
     limit = None
     if args.smoke:
         args.rounds, limit, args.passages, args.paragraphs = 1, 20, True, args.paragraphs or 20

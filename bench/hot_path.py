@@ -104,9 +104,9 @@ def main() -> None:
     from rag.qa import QuestionAnswerer
     from rag.retriever import Retriever
 
-    settings = Settings(query_cache_size=0)
+    settings = Settings().with_changes({"query.cache_size": 0})
     choice = choose_model(settings)
-    limit_native_threads(settings.native_threads)  # as open_retriever does
+    limit_native_threads(settings.query.native_threads)  # as open_retriever does
     replay = ReplayEncoder(load_embedder_for(choice, settings))
     lexicon = make_lexicon(settings)
     snapshot: dict[str, dict] = {}
@@ -114,7 +114,7 @@ def main() -> None:
     for name, index_dir, questions, answers in _sets(settings, args.xquad):
         replay.prime(questions)
         retriever = Retriever(load_index(index_dir, model_id=choice.id, chunking=settings.chunking), replay,
-                              fusion=settings.fusion, lexicon=lexicon)
+                              fusion=settings.fusion_params, lexicon=lexicon)
         answerer = QuestionAnswerer(retriever, settings.answer_params)
         for q in questions[:10]:  # warm: jieba, lexicon, caches
             retriever.search(q, k=10)

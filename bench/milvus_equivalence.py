@@ -108,8 +108,8 @@ def main() -> None:
         export_index(index, store)
         export_s = time.perf_counter() - started
         backends = {
-            "faiss": Retriever(index, encoder, fusion=settings.fusion, lexicon=lexicon),
-            "milvus": Retriever(index, encoder, fusion=settings.fusion, lexicon=lexicon, dense=MilvusDense(store), lexical=MilvusLexical(store)),
+            "faiss": Retriever(index, encoder, fusion=settings.fusion_params, lexicon=lexicon),
+            "milvus": Retriever(index, encoder, fusion=settings.fusion_params, lexicon=lexicon, dense=MilvusDense(store), lexical=MilvusLexical(store)),
         }
         dataset = eval_set.dataset
         texts = [q.text for q in dataset.queries]

@@ -44,11 +44,11 @@ def main() -> None:
     from rag.engine import build_from_corpus_file, build_from_documents, load_seed_corpus, open_retriever
     from rag.qa import QuestionAnswerer
 
-    extra = {"openvino_static_shapes": task.get("static_shapes", True), **task.get("settings", {})}  # build_time.py's set-ups
-    settings = Settings(
-        query_cache_size=0, encoder_backend=task.get("backend", "onnx"), encoder_threads=task.get("threads", 2),
-        build_encoder_backend=task.get("build_backend", "openvino"), **extra,
-    )
+    settings = Settings().with_changes({
+        "query.cache_size": 0, "encoder.backend": task.get("backend", "onnx"), "encoder.threads": task.get("threads", 2),
+        "build.encoder_backend": task.get("build_backend", "openvino"), "openvino.static_shapes": task.get("static_shapes", True),
+        **task.get("settings", {}),  # build_time.py's set-ups, dotted
+    })
     index_dir = Path(task["index_dir"])
     if task.get("corpus"):
         report = build_from_corpus_file(settings, Path(task["corpus"]), index_dir=index_dir)

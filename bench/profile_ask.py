@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--html", action="store_true")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results")
     args = parser.parse_args()
-    settings = Settings(query_cache_size=0)
+    settings = Settings().with_changes({"query.cache_size": 0})
     questions = [json.loads(line)["question"] for line in (PROJECT_ROOT / "eval" / "seed_questions.jsonl").open(encoding="utf-8")]
     if args.replay:
         from bench.hot_path import ReplayEncoder
@@ -40,11 +40,11 @@ def main() -> None:
         from rag.retriever import Retriever
 
         choice = choose_model(settings)
-        limit_native_threads(settings.native_threads)  # as open_retriever does
+        limit_native_threads(settings.query.native_threads)  # as open_retriever does
         encoder = ReplayEncoder(load_embedder_for(choice, settings))
         encoder.prime(questions)
         index = load_index(settings.resolved_index_dir, model_id=choice.id, chunking=settings.chunking)
-        answerer = QuestionAnswerer(Retriever(index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings)), settings.answer_params)
+        answerer = QuestionAnswerer(Retriever(index, encoder, fusion=settings.fusion_params, lexicon=make_lexicon(settings)), settings.answer_params)
     else:
         from api.app import prepare_answerer
 
@@ -61,7 +61,7 @@ def main() -> None:
     load_after = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
     header = (
-        f"# {datetime.now(UTC).isoformat(timespec='seconds')}, {os.cpu_count()} cores, encoder {settings.encoder_backend}"
+        f"# {datetime.now(UTC).isoformat(timespec='seconds')}, {os.cpu_count()} cores, encoder {settings.encoder.backend}"
         f"{' (replayed: pipeline only)' if args.replay else ''}, {len(questions)} questions x {args.rounds} rounds\n"
         f"# load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
         f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}\n"

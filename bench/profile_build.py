@@ -5,7 +5,7 @@ temporary folder: wall and CPU seconds of imports, chunking, sentence spans, mod
 (or loading from the on-disk cache) the encoder's shapes, embedding, FAISS, BM25 (jieba), the
 document store, the sentence vectors and fsync; peak RSS (VmHWM). CPU seconds stay meaningful on a
 shared machine where wall seconds do not. The build's settings come from the environment
-(``RAG_BUILD_ENCODER_MODE``, ``RAG_POOL_SENTENCE_VECTORS``...).
+(``RAG_BUILD_ENCODER_MODE``, ``RAG_BUILD_POOL_SENTENCE_VECTORS``...).
 
     RAG_HOME=/tmp/x PYTHONPATH=. python bench/profile_build.py [--paragraphs N] [--out bench/results/build_profile.json]
 """
@@ -90,8 +90,8 @@ def main() -> None:
         peak = round(int(next(x for x in status if x.startswith("VmHWM:")).split()[1]) / 1024)
     result = {
         "units": report.manifest.units, "chunks": report.manifest.chunks, "sentences": report.manifest.sentences,
-        "texts_embedded": report.embedded, "build_encoder_mode": settings.build_encoder_mode,
-        "pool_sentence_vectors": settings.pool_sentence_vectors, "peak_rss_mb": peak,
+        "texts_embedded": report.embedded, "build_encoder_mode": settings.build.encoder_mode,
+        "pool_sentence_vectors": settings.build.pool_sentence_vectors, "peak_rss_mb": peak,
         "process_wall_s": round(time.perf_counter() - STARTED_WALL, 2), "process_cpu_s": round(time.process_time() - STARTED_CPU, 2),
         "phases": {k: {"wall_s": round(WALL[k], 3), "cpu_s": round(CPU[k], 3)} for k in sorted(WALL, key=lambda k: -CPU[k])},
     }

@@ -51,7 +51,7 @@ def child(port: int, rounds: int, replay: bool = True) -> None:
     from api.app import create_app, prepare_answerer
     from rag.config import Settings
 
-    settings = Settings(query_cache_size=0)
+    settings = Settings().with_changes({"query.cache_size": 0})
     answerer = prepare_answerer(settings)
     questions = _questions(Path.cwd())
     encoder = answerer.retriever.encoder
@@ -88,7 +88,7 @@ def child(port: int, rounds: int, replay: bool = True) -> None:
     print(json.dumps({"inproc_wall_p50_ms": statistics.median(wall), "inproc_cpu_mean_ms": statistics.fmean(cpu)}), flush=True)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the parent reads one line; uvicorn's access log must not fill the pipe
-    serve_settings = settings.model_copy(update={"host": "127.0.0.1"})
+    serve_settings = settings.with_changes({"api.host": "127.0.0.1"})
     app = create_app(serve_settings, answerer=answerer, index_dir=settings.resolved_index_dir)
     uvicorn.run(app, host="127.0.0.1", port=port, **_serve_options())
 

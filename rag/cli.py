@@ -285,8 +285,8 @@ def serve(
     from api.security import is_loopback
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings().model_copy(update={"host": host})
-    if not is_loopback(host) and not settings.api_key:
+    settings = Settings().with_changes({"api.host": host})
+    if not is_loopback(host) and not settings.api.key:
         raise _fail(
             f"refusing to serve on {host} without authentication: set RAG_API_KEY to a secret "
             "(clients send it as 'Authorization: Bearer <key>' or 'X-API-Key'), or serve on 127.0.0.1"
@@ -341,7 +341,7 @@ def ask(
     where = _filter(doc, symbol, lang, session, since, until, body)
     settings = Settings()
     try:
-        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params, make_generator(settings.generation))
+        answerer = QuestionAnswerer(open_retriever(settings, index_dir=index_dir), settings.answer_params, make_generator(settings.generator_config))
         result = answerer.ask(question, k=k, where=where)
     except IndexUnavailableError as error:
         raise _fail(str(error)) from None

@@ -60,7 +60,7 @@ def choose_model(settings: Settings) -> ModelChoice:
 
     location = resolve_model(settings.model, settings.model_cache_dir)
     # int8 vectors are close to, not equal to, torch's: the backend is part of what an index records
-    suffix = backend_model_suffix(effective_backend(settings.encoder_backend, location))
+    suffix = backend_model_suffix(effective_backend(settings.encoder.backend, location))
     if Path(location).name == BUNDLED_DIR_NAME:  # also when the default model was named but is not cached
         return ModelChoice(BUNDLED_MODEL_ID + suffix, location)
     return ModelChoice((settings.model or DEFAULT_MODEL) + suffix, location)
@@ -73,11 +73,11 @@ def load_embedder_for(choice: ModelChoice, settings: Settings, *, backend: str |
     return load_embedder(
         choice.location,
         settings.model_cache_dir,
-        backend=backend or settings.encoder_backend,
-        threads=settings.encoder_threads,
-        query_cache_size=settings.query_cache_size,
-        query_threads=settings.openvino_query_threads,
-        static_shapes=settings.openvino_static_shapes,
+        backend=backend or settings.encoder.backend,
+        threads=settings.encoder.threads,
+        query_cache_size=settings.query.cache_size,
+        query_threads=settings.openvino.query_threads,
+        static_shapes=settings.openvino.static_shapes,
     )
 
 
@@ -86,8 +86,8 @@ def build_backend(settings: Settings, choice: ModelChoice) -> str:
     its vectors carry the same model id as the configured encoder's (float vectors), else that one."""
     from rag.embedding import backend_model_suffix, effective_backend
 
-    configured = effective_backend(settings.encoder_backend, choice.location)
-    wanted = settings.build_encoder_backend == "openvino" and backend_model_suffix(configured) == ""
+    configured = effective_backend(settings.encoder.backend, choice.location)
+    wanted = settings.build.encoder_backend == "openvino" and backend_model_suffix(configured) == ""
     return "openvino" if wanted and effective_backend("openvino", choice.location) == "openvino" else configured
 
 
@@ -95,11 +95,11 @@ def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:
     """The model for embedding a whole corpus (see :func:`build_backend`); no query cache."""
     from rag.embedding import load_embedder
 
-    streams = settings.build_encoder_mode == "dynamic-streams"
+    streams = settings.build.encoder_mode == "dynamic-streams"
     return load_embedder(
-        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder_threads, throughput=True,
-        static_shapes=settings.openvino_static_shapes and not streams,
-        build_streams=settings.encoder_threads if streams else 1, token_budget=settings.build_token_budget if streams else None,
+        choice.location, settings.model_cache_dir, backend=build_backend(settings, choice), threads=settings.encoder.threads, throughput=True,
+        static_shapes=settings.openvino.static_shapes and not streams,
+        build_streams=settings.encoder.threads if streams else 1, token_budget=settings.build.token_budget if streams else None,
     )
 
 
@@ -124,8 +124,8 @@ def build_from_documents(
         chunking=settings.chunking,
         show_progress=show_progress,
         force=force,
-        with_sentences=settings.index_sentences,
-        pool_sentences=settings.pool_sentence_vectors,
+        with_sentences=settings.build.index_sentences,
+        pool_sentences=settings.build.pool_sentence_vectors,
     )
 
 
@@ -161,13 +161,13 @@ def open_retriever(settings: Settings, *, index_dir: Path | None = None, with_mo
     """Load the index (checking it matches the configured model and chunking) and the model."""
     choice = choose_model(settings)
     index_dir = index_dir or settings.resolved_index_dir
-    limit_native_threads(settings.native_threads)
+    limit_native_threads(settings.query.native_threads)
     index = load_index(index_dir, model_id=choice.id, chunking=settings.chunking)
     dense = lexical = None
     if settings.backend == "milvus":
         dense, lexical = _milvus_backends(settings, index, index_dir)
     encoder = load_embedder_for(choice, settings) if with_model else None
-    retriever = Retriever(index, encoder, fusion=settings.fusion, lexicon=make_lexicon(settings), dense=dense, lexical=lexical)
+    retriever = Retriever(index, encoder, fusion=settings.fusion_params, lexicon=make_lexicon(settings), dense=dense, lexical=lexical)
     settle_heap()
     return retriever
 
@@ -193,7 +193,7 @@ def limit_native_threads(threads: int) -> None:
     Measured on the 2-core machine under load: one 1,267 x 384 matrix-vector product took 15.8 ms
     at the median with OpenBLAS's two threads, 0.06 ms with one; a FAISS flat search 0.15 vs
     0.03 ms. Process-wide by nature (the libraries keep one pool each), so it is set here, at the
-    edge that opens a retriever, from :attr:`rag.config.Settings.native_threads`.
+    edge that opens a retriever, from :attr:`rag.config.QuerySettings.native_threads`.
     """
     from threadpoolctl import threadpool_limits
 
@@ -208,10 +208,10 @@ def open_milvus_store(settings: Settings, index_dir: Path) -> MilvusStore:
     if "://" not in uri:  # a milvus-lite file: its folder must exist
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     return MilvusStore(
-        connect(uri, settings.milvus_token),
+        connect(uri, settings.milvus.token),
         settings.milvus_collection_for(index_dir),
-        consistency=settings.milvus_consistency,
-        index_type=settings.milvus_index,
+        consistency=settings.milvus.consistency,
+        index_type=settings.milvus.index,
     )
 
 
@@ -220,7 +220,7 @@ def _milvus_backends(settings: Settings, index: LoadedIndex, index_dir: Path) ->
     from index.milvus_sync import collection_info, ensure_exported
 
     store = open_milvus_store(settings, index_dir)
-    if settings.milvus_sync_on_open:
+    if settings.milvus.sync_on_open:
         ensure_exported(index, store)
     elif store.info() != collection_info(index, store.index_type):
         raise MilvusUnavailableError(

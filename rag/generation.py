@@ -311,7 +311,7 @@ def _warning(reason: str) -> str:
 
 
 def make_generator(config: GeneratorConfig | None) -> ChatGenerator | None:
-    """A client for ``config``, or None when generation is off (``Settings.generation``)."""
+    """A client for ``config``, or None when generation is off (``Settings.generator_config``)."""
     return None if config is None else ChatGenerator(config)
 
 

@@ -56,7 +56,7 @@ PARALLEL_ARTICLES = (0, 1)
 def parallel_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A library of two XQuAD articles, each one document with a Chinese and an English version."""
     root = tmp_path_factory.mktemp("parallel-library")
-    return settings.model_copy(update={"seeds_dir": root / "library", "index_dir": root / "index"})
+    return settings.with_changes({"seeds_dir": root / "library", "index_dir": root / "index"})
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +93,9 @@ def big_library(settings: Settings, retriever, seed_index_dir: Path, tmp_path_fa
     root = tmp_path_factory.mktemp("big-library")
     described = write_big_library(root / "library", with_pdf=shutil.which("soffice") is not None)
     shutil.copytree(seed_index_dir, root / "index")
-    big = settings.model_copy(update={
-        "seeds_dir": root / "library", "index_dir": root / "index", "api_key": BIG_LIBRARY_KEY,
-        "reload_check_s": 0, "rate_limit": "100000/minute",
+    big = settings.with_changes({
+        "seeds_dir": root / "library", "index_dir": root / "index", "api.key": BIG_LIBRARY_KEY,
+        "api.reload_check_s": 0, "api.rate_limit": "100000/minute",
     })
     corpus = load_seed_corpus(big)
     assert not corpus.errors, corpus.errors

@@ -41,7 +41,7 @@ def library(tmp_path: Path, settings, answerer, seed_index_dir: Path):
     folder, index_dir = tmp_path / "library", tmp_path / "index"
     shutil.copytree(settings.seeds_dir, folder)
     shutil.copytree(seed_index_dir, index_dir)
-    served = settings.model_copy(update={"seeds_dir": folder, "index_dir": index_dir, "api_key": KEY, "reload_check_s": 0, "max_body_bytes": 200_000})
+    served = settings.with_changes({"seeds_dir": folder, "index_dir": index_dir, "api.key": KEY, "api.reload_check_s": 0, "api.max_body_bytes": 200_000})
     old = answerer.retriever
     index = load_index(index_dir, model_id=old.index.manifest.model_id, chunking=served.chunking)
     copy = QuestionAnswerer(Retriever(index, old.encoder, fusion=old.fusion, lexicon=old.lexicon), answerer.params, answerer.generator)

@@ -33,8 +33,9 @@ def _fake_answerer(index_dir: Path) -> QuestionAnswerer:
     return QuestionAnswerer(Retriever(load_index(index_dir), None))
 
 
-def _settings(tmp_path: Path, **changes) -> Settings:
-    return Settings(_env_file=None, home=tmp_path, **changes)
+def _settings(tmp_path: Path, **api: object) -> Settings:
+    """Settings of a service in ``tmp_path`` with these ``api`` group fields (host, key, rate_limit…)."""
+    return Settings(_env_file=None, home=tmp_path).with_changes({f"api.{name}": value for name, value in api.items()})
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ def test_health_reveals_no_paths(client: TestClient, seed_index_dir: Path) -> No
 
 def test_off_loopback_every_data_endpoint_needs_the_key(small, tmp_path: Path) -> None:
     _, answerer = small
-    app = create_app(_settings(tmp_path, host="0.0.0.0", api_key=KEY), answerer=answerer)
+    app = create_app(_settings(tmp_path, host="0.0.0.0", key=KEY), answerer=answerer)
     with TestClient(app) as c:
         for path in ("/documents", "/search?q=climate&mode=lexical", "/documents/d1/paragraphs"):
             assert c.get(path).status_code == 401
@@ -142,7 +143,7 @@ def test_off_loopback_every_data_endpoint_needs_the_key(small, tmp_path: Path) -
 
 def test_on_loopback_data_is_open_but_reload_always_needs_the_key(small, tmp_path: Path) -> None:
     _, answerer = small
-    with TestClient(create_app(_settings(tmp_path, api_key=KEY), answerer=answerer)) as c:
+    with TestClient(create_app(_settings(tmp_path, key=KEY), answerer=answerer)) as c:
         assert c.get("/documents").status_code == 200
         assert c.post("/admin/reload").status_code == 401
         assert c.post("/admin/reload", headers={"X-API-Key": KEY}).json()["changed"] is False
@@ -199,7 +200,7 @@ def _wait_for_requests(statuses: list[int], count: int, timeout_s: float = 60.0)
 
 def test_rebuild_while_serving_then_reload_fails_no_request(small, tmp_path: Path) -> None:
     index_dir, answerer = small
-    app = create_app(_settings(tmp_path, api_key=KEY, reload_check_s=0), answerer=answerer)
+    app = create_app(_settings(tmp_path, key=KEY, reload_check_s=0), answerer=answerer)
     statuses: list[int] = []
     stop = threading.Event()
     with live_server(app, lifespan="off") as url:
@@ -240,7 +241,7 @@ def test_service_notices_a_rebuild_by_itself(small, tmp_path: Path) -> None:
 
 def test_a_damaged_new_build_is_refused_and_the_old_one_kept_serving(small, tmp_path: Path) -> None:
     index_dir, answerer = small
-    app = create_app(_settings(tmp_path, api_key=KEY, reload_check_s=0), answerer=answerer)
+    app = create_app(_settings(tmp_path, key=KEY, reload_check_s=0), answerer=answerer)
     report = _build(index_dir, {**DOCS, "d9": "1. New.\n"}, _FakeEmbedder())
     (report.path / "dense.faiss").write_bytes(b"\x00" * 10)
     with TestClient(app) as c:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_mismatched_index_is_refused_at_start_up(settings, seed_index_dir: Path) -> None:
-    other = settings.model_copy(update={"model": "sentence-transformers/some-other-model"})
+    other = settings.with_changes({"model": "sentence-transformers/some-other-model"})
     with pytest.raises(StartupError, match="rag build --index-dir"):
         prepare_answerer(other, index_dir=seed_index_dir)
 

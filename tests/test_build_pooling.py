@@ -159,6 +159,6 @@ def test_a_default_build_loads_the_dynamic_streams_encoder_and_static_stays_sele
     from rag.engine import choose_model, load_build_embedder
 
     encoder = load_build_embedder(choose_model(settings), settings)._onnx
-    assert (encoder.streams, encoder.static_shapes, encoder.token_budget) == (settings.encoder_threads, False, settings.build_token_budget)
-    static = load_build_embedder(choose_model(settings), settings.model_copy(update={"build_encoder_mode": "static"}))._onnx
+    assert (encoder.streams, encoder.static_shapes, encoder.token_budget) == (settings.encoder.threads, False, settings.build.token_budget)
+    static = load_build_embedder(choose_model(settings), settings.with_changes({"build.encoder_mode": "static"}))._onnx
     assert (static.streams, static.static_shapes) == (1, True)

@@ -48,7 +48,7 @@ def test_build_encoder_released_and_query_encoder_is_the_latency_one(settings: S
     query = retriever.encoder._onnx
     if isinstance(query, OpenVinoEncoder) and openvino_bf16():
         assert not query.throughput and query.static_shapes
-        assert query._config["INFERENCE_NUM_THREADS"] == settings.openvino_query_threads
+        assert query._config["INFERENCE_NUM_THREADS"] == settings.openvino.query_threads
         assert query._config["PERFORMANCE_HINT"] == "LATENCY"
         assert {length for _, length in query.compiled_shapes} >= set(QUERY_WARM_LENGTHS)
     assert retriever.search("What does the Convention call for?", k=3).hits

@@ -304,8 +304,8 @@ def test_generation_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("ENABLED", "BASE_URL", "MODEL", "API_KEY", "TIMEOUT_S"):
         monkeypatch.delenv(f"RAG_GENERATION_{name}", raising=False)
     settings = Settings(_env_file=None)
-    assert settings.generation_enabled is False and settings.generation is None
-    assert make_generator(settings.generation) is None
+    assert settings.generation.enabled is False and settings.generator_config is None
+    assert make_generator(settings.generator_config) is None
 
 
 def test_generation_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -315,7 +315,7 @@ def test_generation_settings_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("RAG_GENERATION_API_KEY", API_KEY)
     monkeypatch.setenv("RAG_GENERATION_TIMEOUT_S", "3.5")
     settings = Settings(_env_file=None)
-    config = settings.generation
+    config = settings.generator_config
     assert config == GeneratorConfig("http://127.0.0.1:9/v1", "qwen", API_KEY, 3.5)
     assert config.url == "http://127.0.0.1:9/v1/chat/completions"
     assert API_KEY not in repr(settings) and API_KEY not in repr(config) and API_KEY not in str(settings)
@@ -325,8 +325,8 @@ def test_generation_settings_from_the_environment(monkeypatch: pytest.MonkeyPatc
 def test_enabled_but_incomplete_settings_disable_generation(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("BASE_URL", "MODEL"):
         monkeypatch.delenv(f"RAG_GENERATION_{name}", raising=False)
-    assert Settings(_env_file=None, generation_enabled=True, generation_model="m").generation is None
-    assert Settings(_env_file=None, generation_enabled=True, generation_base_url="http://x/v1").generation is None
+    assert Settings(_env_file=None, generation={"enabled": True, "model": "m"}).generator_config is None
+    assert Settings(_env_file=None, generation={"enabled": True, "base_url": "http://x/v1"}).generator_config is None
 
 
 # --------------------------------------------------------------------------- end to end: real model and seed index
@@ -404,8 +404,8 @@ def test_generation_disabled_by_default_gives_exactly_the_extractive_answer(retr
     for name in ("ENABLED", "BASE_URL", "MODEL"):
         monkeypatch.delenv(f"RAG_GENERATION_{name}", raising=False)
     default = Settings(_env_file=None)
-    assert default.generation is None
-    plain = _answerer(retriever, settings, make_generator(default.generation))
+    assert default.generator_config is None
+    plain = _answerer(retriever, settings, make_generator(default.generator_config))
     for question in [ZH_QUESTION, "保护区的扩大表明保护多少陆地的目标可以实现？", "What did the Secretary-General urge regarding drought?"]:
         result = plain.ask(question)
         assert result.answer == answerer.ask(question).answer

@@ -189,12 +189,12 @@ def test_two_processes_share_one_server(server: LiteServer, seed_index) -> None:
 def test_open_retriever_selects_milvus_by_configuration(settings: Settings, seed_index_dir: Path, tmp_path: Path) -> None:
     from rag.engine import open_retriever
 
-    configured = settings.model_copy(update={"backend": "milvus", "milvus_uri": str(tmp_path / "cfg.db")})
+    configured = settings.with_changes({"backend": "milvus", "milvus.uri": str(tmp_path / "cfg.db")})
     milvus = open_retriever(configured, index_dir=seed_index_dir)
     assert isinstance(milvus.dense, MilvusDense) and isinstance(milvus.lexical, MilvusLexical)
     hits = milvus.search("名古屋议定书何时生效", 5).hits
     assert hits and hits[0].unit.doc in milvus.index.documents
-    refused = settings.model_copy(update={"backend": "milvus", "milvus_uri": str(tmp_path / "other.db"), "milvus_sync_on_open": False})
+    refused = settings.with_changes({"backend": "milvus", "milvus.uri": str(tmp_path / "other.db"), "milvus.sync_on_open": False})
     with pytest.raises(Exception, match="rag index export --to milvus"):
         open_retriever(refused, index_dir=seed_index_dir, with_model=False)
 
@@ -211,7 +211,7 @@ def test_cli_export_and_build_with_milvus_backend(server: LiteServer, settings: 
     exported = _rag("index", "export", "--to", "milvus", "--index-dir", str(seed_index_dir), env=env)
     assert exported.returncode == 0, exported.stderr[-2000:]
     assert f"exported {len(seed_index.chunks)} chunks" in exported.stdout
-    collection = settings.model_copy(update={"milvus_collection": "cli_export"}).milvus_collection_for(seed_index_dir)
+    collection = settings.with_changes({"milvus.collection": "cli_export"}).milvus_collection_for(seed_index_dir)
     assert MilvusStore(connect(server.uri), collection).count() == len(seed_index.chunks)
     rebuilt = _rag("build", "--backend", "milvus", "--index-dir", str(seed_index_dir), env=env)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]

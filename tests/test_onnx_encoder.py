@@ -122,8 +122,8 @@ def test_builds_use_openvino_only_for_float_vectors(settings):
     from rag.engine import build_backend, choose_model
 
     choice = choose_model(settings)
-    float_setup = settings.model_copy(update={"encoder_backend": "onnx"})
+    float_setup = settings.with_changes({"encoder.backend": "onnx"})
     assert build_backend(float_setup, choice) == "openvino"
-    assert build_backend(float_setup.model_copy(update={"build_encoder_backend": "same"}), choice) == "onnx"
-    int8 = settings.model_copy(update={"encoder_backend": "onnx-int8"})
+    assert build_backend(float_setup.with_changes({"build.encoder_backend": "same"}), choice) == "onnx"
+    int8 = settings.with_changes({"encoder.backend": "onnx-int8"})
     assert build_backend(int8, choose_model(int8)) == "onnx-int8"

@@ -224,7 +224,7 @@ def test_cli_build_with_corpus_honours_force(tmp_path: Path, monkeypatch: pytest
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("\n".join(json.dumps({"_id": i, "title": "", "text": f"text {i}"}) for i in ("Super_Bowl_50#0", "Sky_(UK)")) + "\n")
     monkeypatch.setenv("RAG_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RAG_INDEX_SENTENCES", "false")
+    monkeypatch.setenv("RAG_BUILD_INDEX_SENTENCES", "false")
     runner = CliRunner()
     args = ["build", "--corpus", str(corpus), "--index-dir", str(tmp_path / "index")]
     first = runner.invoke(app, args)

@@ -122,7 +122,7 @@ def public_server(big_library: Any, answerer: Any) -> Iterator[tuple[str, Any]]:
     from tests.big_library import answerer_over
 
     big, described = big_library
-    served = big.model_copy(update={"host": "0.0.0.0"})  # the exposure decision; the socket stays on 127.0.0.1
+    served = big.with_changes({"api.host": "0.0.0.0"})  # the exposure decision; the socket stays on 127.0.0.1
     with serve(create_app(served, answerer=answerer_over(big, answerer))) as url:
         yield url, described
 

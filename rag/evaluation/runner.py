@@ -178,7 +178,7 @@ def run_evaluation(
         index_dir = cache_dir / eval_set.index_name
         eval_set.build(index_dir)
         index = load_index(index_dir, model_id=choice.id, chunking=settings.chunking)
-        retriever = Retriever(index, encoder, fusion=settings.fusion, lexicon=lexicon)
+        retriever = Retriever(index, encoder, fusion=settings.fusion_params, lexicon=lexicon)
         texts = [q.text for q in dataset.queries]
         result = SetResult(eval_set.name, len(dataset.queries), len(dataset.answerable_ids), dataset.qrels)
         for mode in modes:
