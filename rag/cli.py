@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rag.cli_common import IndexDirOption
+from rag.cli_common import fail as _fail
+from rag.cli_index import BackendChoice, export_to_milvus, index_app
 from rag.config import Settings, settings_problem
 
 if TYPE_CHECKING:
     from rag.filters import SearchFilter
 
 app = typer.Typer(help="Question answering with paragraph citations over UN documents.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 
 class OutputFormat(StrEnum):
@@ -29,11 +33,6 @@ def main() -> None:
     problem = settings_problem()  # every command reads the settings: one clear line, not a traceback
     if problem:
         raise _fail(problem)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
 
 
 SeedsOption = Annotated[Path | None, typer.Option("--seeds", help="documents folder (default: RAG_SEEDS_DIR or ./seeds)")]
@@ -96,9 +95,6 @@ def _filter(
         raise _fail(str(error)) from None
 
 
-IndexDirOption = Annotated[Path | None, typer.Option("--index-dir", help="index directory (default: RAG_INDEX_DIR or ~/.cache/un-rag/index)")]
-
-
 @app.command()
 def build(
     seeds: SeedsOption = None,
@@ -142,52 +138,7 @@ def build(
         f"({m.dense_index}, {m.model_id}, dim {m.dimension}); {state}; {time.perf_counter() - started:.1f} s"
     )
     if (backend or settings.backend) == BackendChoice.milvus:
-        _export_to_milvus(settings, target, only_if_changed=True)
-
-
-class BackendChoice(StrEnum):
-    faiss = "faiss"
-    milvus = "milvus"
-
-
-index_app = typer.Typer(help="Operations on a built index: export it to Milvus, roll back to the previous build.", no_args_is_help=True)
-app.add_typer(index_app, name="index")
-
-
-@index_app.command("export")
-def index_export(
-    to: Annotated[BackendChoice, typer.Option("--to", help="target store (milvus: RAG_MILVUS_URI, RAG_MILVUS_COLLECTION)")],
-    index_dir: IndexDirOption = None,
-) -> None:
-    """Copy a built index into another store, vectors included (nothing is re-embedded)."""
-    if to != BackendChoice.milvus:
-        raise _fail("the local FAISS index is the build itself; export --to milvus copies it")
-    settings = Settings()
-    _export_to_milvus(settings, index_dir or settings.resolved_index_dir, only_if_changed=False)
-
-
-def _export_to_milvus(settings: Settings, index_dir: Path, *, only_if_changed: bool) -> None:
-    import time
-
-    from index.milvus_sync import ensure_exported, export_index
-    from index.store import IndexUnavailableError, load_index
-    from rag.engine import open_milvus_store
-
-    started = time.perf_counter()
-    try:
-        index = load_index(index_dir)
-        store = open_milvus_store(settings, index_dir)
-        if only_if_changed and not ensure_exported(index, store):
-            typer.echo(f"Milvus collection {store.collection!r} already mirrors this build")
-            return
-        if not only_if_changed:
-            export_index(index, store)
-    except IndexUnavailableError as error:
-        raise _fail(str(error)) from None
-    typer.echo(
-        f"exported {len(index.chunks)} chunks to Milvus collection {store.collection!r} at {settings.resolved_milvus_uri} "
-        f"({store.index_type}, consistency {store.consistency}); {time.perf_counter() - started:.1f} s"
-    )
+        export_to_milvus(settings, target, only_if_changed=True)
 
 
 class ModeChoice(StrEnum):
@@ -300,19 +251,6 @@ def serve(
     uvicorn.run(app_, host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
-@index_app.command("rollback")
-def index_rollback(index_dir: IndexDirOption = None) -> None:
-    """Make the previous build live again (the current one becomes the previous: run twice to undo)."""
-    from index.store import IndexBuildError, IndexUnavailableError, rollback
-
-    target = index_dir or Settings().resolved_index_dir
-    try:
-        left, now = rollback(target)
-    except (IndexUnavailableError, IndexBuildError) as error:
-        raise _fail(str(error)) from None
-    typer.echo(f"index {target}: build {now} is live again (was {left}); a running service picks it up on POST /admin/reload")
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="the question, in Chinese or English")],
@@ -383,54 +321,10 @@ def ask(
                 console.print(text)
 
 
-@app.command("eval")
-def evaluate(
-    dataset: Annotated[
-        list[str] | None,
-        typer.Option("--dataset", "-d", help="seed, xquad-zh, xquad-en-zh, xquad-en, or a path (.jsonl questions, SQuAD .json, BEIR folder); repeatable"),
-    ] = None,
-    config: Annotated[str, typer.Option("--config", help="comma-separated: hybrid,dense,lexical")] = "hybrid,dense,lexical",
-    out: Annotated[Path | None, typer.Option("--out", help="write results.json, report.md, TREC runs and plots here")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print all figures as one JSON object")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N questions of each set")] = None,
-    xquad_dir: Annotated[Path | None, typer.Option("--xquad-dir", help="folder with xquad.zh.json / xquad.en.json")] = None,
-    doc: Annotated[str | None, typer.Option("--doc", help="document id the .jsonl questions are about")] = None,
-) -> None:
-    """Score retrieval (and answers, where questions can be unanswerable) on labelled datasets."""
-    import shlex
+from rag.cli_eval import register as _register_eval  # noqa: E402 - eval and the library commands live in their own modules
+from rag.cli_library import register as _register_library  # noqa: E402
 
-    from rag.evaluation.datasets import DatasetError
-    from rag.evaluation.report import markdown_tables, results_json, write_results
-    from rag.evaluation.runner import DEFAULT_XQUAD_DIR, resolve_sets, run_evaluation
-    from rag.retriever import RetrievalMode
-
-    settings = Settings()
-    try:
-        modes = [RetrievalMode(name.strip()) for name in config.split(",") if name.strip()]
-    except ValueError:
-        raise _fail(f"unknown configuration in {config!r}; use hybrid, dense, lexical") from None
-    if not modes:
-        raise _fail("no configuration given")
-    try:
-        sets = resolve_sets(settings, dataset or ["seed"], xquad_dir=xquad_dir or DEFAULT_XQUAD_DIR, doc=doc)
-        results = run_evaluation(settings, sets, modes, cache_dir=settings.home / "eval-indexes", limit=limit, show_progress=not as_json)
-    except DatasetError as error:
-        raise _fail(str(error)) from None
-    from rag.engine import choose_model
-
-    command = "rag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    model = choose_model(settings).id
-    data = write_results(results, out, command=command, model=model) if out else results_json(results, command=command, model=model)
-    if as_json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-    else:
-        typer.echo(markdown_tables(results))
-        if out:
-            typer.echo(f"\nwritten to {out}/ (report.md, results.json, runs/, recall_at_k.png)")
-
-
-from rag.cli_library import register as _register_library  # noqa: E402 - the library commands live in their own module
-
+_register_eval(app)
 _register_library(app)
 
 if __name__ == "__main__":

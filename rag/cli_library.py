@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from rag.cli_common import IndexDirOption
+from rag.cli_common import fail as _fail
 from rag.config import Settings
 from rag.language import OFFICIAL_LANGUAGES
 
@@ -22,13 +24,7 @@ __all__ = ["register"]
 LibraryOption = Annotated[
     Path | None, typer.Option("--library", "--seeds", help="the library folder (default: RAG_SEEDS_DIR or ./seeds)")
 ]
-IndexDirOption = Annotated[Path | None, typer.Option("--index-dir", help="index directory (default: RAG_INDEX_DIR or ~/.cache/un-rag/index)")]
 NoBuildOption = Annotated[bool, typer.Option("--no-build", help="change the folder and catalogue only; run rag build later")]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
 
 
 def _rebuild(settings: Settings, library: Path, index_dir: Path | None) -> None:
