@@ -23,7 +23,7 @@ def current_answerer(request: Request) -> QuestionAnswerer:
 async def get_answerer(request: Request) -> QuestionAnswerer:
     """:func:`current_answerer` on the event loop: a plain ``def`` dependency costs a thread-pool
     round trip per request, and this one blocks on nothing (at most one read of the small
-    ``CURRENT`` file every ``reload_check_s``)."""
+    ``CURRENT`` file every ``api.reload_check_s``)."""
     return current_answerer(request)
 
 

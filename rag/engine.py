@@ -82,7 +82,7 @@ def load_embedder_for(choice: ModelChoice, settings: Settings, *, backend: str |
 
 
 def build_backend(settings: Settings, choice: ModelChoice) -> str:
-    """The encoder backend a build loads: OpenVINO when ``build_encoder_backend`` asks for it and
+    """The encoder backend a build loads: OpenVINO when ``build.encoder_backend`` asks for it and
     its vectors carry the same model id as the configured encoder's (float vectors), else that one."""
     from rag.embedding import backend_model_suffix, effective_backend
 
