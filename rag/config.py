@@ -13,14 +13,15 @@ kept their names; the few that had no prefix joined a group and were renamed
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_origin
 
 from pydantic import BaseModel, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from rag.chunking import ChunkingParams
 from rag.fusion import FusionParams
@@ -379,15 +380,50 @@ def _is_secret(loc: tuple[str | int, ...]) -> bool:
     return False
 
 
-def _renamed_in_use() -> list[str]:
-    """Old variable names set in the environment or the ``.env`` file, with their new names."""
+def _environment() -> dict[str, str | None]:
+    """The variables the settings read: the ``.env`` file's, overridden by the environment's."""
     from dotenv import dotenv_values
 
-    names = {name.upper() for name in os.environ}
+    found: dict[str, str | None] = {}
     env_file = Settings.model_config.get("env_file")
     if isinstance(env_file, str) and Path(env_file).is_file():
-        names |= {name.upper() for name in dotenv_values(env_file)}
-    return [f"{old} is now {new}" for old, new in RENAMED_VARIABLES.items() if old in names]
+        found |= {name.upper(): value for name, value in dotenv_values(env_file).items()}
+    return found | {name.upper(): value for name, value in os.environ.items()}
+
+
+def _renamed_in_use(environment: Mapping[str, str | None]) -> list[str]:
+    """Old variable names set in the environment or the ``.env`` file, with their new names."""
+    return [f"{old} is now {new}" for old, new in RENAMED_VARIABLES.items() if old in environment]
+
+
+def _json_variables() -> dict[str, tuple[str, str]]:
+    """Each variable whose value is read as JSON (a group as a whole, a list field) -> its top-level
+    field and how such a value is written."""
+    found: dict[str, tuple[str, str]] = {}
+    listed, grouped = 'a list is written ["a", "b"]', "a group is a JSON object; or set its fields one by one"
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found[env_name((name,))] = (name, grouped)
+            for leaf, inner in annotation.model_fields.items():
+                if get_origin(inner.annotation) in (list, dict):
+                    found[env_name((name, leaf))] = (name, listed)
+        elif get_origin(annotation) in (list, dict):
+            found[env_name((name,))] = (name, listed)
+    return found
+
+
+def _unparsable(error: SettingsError, environment: Mapping[str, str | None]) -> str:
+    """The variable a :class:`SettingsError` (a value that is not JSON where JSON is read) comes from."""
+    for variable, (field, written) in _json_variables().items():
+        value = environment.get(variable)
+        if value is None or f'"{field}"' not in str(error):
+            continue
+        try:
+            json.loads(value)
+        except ValueError:
+            return f"{variable}={value!r}: not valid JSON ({written})"
+    return str(error)
 
 
 def settings_problem() -> str | None:
@@ -395,13 +431,16 @@ def settings_problem() -> str | None:
     when they load. Secrets (fields hidden from repr) are named but their values never shown. A
     variable renamed when the settings were grouped is refused too: a deployment that sets the old
     name would otherwise lose its setting without a word."""
-    problems = _renamed_in_use()
+    environment = _environment()
+    problems = _renamed_in_use(environment)
     try:
         Settings()
     except ValidationError as error:
         for item in error.errors():
             shown = "" if _is_secret(item["loc"]) else f"={item.get('input')!r}"
             problems.append(f"{env_name(item['loc'])}{shown}: {item['msg']}")
+    except SettingsError as error:
+        problems.append(_unparsable(error, environment))
     if problems:
         return "bad setting (environment or .env): " + "; ".join(problems)
     return None

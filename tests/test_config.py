@@ -234,3 +234,14 @@ def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     shown = repr(Settings(_env_file=None)) + str(Settings(_env_file=None))
     assert not any(secret in shown for secret in ("api-secret-0123456", "milvus-secret", "gen-secret"))
+
+
+@pytest.mark.parametrize(("variable", "value", "written"), [
+    ("RAG_API_CORS_ORIGINS", "https://a.example", 'a list is written ["a", "b"]'),
+    ("RAG_MILVUS", "x", "a group is a JSON object; or set its fields one by one"),
+])
+def test_a_value_that_is_not_json_where_json_is_read_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, written: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert settings_problem() == f"bad setting (environment or .env): {variable}={value!r}: not valid JSON ({written})"
