@@ -100,3 +100,14 @@ def test_a_bad_setting_is_one_line_naming_the_variable(isolated_env: Path, monke
     assert message.startswith("error: bad setting") and "\n" not in message and "Traceback" not in message
     assert "RAG_ENCODER_BACKEND='cuda'" in message and "RAG_API_KEY" in message
     assert "s3cret" not in message  # a secret is named, never shown
+
+
+def test_a_renamed_or_unparsable_setting_is_one_line_naming_the_variable(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_HOST", "0.0.0.0")  # renamed RAG_API_HOST when the settings were grouped
+    monkeypatch.setenv("RAG_API_CORS_ORIGINS", "https://a.example")  # a list is read as JSON
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip() == (
+        "error: bad setting (environment or .env): RAG_HOST is now RAG_API_HOST; "
+        "RAG_API_CORS_ORIGINS='https://a.example': not valid JSON (a list is written [\"a\", \"b\"])"
+    )
