@@ -68,9 +68,11 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
     except IndexUnavailableError as error:
         refusal = " The service does not start on a damaged index and does not rebuild over it." if "damaged" in str(error) else ""
         raise StartupError(f"{error}.{refusal}") from None
-    # jieba's dictionary and the English→Chinese lexicon load lazily: pay for them now, not on the first request
-    for warm_up in ("气候变化", "climate change"):
-        retriever.search(warm_up, k=1)
+    # jieba's dictionaries (segmenting and part-of-speech), the English→Chinese lexicon and the verifier load
+    # lazily: pay for them now, not on the first request (no generator here: warming up calls no endpoint)
+    warming = QuestionAnswerer(retriever, settings.answer_params)
+    for warm_up in ("气候变化公约有多少个缔约方？", "How many parties does the climate change convention have?"):
+        warming.ask(warm_up, k=1)
     if settings.api.batch_queries and retriever.encoder is not None:
         retriever.encoder = BatchingEncoder(retriever.encoder)  # reloads keep it: they reuse the encoder
     return QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generator_config))

@@ -39,6 +39,7 @@ from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
+from rag.quantities import AskedMeasure, asked_measure, states_measure
 from rag.units import Unit
 
 __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
@@ -226,7 +227,7 @@ class Retriever:
         fused = fuse_scores(dense, lexical if weight > 0 else {}, weight, translated, t_weight)
         if mode is RetrievalMode.HYBRID and self.fusion.answer_type_bonus > 0 and expects_number(query):
             assert vector is not None
-            fused = self._answer_type_boost(fused, np.asarray(vector, dtype=np.float32))
+            fused = self._answer_type_boost(fused, np.asarray(vector, dtype=np.float32), query, language)
         hits = self._group(fused, dense, lexical, k, translated)
         timings = {"encode": round(encode_ms, 2), "search": round((time.perf_counter() - started) * 1000, 2)}
         return SearchResult(query, language, mode, weight, tuple(hits), timings, vector, t_weight)
@@ -268,8 +269,12 @@ class Retriever:
             out[unit_id] = (1 - weight) * pooled[unit_id] + weight * sentence
         return out
 
-    def _answer_type_boost(self, fused: dict[str, float], query: np.ndarray) -> dict[str, float]:
-        """Raise the top candidates whose best-matching sentence states a number (rag.answer_type)."""
+    def _answer_type_boost(self, fused: dict[str, float], query: np.ndarray, question: str, language: Language) -> dict[str, float]:
+        """Raise the top candidates whose best-matching sentence states a number (rag.answer_type), or,
+        for a quantity question, a quantity of the asked kind (rag.quantities: "多少份" wants "137 份",
+        not the "3 名获奖者" of a neighbouring paragraph)."""
+        measure = asked_measure(question)
+        translations = self._counted_translations(measure) if measure is not None and language == "en" else []
         boosted = dict(fused)
         for unit_id in heapq.nlargest(ANSWER_TYPE_CANDIDATES, fused, key=fused.__getitem__):  # = sorted(...)[:n], ties in order
             rows = self.index.sentence_rows.get(unit_id)
@@ -278,9 +283,19 @@ class Retriever:
                 evidence = self.index.sentences[best].text
             else:
                 evidence = self.index.units[unit_id].text
-            if has_number(evidence):
+            if measure is None:
+                answers = has_number(evidence)
+            else:  # the asked quantity may sit in another sentence of the paragraph than the closest one
+                answers = states_measure(measure, evidence, question, translations) or (
+                    rows is not None and states_measure(measure, self.index.units[unit_id].text, question, translations)
+                )
+            if answers:
                 boosted[unit_id] += self.fusion.answer_type_bonus
         return boosted
+
+    def _counted_translations(self, measure: AskedMeasure) -> list[str]:
+        """Chinese renderings of an English question's counted nouns ("parties" → 缔约方)."""
+        return [t for noun in measure.nouns for t, _ in self.lexicon.lookup(noun)[:8]]
 
     def _lexical_candidates(self, query: str, depth: int, allowed: frozenset[str] | None, tokens: list[str] | None = None) -> dict[str, float]:
         if tokens is None:

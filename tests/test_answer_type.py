@@ -62,3 +62,17 @@ def test_a_date_question_raises_passages_that_state_a_date(retriever) -> None:
     assert with_type[p33c] == pytest.approx(without[p33c])
     unchanged = {h.unit.id: h.score for h in retriever.search("名古屋议定书在什么条件下生效？", k=5).hits}
     assert unchanged == {h.unit.id: h.score for h in plain.search("名古屋议定书在什么条件下生效？", k=5).hits}
+
+
+@pytest.mark.slow
+def test_a_quantity_question_raises_the_paragraph_stating_that_quantity(retriever) -> None:
+    """"多少份" wants "137 份申请" (para. 50), not the "3 名获奖者" of para. 47, though both state a number."""
+    question = "2013年土地维持生命奖共收到多少份参评材料？"
+    bonus = retriever.fusion.answer_type_bonus
+    plain = type(retriever)(retriever.index, retriever.encoder, fusion=dataclasses.replace(retriever.fusion, answer_type_bonus=0.0))
+    with_type = {h.unit.id: h.score for h in retriever.search(question, k=10).hits}
+    without = {h.unit.id: h.score for h in plain.search(question, k=10).hits}
+    p50, p47 = "000_75fc5355e1129b16/50", "000_75fc5355e1129b16/47"
+    assert with_type[p50] - without[p50] == pytest.approx(bonus)
+    assert with_type[p47] == pytest.approx(without[p47])
+    assert next(iter(with_type)) == p50
