@@ -28,21 +28,19 @@ from rag.answer_type import has_number
 __all__ = [
     "AnswerType",
     "answer_type",
-    "asked_measure",
     "covered_share",
     "has_answer_of_type",
     "number_values",
     "specific_names",
-    "states_measure",
 ]
 
 AnswerType = str  # "place" | "person" | "time" | "number"
 
 _ZH_TYPES = (
-    ("place", re.compile(r"哪[个座一]?(?:城市|国家|地区|地方|国|省|州|市)|在哪[里儿]?|何地|何处|什么地方|哪里|哪儿")),
-    ("person", re.compile(r"谁|哪位|何人|什么人|哪[个些]?(?:组织|机构|国家|缔约方)")),
+    ("place", re.compile(r"哪几?[个座一些]?(?:城市|国家|地区|地方|国|省|州|市)|在哪[里儿]?|何地|何处|什么地方|哪里|哪儿")),
+    ("person", re.compile(r"谁|哪几?位|何人|什么人|哪几?[个些家]?(?:组织|机构|国家|缔约方)")),
     ("time", re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|几月|几号|什么时间|日期|起止|期限|截止")),
-    ("number", re.compile(r"多少|几[个名项次年届份倍位国家所种]?|多[大高长久远重]|百分之几|比例|金额|数量|人数|规模")),
+    ("number", re.compile(r"多少|(?<!哪)几(?!乎)[个名项次年届份倍位国家所种]?|多[大高长久远重]|百分之几|比例|金额|数量|人数|规模")),
 )
 _EN_TYPES = (
     ("place", re.compile(r"\bwhere\b|\b(which|what) (city|country|town|place|region|state|nation|continent)\b", re.I)),
@@ -59,7 +57,7 @@ _ZH_FLAGS = {
 }
 _ZH_NUMERAL = re.compile(r"(第)?([零〇一二两三四五六七八九十百千万亿]+)(?=[届次个项名年月日份倍位种号条段期轮])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}\b)")
+_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}(?!\d))")
 _EN_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 _EN_WORDS = {
     w: i
@@ -181,59 +179,3 @@ def covered_share(items: Iterable[str], present: Iterable[str]) -> float:
         return 1.0
     have = set(present)
     return sum(1 for i in wanted if i in have) / len(wanted)
-
-
-# ---------------------------------------------------------------- quantities: "多少人" wants "N 人"
-
-_ZH_MONEY = re.compile(r"资金|经费|预算|费用|损失|认捐|捐款|出资|资本|金额|美元|欧元|拨付|筹资|花费|花了|成本|供资")
-_ZH_SHARE = re.compile(r"比例|百分之|百分比|几成|占多少")
-_ZH_COUNT = re.compile(r"(?:多少|几)\s*([个名项次份位倍届种家所条座人国])")
-_EN_MONEY = re.compile(r"\bhow much (money|funding|financ\w*)|\b(costs?|budget|funding|capitali[sz]ation|pledged?|pledges|dollars|spent|spend|price|worth|loss(es)?)\b", re.I)
-_EN_SHARE = re.compile(r"\b(percentage|proportion|share|per ?cent|fraction)\b", re.I)
-_EN_COUNT = re.compile(r"\bhow many\s+(?:of\s+the\s+)?([a-z]+)", re.I)
-_ZH_NUM = r"(?:\d[\d ,.]*|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*"
-_MONEY_EVIDENCE = re.compile(r"\d[\d ,.]*\s*(?:万|亿)?\s*(?:美元|欧元|元|英镑|日元)|[$€£]\s*\d|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*(?:dollars|euros|USD|EUR)\b|\bUS\$", re.I)
-_SHARE_EVIDENCE = re.compile(r"\d\s*%|百分之|\d+\s*分之|\bper ?cent\b|\bpercent|\bhalf\b|一半|三分之|四分之", re.I)
-
-
-def asked_measure(question: str) -> str | None:
-    """What a quantity question counts: "money", "share", or the counted unit ("人", "people"); None if no quantity is asked."""
-    if re.search(r"[\u3400-\u9fff]", question):
-        if not re.search(r"多少|几|多大|多高|多长", question):
-            return None
-        if _ZH_SHARE.search(question):
-            return "share"
-        if _ZH_MONEY.search(question):
-            return "money"
-        match = _ZH_COUNT.search(question)
-        return "zh:" + match.group(1) if match else None
-    if _EN_SHARE.search(question) and re.search(r"\bwhat\b|\bhow\b", question, re.I):
-        return "share"
-    if _EN_MONEY.search(question) and re.search(r"\bhow\b|\bwhat\b", question, re.I):
-        return "money"
-    match = _EN_COUNT.search(question)
-    return "en:" + match.group(1).lower() if match else None
-
-
-def states_measure(measure: str, evidence: str, translations: Iterable[str] = ()) -> bool:
-    """Does ``evidence`` state a quantity of the asked kind (an amount of money, a share, N of the counted unit)?
-
-    ``translations``: Chinese renderings of an English counted noun, for English questions over Chinese text.
-    """
-    if measure == "money":
-        return bool(_MONEY_EVIDENCE.search(evidence))
-    if measure == "share":
-        return bool(_SHARE_EVIDENCE.search(evidence))
-    lang, unit = measure.split(":", 1)
-    if lang == "zh":
-        if unit == "国":
-            return bool(re.search(_ZH_NUM + r"个?(?:国|国家|缔约方)", evidence))
-        units = "人名位" if unit in "人名位" else re.escape(unit)
-        return bool(re.search(_ZH_NUM + f"[{units}]", evidence))
-    stem = unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
-    stem = {"people": "(?:people|person|persons|participants|delegates|individuals)"}.get(unit, re.escape(stem[: max(4, len(stem) - 2)]))
-    if re.search(r"\b\d[\d,.]*\s+(?:[A-Za-z\-]+\s+){0,2}" + stem, evidence, re.I):
-        return True
-    if re.search(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|dozen)s?\s+(?:[A-Za-z\-]+\s+){0,2}" + stem, evidence, re.I):
-        return True
-    return any(re.search(_ZH_NUM + r"[个名项次份位种家所条座]?\s*" + re.escape(t), evidence) for t in translations if t)

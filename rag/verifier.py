@@ -25,15 +25,8 @@ from rag.analysis import analyze
 from rag.answer import QuotedSentence
 from rag.crosslingual import BilingualLexicon, Concept
 from rag.language import Language
-from rag.question_focus import (
-    answer_type,
-    asked_measure,
-    covered_share,
-    has_answer_of_type,
-    number_values,
-    specific_names,
-    states_measure,
-)
+from rag.quantities import asked_measure, states_measure
+from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, specific_names
 from rag.retriever import Hit
 
 __all__ = ["FEATURES", "Verifier", "evidence_features", "load_verifier"]
@@ -157,10 +150,10 @@ def evidence_features(
     type_match = 1.0 if kind is None else float(has_answer_of_type(kind, best.text, question))
     measure = asked_measure(question)
     counted: list[str] = []
-    if measure is not None and measure.startswith("en:") and translating:
+    if measure is not None and translating:  # "how many parties" over Chinese text: "N 个缔约方"
         assert lexicon is not None
-        counted = [t for t, _ in lexicon.lookup(measure[3:])[:8]]
-    measure_match = 1.0 if measure is None else float(states_measure(measure, unit_text, counted))
+        counted = [t for noun in measure.nouns for t, _ in lexicon.lookup(noun)[:8]]
+    measure_match = 1.0 if measure is None else float(states_measure(measure, unit_text, question, counted))
     return [
         best.score,
         float(dense),

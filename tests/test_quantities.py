@@ -1,0 +1,72 @@
+"""Quantity questions and the evidence that answers them (rag.quantities), on the seed's wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.quantities import AskedMeasure, asked_measure, states_measure
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("首次全球土壤周活动有多少人参加？", AskedMeasure("count", "人")),
+        ("2013年土地维持生命奖共收到多少份提名？", AskedMeasure("count", "份")),
+        ("卡塔赫纳生物安全议定书目前有多少个缔约方？", AskedMeasure("count", "个", ("缔约方",))),
+        ("绿色气候基金最初的资本规模是多少？", AskedMeasure("money")),
+        ("目前全球陆地实际已有多大比例被划为保护区？", AskedMeasure("share")),
+        ("What was the initial capitalization of the Green Climate Fund?", AskedMeasure("money")),
+        ("What percentage of species is threatened?", AskedMeasure("share")),
+        ("How many scientists attended?", AskedMeasure("count", "", ("scientists",))),
+        # the counted noun is the phrase's plural head, not its first word
+        ("How many Cartagena Protocol parties had joined the Supplementary Protocol?", AskedMeasure("count", "", ("parties",))),
+        ("How many UN agencies and international organizations make up the task force?",
+         AskedMeasure("count", "", ("agencies", "organizations"))),
+        ("How many people took part in the first Global Soil Week?", AskedMeasure("count", "", ("people",))),
+        ("哪几个海湾阿拉伯国家就经济多元化作出了保证？", None),  # which ones, not how many
+        ("What is the Green Climate Fund?", None),
+        ("加拿大为什么退出《京都议定书》？", None),
+    ],
+)
+def test_asked_measure(question: str, measure: AskedMeasure | None) -> None:
+    assert asked_measure(question) == measure
+
+
+def test_a_count_needs_a_number_of_the_counted_kind() -> None:
+    people = asked_measure("首次全球土壤周活动有多少人参加？")
+    assert people is not None
+    assert states_measure(people, "有 4 300 名政府代表、3 900 名观察员出席")  # 人 and 名 both count people
+    assert not states_measure(people, "2012年11月18日至22日在柏林举办了首次全球土壤周活动")
+    parties = asked_measure("卡塔赫纳生物安全议定书目前有多少个缔约方？")
+    assert parties is not None
+    assert not states_measure(parties, "缔约方大会第六次会议通过了 16 项决定。")  # a number, but of decisions
+    assert states_measure(parties, "已有 166 个缔约方批准了议定书。")
+    heads = asked_measure("多哈高级别会议上有几位国家元首或政府首脑发表讲话？")
+    assert heads is not None and states_measure(heads, "高级别部分有156个缔约方发言，其中7次是国家元首或政府首脑发言。")
+
+
+def test_english_counts_over_english_and_chinese_evidence() -> None:
+    scientists = asked_measure("How many scientists attended?")
+    assert scientists is not None
+    assert states_measure(scientists, "Some 189 scientists attended the session.")
+    assert not states_measure(scientists, "Scientists attended the session in 2013.")
+    assert states_measure(scientists, "还有 189 名科学家参加了第二次科学会议", translations=["科学家"])
+    ministers = asked_measure("How many ministers took the floor in the Doha high-level segment?")
+    assert ministers is not None
+    assert states_measure(ministers, "其中7次是国家元首或政府首脑发言，99次是部长发言。", translations=["部长"])
+    assert not states_measure(ministers, "部长们在多哈发言。", translations=["部长"])
+
+
+def test_money_and_shares() -> None:
+    money = AskedMeasure("money")
+    assert states_measure(money, "印度政府初步认捐 5 000 万美元。")
+    assert not states_measure(money, "缔约方大会决定启动绿色气候基金的初始资本化进程。")
+    assert states_measure(AskedMeasure("share"), "保护 17%陆地的目标可以实现。")
+
+
+def test_the_questions_own_quantity_does_not_answer_it() -> None:
+    question = "印度政府为海得拉巴行动呼吁认捐的5 000万美元已经拨付了多少？"
+    measure = asked_measure(question)
+    assert measure == AskedMeasure("money")
+    assert not states_measure(measure, "会议推出了《海得拉巴生物多样性行动呼吁》，印度政府初步认捐 5 000 万美元。", question)
+    assert states_measure(measure, "印度政府认捐 5 000 万美元，已拨付 1 200 万美元。", question)
