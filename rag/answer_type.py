@@ -28,7 +28,7 @@ _EN_NUMERIC_QUESTION = re.compile(
 # Cardinal numbers and dates. Ordinals ("第六次会议", "第 67/211 号决议", "第十八届") name things,
 # they do not answer "how many", so a numeral run right after 第 does not count.
 _NUMERAL_RUN = re.compile(
-    r"\d[\dA-Za-z,./:\-]*(?:\s\d[\dA-Za-z,./:\-]*)*|[零〇一二三四五六七八九十百千万亿两]+(?=年|月|日|个|名|项|次|届|份|倍|天|周|亿|万|%)|"
+    r"\d[\dA-Za-z,./:\-]*(?:\s\d[\dA-Za-z,./:\-]*)*|[零〇一二三四五六七八九十百千万亿两]+(?=年|月|日|个|名|项|次|届|份|倍|天|周|亿|万|%|支|只|条|张|本|部|座|家|所|辆|架|艘|种|门|场|轮|位|人|岁)|"
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
     r"thousand|million|billion|per cent|percent|half|dozen)\b",
     re.IGNORECASE,

@@ -17,6 +17,8 @@ from typing import Literal
 
 import jieba.posseg
 
+from rag.answer_type import has_number
+
 __all__ = ["AskedMeasure", "asked_measure", "states_measure"]
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -26,11 +28,16 @@ _ZH_SHARE = re.compile(r"比例|百分之|百分比|几成|占多少")
 _ZH_COUNT = re.compile(r"(?<!哪)(?:多少|几)\s*([个名项次份位倍届种家所条座人国])")
 _ZH_QUANTITY = re.compile(r"(?<!哪)(?:多少|几(?!乎)|多大|多高|多长)")
 _EN_MONEY = re.compile(
-    r"\bhow much (money|funding|financ\w*)|\b(costs?|budget|funding|capitali[sz]ation|pledged?|pledges|dollars|spent|spend|"
-    r"price|worth|loss(es)?|contribut\w*|donat\w*|paid|disburs\w*|allocat\w*|invest\w*|raised?)\b",
+    r"\bhow much (money|funding|financ\w*)|\b(costs?|budget|funding|capitali[sz]ation|dollars|price|worth)\b",
     re.I,
 )
-_EN_SHARE = re.compile(r"\b(percentage|proportion|share|per ?cent|fraction)\b", re.I)
+# with "how much" only: "What did the translation contribute to?" asks no amount
+_EN_MONEY_VERB = re.compile(r"\b(pledged?|pledges|spent|spend|losses|lost|contribut\w*|donat\w*|paid|disburs\w*|allocat\w*|invest\w*|raised?|cost)\b", re.I)
+# "what share of", "how much of": not "What does an MSP share with the Commons?"
+_EN_SHARE = re.compile(
+    r"\b(what|which)\s+(?:\w+\s+)?(percentage|proportion|share|fraction|per ?cent)\b|\bhow much of\b|\b(percentage|proportion|share) of\b",
+    re.I,
+)
 _EN_COUNT = re.compile(r"\bhow many\s+(?:of\s+(?:the\s+|its\s+|their\s+)?)?(.+)", re.I)
 # words that end the counted noun phrase of "how many ...": auxiliaries, prepositions, common verbs
 _EN_PHRASE_END = frozenset(
@@ -40,18 +47,22 @@ _EN_PHRASE_END = frozenset(
 )
 _EN_IRREGULAR_PLURALS = frozenset("people children men women staff personnel police delegates".split())
 
-_ZH_NUM = r"(?:\d[\d ,.]*|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*"
+_ZH_NUM = r"(?:\d[\d ,.]*[千万亿]*|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:多|余)?\s*"
 _ZH_GAP = r"[^，。；、,.;：:（）()]{0,6}?"  # "99 次是部长", "13 个联合国机构": a few characters between number and noun
 _ZH_PEOPLE = "人名位"
 _ZH_COUNTRIES = r"(?:国|国家|缔约方|会员国|成员国)"
 _MONEY_EVIDENCE = re.compile(
-    r"\d[\d ,.]*\s*(?:万|亿)?\s*(?:美元|欧元|元|英镑|日元)|[$€£]\s*\d|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*"
-    r"(?:dollars|euros|USD|EUR)\b|\bUS\$",
+    r"\d[\d ,.]*\s*(?:[千万亿]+)?\s*(?:[\u3400-\u9fff]{0,3}?(?:元|圆|币|盾|镑|卢比|法郎|比索|马克|卢布|里拉|兰特))|[$€£¥]\s*\d|"
+    r"\b\d[\d,.]*\s*(?:million|billion|thousand|m|bn)?\s*(?:US )?(?:dollars|euros|pounds|francs|yen|rupees|marks|pesos|USD|EUR)\b|\bUS\$",
     re.I,
 )
-_SHARE_EVIDENCE = re.compile(r"\d\s*%|百分之|\d+\s*分之|\bper ?cent\b|\bpercent|\bhalf\b|一半|三分之|四分之", re.I)
+_SHARE_EVIDENCE = re.compile(
+    r"\d\s*[%％]|百分之|[\d零一二三四五六七八九十]+\s*分之|\d\s*比\s*\d|\bper ?cent\b|\bpercent|\bhalf\b|\bmajority\b|一半|"
+    r"\b(?:one|two|three)[- ](?:thirds?|quarters?|fifths?)\b",
+    re.I,
+)
 _EN_NUMBER_WORD = (
-    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|"
+    r"(?:once|twice|thrice|a dozen|dozens|hundreds|thousands|millions|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|"
     r"million|dozen)s?"
 )
 _DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}(?!\d))")
@@ -116,6 +127,8 @@ def asked_measure(question: str) -> AskedMeasure | None:
         return AskedMeasure("share")
     if _EN_MONEY.search(question) and re.search(r"\bhow\b|\bwhat\b", question, re.I):
         return AskedMeasure("money")
+    if _EN_MONEY_VERB.search(question) and re.search(r"\bhow much\b", question, re.I):
+        return AskedMeasure("money")
     match = _EN_COUNT.search(question)
     if match is None:
         return None
@@ -153,6 +166,8 @@ def _zh_states_count(measure: AskedMeasure, evidence: str, nouns: Iterable[str])
 
 def _en_states_count(measure: AskedMeasure, evidence: str) -> bool:
     for noun in measure.nouns:
+        if noun == "times" and re.search(r"\b(?:once|twice|thrice)\b", evidence, re.I):
+            return True
         if noun == "people":
             stem = "(?:people|person|persons|participants|delegates|individuals)"
         else:
@@ -174,8 +189,14 @@ def states_measure(measure: AskedMeasure, evidence: str, question: str = "", tra
         return bool(_MONEY_EVIDENCE.search(text))
     if measure.kind == "share":
         return bool(_SHARE_EVIDENCE.search(text))
+    if _SHARE_EVIDENCE.search(text):  # "how many of them": "two thirds", "the majority", "7 per cent"
+        return True
     if measure.classifier:  # a Chinese question
         return _zh_states_count(measure, text, measure.nouns)
     if _en_states_count(measure, text):
         return True
-    return any(re.search(_ZH_NUM + _ZH_GAP + re.escape(t), text) for t in translations if t)
+    named = [t for t in translations if t and t in text]
+    if named:  # the counted thing is named in the Chinese text: a number must come with it
+        return any(re.search(_ZH_NUM + _ZH_GAP + re.escape(t), text) for t in named)
+    # over Chinese text, not named (the dictionary may not know its rendering): any number the question does not state
+    return bool(_HAN.search(text)) and has_number(text)

@@ -93,8 +93,11 @@ def _tags(text: str) -> tuple[tuple[str, str], ...]:
 
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _EN_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b|\b\d{1,2}(?:st|nd|rd|th)? " + _MONTHS + r"|" + _MONTHS + r"\b|\b\d{1,2}(?:st|nd|rd|th)? century\b")
-_ZH_DATE = re.compile(r"\d+\s*[年月日]|[〇零一二三四五六七八九十]+\s*[年月日]|世纪|年代|今年|明年|去年|当年|同年|[春夏秋冬]季")
+_ZH_DATE = re.compile(
+    r"\d+\s*[年月日]|[〇零一二三四五六七八九十]+\s*[年月日]|(?<![\d/.])(?:1[0-9]|20)\d\d(?![\d/.])|世纪|年代|今年|明年|去年|当年|同年|[春夏秋冬]季"
+)
 _ZH_DAY = re.compile(r"\d+\s*日|[一二三四五六七八九十]+\s*日|\d+\s*号")
+_ZH_TRANSLITERATED = re.compile(r"[\u3400-\u9fff]{1,6}(?:[·・•][\u3400-\u9fff]{1,6})+")
 _EN_DAY = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)? " + _MONTHS + r"|" + _MONTHS + r" \d{1,2}\b")
 
 
@@ -117,6 +120,9 @@ def has_answer_of_type(kind: AnswerType, evidence: str, question: str) -> bool:
     if not zh_evidence:  # English evidence: a name the question does not contain
         asked = question.lower()
         return any(n.lower() not in asked for n in _EN_NAME.findall(evidence))
+    # transliterated names the tagger splits: 约翰·埃尔维
+    if kind in ("person", "place") and any(name not in question for name in _ZH_TRANSLITERATED.findall(evidence)):
+        return True
     flags = _ZH_FLAGS[kind]
     for word, flag in _tags(evidence):
         if len(word) < 2 and flag != "m":

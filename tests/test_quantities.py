@@ -70,3 +70,46 @@ def test_the_questions_own_quantity_does_not_answer_it() -> None:
     assert measure == AskedMeasure("money")
     assert not states_measure(measure, "会议推出了《海得拉巴生物多样性行动呼吁》，印度政府初步认捐 5 000 万美元。", question)
     assert states_measure(measure, "印度政府认捐 5 000 万美元，已拨付 1 200 万美元。", question)
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence"),
+    [  # XQuAD / CMRC answers the detector once missed
+        ("根据美国汽车协会，汽油售罄的加油站的百分比是多少?", "约有 20％ 的加油站汽油售罄。"),
+        ("在1620-21年间，阿尔及尔有多少人死亡？", "1620-21年间，阿尔及尔有3到5万人死于瘟疫。"),
+        ("巴格达最多有多少人死于瘟疫？", "巴格达有三分之二的人口死于瘟疫。"),
+        ("英国与法国人移民者的比例是多少？", "英国移民与法国移民的比例约为20比1。"),
+        ("西贡商信银行成立初时的注册资本是多少？", "成立时最初的注册资本为30亿越南盾。"),
+        ("How many times has Polonia won the cup?", "Polonia has won the cup twice."),
+        ("How many of the Scottish electorate would need to vote for it?", "A majority of the electorate would need to vote for it."),
+    ],
+)
+def test_answers_in_other_forms_state_the_measure(question: str, evidence: str) -> None:
+    measure = asked_measure(question)
+    assert measure is not None and states_measure(measure, evidence, question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the popularity of Luther's translation contribute to?",
+        "In what year did a tropical storm cause a four day loss of power to Jacksonville?",
+        "What does being an MSP share with the House of Commons?",
+    ],
+)
+def test_verbs_and_nouns_that_ask_no_quantity(question: str) -> None:
+    assert asked_measure(question) is None
+
+
+def test_an_english_count_over_chinese_text_the_dictionary_cannot_name() -> None:
+    sacks = asked_measure("How many career sacks did Jared Allen have?")
+    assert sacks is not None
+    assert states_measure(sacks, "贾里德·艾伦职业生涯共有 136 次擒杀。", translations=["麻袋"])  # rendering not in the text
+    parties = asked_measure("How many parties does the Cartagena Protocol have?")
+    assert parties is not None  # named, but with no number: not answered
+    assert not states_measure(parties, "卡塔赫纳议定书缔约方会议于 2012 年 10 月 1 日举行。", translations=["缔约方"])
+
+
+def test_pledge_as_a_verb_asks_no_amount() -> None:
+    assert asked_measure("What does the report suggest the General Assembly pledge regarding the Durban Platform?") is None
+    assert asked_measure("How much did India pledge for the Hyderabad Call?") == AskedMeasure("money")

@@ -56,3 +56,9 @@ def test_specific_names_and_their_coverage() -> None:
     assert "名古屋议定书" in names
     assert "Green Climate Fund" in specific_names("What was the initial capitalization of the Green Climate Fund?")
     assert covered_share([], []) == 1.0 and covered_share(["19"], {"18"}) == 0.0
+
+
+def test_answer_types_in_forms_the_tagger_misses() -> None:
+    assert has_answer_of_type("time", "约瑟夫·普利斯特里于1774发现了氧气。", "约瑟夫·普利斯特里在哪一年发现氧气?")
+    assert not has_answer_of_type("time", "第 67/210 号决议邀请秘书处报告。", "公约是哪一年开放签署的？")
+    assert has_answer_of_type("person", "此前的纪录保持者是约翰·埃尔维。", "谁曾是年龄最大的四分卫记录保持者？")
