@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import scale  # bench/ is on the path when a bench script runs
+import scale_search
 import scale_synthesis as synthesis
 
 
@@ -54,7 +55,7 @@ def main() -> None:
     state["noise"], state["real_nn"] = synthesis.calibrate_noise(real, n, rng)
     for part in ("dense", "sentences", "lexical", "store"):
         scale.measure(part, real, n, args, work, rng, state)
-    params, spu, depth = FusionParams(), synthesis.SENTENCES_PER_UNIT, scale.DEPTH
+    params, spu, depth = FusionParams(), synthesis.SENTENCES_PER_UNIT, scale_search.DEPTH
     index, lexical, store, sentences = state["dense"], state["lexical"], state["store"], state["sentences"]
     steps: dict[str, list[float]] = {}
 

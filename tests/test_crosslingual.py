@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.crosslingual import BilingualLexicon, Concept, invert_cedict, load_glossary
+from rag.cedict import invert_cedict, load_glossary
+from rag.crosslingual import BilingualLexicon, Concept
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
 from rag.fusion import FusionParams, fuse_scores, translation_weight
 from rag.lexical import LexicalIndex
+from rag.lexicon_tables import MemoryTables, SqliteTables
 from rag.translated_scoring import translated_scores
 
 XQUAD = DEFAULT_XQUAD_DIR  # eval/data/xquad, shipped with the repository
@@ -68,12 +70,63 @@ def test_known_filter_drops_unknown_phrases(lexicon: BilingualLexicon) -> None:
 
 
 def test_cache_is_written_and_reused(tmp_path: Path) -> None:
+    (tmp_path / "cedict-en-zh-v1-0123456789abcdef.json.gz").write_bytes(b"an older format's cache")
     first = BilingualLexicon(tmp_path)
     expected = first.lookup("biodiversity")
-    caches = list(tmp_path.glob("cedict-en-zh-*.json.gz"))
+    caches = list(tmp_path.glob("lexicon-en-zh-v*.sqlite"))
     assert len(caches) == 1
+    assert not list(tmp_path.glob("cedict-en-zh-*"))  # the older format's cache is gone, not misread
     again = BilingualLexicon(tmp_path)
+    assert isinstance(again._ensure(), SqliteTables)  # served by the cache file, not rebuilt
     assert again.lookup("biodiversity") == expected
+
+
+def _probe_phrases() -> list[str]:
+    """A few hundred English words and phrases: XQuAD questions' words, bigrams and trigrams,
+    and forms that only the de-inflection, spelling-variant or stem fallbacks translate."""
+    questions = _xquad_questions()[:60]
+    phrases: set[str] = {
+        "ratifying", "organisations", "organizations", "characterise", "took the floor", "IAEA",
+        "Conference of the Parties", "desertification", "adopted", "governments", "criticised",
+        "twelfth", "19th", "xylophonequux", "the", "",
+    }
+    for question in questions:
+        words = re.findall(r"[A-Za-z0-9'-]+", question)
+        for n in (1, 2, 3):
+            phrases.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return sorted(phrases)
+
+
+def _xquad_questions() -> list[str]:
+    data = json.loads((XQUAD / "xquad.en.json").read_text(encoding="utf-8"))
+    return [qa["question"] for article in data["data"] for p in article["paragraphs"] for qa in p["qas"]]
+
+
+def test_lexicon_from_the_cache_translates_exactly_like_one_built_from_scratch(lexicon: BilingualLexicon) -> None:
+    cached = BilingualLexicon(lexicon.cache_dir)  # the fixture built (in memory) and wrote the cache
+    assert isinstance(cached._ensure(), SqliteTables)
+    scratch = BilingualLexicon(None)
+    phrases = _probe_phrases()
+    assert len(phrases) >= 300
+    for phrase in phrases:
+        assert cached.lookup(phrase) == scratch.lookup(phrase) == lexicon.lookup(phrase), phrase
+    assert cached.lookup("ratifying") and cached.lookup("organisations")  # the fallbacks were exercised
+    for question in _xquad_questions()[:80]:
+        assert cached.translate(question) == scratch.translate(question), question
+    assert BilingualLexicon(lexicon.cache_dir, use_stems=False).lookup("ratifying") == BilingualLexicon(None, use_stems=False).lookup("ratifying")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_a_damaged_cache_is_rebuilt(lexicon: BilingualLexicon, tmp_path: Path, damage: str) -> None:
+    assert lexicon.cache_dir is not None
+    (sound,) = lexicon.cache_dir.glob("lexicon-en-zh-v*.sqlite")
+    raw = sound.read_bytes()
+    cache = tmp_path / sound.name
+    cache.write_bytes({"truncated": raw[: len(raw) // 3], "garbage": b"not a database" * 1000, "empty": b""}[damage])
+    damaged = BilingualLexicon(tmp_path)
+    assert damaged.lookup("organisations") == lexicon.lookup("organisations") != []
+    assert isinstance(damaged._ensure(), MemoryTables)  # rebuilt ...
+    assert cache.stat().st_size > len(raw) // 2 and isinstance(BilingualLexicon(tmp_path)._ensure(), SqliteTables)  # ... and rewritten
 
 
 def test_invert_cedict_weights_and_skips() -> None:

