@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["expects_number", "has_number"]
+__all__ = ["expects_number", "has_number", "join_digit_groups"]
 
 _ZH_NUMERIC_QUESTION = re.compile(
     r"多少|几[个名项次年月日天周届份倍位国家所]?|多大|多高|多长|多久|多远|多重|哪一?年|哪一?天|何时|什么时候|"
@@ -43,3 +43,11 @@ def expects_number(question: str) -> bool:
 def has_number(text: str) -> bool:
     """Does the text state a number or a date (Arabic digits, Chinese numerals with a unit, number words)?"""
     return any(not text[:match.start()].rstrip().endswith("第") for match in _NUMERAL_RUN.finditer(text))
+
+
+_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}(?!\d))")
+
+
+def join_digit_groups(text: str) -> str:
+    """``text`` with thousands separators taken out of its numbers ("4 300" and "5 000万" read as one number)."""
+    return _DIGIT_GROUP.sub("", text)

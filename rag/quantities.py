@@ -11,15 +11,16 @@ dollar pledge: how much was paid?" is not answered by "a pledge of 50 million do
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import jieba.posseg
 
-from rag.answer_type import has_number
+from rag.answer_type import has_number, join_digit_groups
 
-__all__ = ["AskedMeasure", "asked_measure", "states_measure"]
+__all__ = ["AskedMeasure", "asked_measure", "counted_renderings", "states_measure"]
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _ZH_MONEY = re.compile(r"资金|经费|预算|费用|损失|认捐|捐款|出资|资本|金额|美元|欧元|拨付|筹资|花费|花了|成本|供资")
@@ -65,7 +66,6 @@ _EN_NUMBER_WORD = (
     r"(?:once|twice|thrice|a dozen|dozens|hundreds|thousands|millions|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|"
     r"million|dozen)s?"
 )
-_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}(?!\d))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,16 +136,23 @@ def asked_measure(question: str) -> AskedMeasure | None:
     return AskedMeasure("count", "", nouns) if nouns else None
 
 
+@lru_cache(maxsize=1024)  # one question is checked against every candidate paragraph
+def _question_numbers(question: str) -> re.Pattern[str] | None:
+    """The numbers ``question`` states, as one pattern (None: it states none beyond 0 and 1)."""
+    numbers = sorted(set(re.findall(r"\d+(?:\.\d+)?", join_digit_groups(question))) - {"0", "1"})
+    if not numbers:
+        return None
+    return re.compile(r"(?<![\d.])(?:" + "|".join(map(re.escape, numbers)) + r")(?![\d.])")
+
+
 def _without_question_numbers(evidence: str, question: str) -> str:
     """``evidence`` with the numbers the question itself states taken out (digit groups joined first)."""
-    flat = _DIGIT_GROUP.sub("", evidence)
-    for number in set(re.findall(r"\d+(?:\.\d+)?", _DIGIT_GROUP.sub("", question))):
-        if number not in ("0", "1"):
-            flat = re.sub(rf"(?<![\d.]){re.escape(number)}(?![\d.])", " ", flat)
-    return flat
+    flat = join_digit_groups(evidence)
+    stated = _question_numbers(question)
+    return flat if stated is None else stated.sub(" ", flat)
 
 
-def _zh_states_count(measure: AskedMeasure, evidence: str, nouns: Iterable[str]) -> bool:
+def _zh_states_count(measure: AskedMeasure, evidence: str) -> bool:
     classifier = measure.classifier
     if classifier == "国":
         if re.search(_ZH_NUM + r"个?" + _ZH_COUNTRIES, evidence):
@@ -154,7 +161,7 @@ def _zh_states_count(measure: AskedMeasure, evidence: str, nouns: Iterable[str])
         units = _ZH_PEOPLE if classifier in _ZH_PEOPLE else re.escape(classifier)
         if re.search(_ZH_NUM + f"[{units}]", evidence):
             return True
-    wanted = [n for n in nouns if n]
+    wanted = [n for n in measure.nouns if n]
     if any(n in ("国", "国家", "缔约方") for n in wanted):
         wanted.append(_ZH_COUNTRIES)
     else:
@@ -192,7 +199,7 @@ def states_measure(measure: AskedMeasure, evidence: str, question: str = "", tra
     if _SHARE_EVIDENCE.search(text):  # "how many of them": "two thirds", "the majority", "7 per cent"
         return True
     if measure.classifier:  # a Chinese question
-        return _zh_states_count(measure, text, measure.nouns)
+        return _zh_states_count(measure, text)
     if _en_states_count(measure, text):
         return True
     named = [t for t in translations if t and t in text]
@@ -200,3 +207,9 @@ def states_measure(measure: AskedMeasure, evidence: str, question: str = "", tra
         return any(re.search(_ZH_NUM + _ZH_GAP + re.escape(t), text) for t in named)
     # over Chinese text, not named (the dictionary may not know its rendering): any number the question does not state
     return bool(_HAN.search(text)) and has_number(text)
+
+
+def counted_renderings(measure: AskedMeasure, lookup: Callable[[str], Sequence[tuple[str, float]]], per_noun: int = 8) -> list[str]:
+    """Chinese renderings of an English question's counted nouns ("parties" → 缔约方), from the
+    English→Chinese dictionary's ``lookup``, for :func:`states_measure` over Chinese text."""
+    return [rendering for noun in measure.nouns for rendering, _ in lookup(noun)[:per_noun]]

@@ -23,7 +23,7 @@ from functools import lru_cache
 import cn2an
 import jieba.posseg
 
-from rag.answer_type import has_number
+from rag.answer_type import has_number, join_digit_groups
 
 __all__ = [
     "AnswerType",
@@ -57,7 +57,6 @@ _ZH_FLAGS = {
 }
 _ZH_NUMERAL = re.compile(r"(第)?([零〇一二两三四五六七八九十百千万亿]+)(?=[届次个项名年月日份倍位种号条段期轮])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}(?!\d))")
 _EN_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 _EN_WORDS = {
     w: i
@@ -153,7 +152,7 @@ def number_values(text: str) -> set[str]:
 
 @lru_cache(maxsize=8192)  # evidence sentences recur across questions, and cn2an is slow
 def _number_values(text: str) -> frozenset[str]:
-    flat = _DIGIT_GROUP.sub("", text)
+    flat = join_digit_groups(text)
     values = {n for n in _NUMBER.findall(flat)}
     values |= {m.group(1) for m in _EN_ORDINAL.finditer(flat)}
     values |= {str(_EN_WORDS[w.lower()]) for w in _EN_WORD_RE.findall(flat)}

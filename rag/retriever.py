@@ -39,7 +39,7 @@ from rag.crosslingual import BilingualLexicon, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
-from rag.quantities import AskedMeasure, asked_measure, states_measure
+from rag.quantities import asked_measure, counted_renderings, states_measure
 from rag.units import Unit
 
 __all__ = ["Hit", "QueryEncoder", "RetrievalMode", "Retriever", "SearchResult"]
@@ -274,7 +274,7 @@ class Retriever:
         for a quantity question, a quantity of the asked kind (rag.quantities: "多少份" wants "137 份",
         not the "3 名获奖者" of a neighbouring paragraph)."""
         measure = asked_measure(question)
-        translations = self._counted_translations(measure) if measure is not None and language == "en" else []
+        translations = counted_renderings(measure, self.lexicon.lookup) if measure is not None and language == "en" else []
         boosted = dict(fused)
         for unit_id in heapq.nlargest(ANSWER_TYPE_CANDIDATES, fused, key=fused.__getitem__):  # = sorted(...)[:n], ties in order
             rows = self.index.sentence_rows.get(unit_id)
@@ -287,15 +287,11 @@ class Retriever:
                 answers = has_number(evidence)
             else:  # the asked quantity may sit in another sentence of the paragraph than the closest one
                 answers = states_measure(measure, evidence, question, translations) or (
-                    rows is not None and states_measure(measure, self.index.units[unit_id].text, question, translations)
+                    bool(rows) and states_measure(measure, self.index.units[unit_id].text, question, translations)
                 )
             if answers:
                 boosted[unit_id] += self.fusion.answer_type_bonus
         return boosted
-
-    def _counted_translations(self, measure: AskedMeasure) -> list[str]:
-        """Chinese renderings of an English question's counted nouns ("parties" → 缔约方)."""
-        return [t for noun in measure.nouns for t, _ in self.lexicon.lookup(noun)[:8]]
 
     def _lexical_candidates(self, query: str, depth: int, allowed: frozenset[str] | None, tokens: list[str] | None = None) -> dict[str, float]:
         if tokens is None:

@@ -25,7 +25,7 @@ from rag.analysis import analyze
 from rag.answer import QuotedSentence
 from rag.crosslingual import BilingualLexicon, Concept
 from rag.language import Language
-from rag.quantities import asked_measure, states_measure
+from rag.quantities import asked_measure, counted_renderings, states_measure
 from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, specific_names
 from rag.retriever import Hit
 
@@ -152,7 +152,7 @@ def evidence_features(
     counted: list[str] = []
     if measure is not None and translating:  # "how many parties" over Chinese text: "N 个缔约方"
         assert lexicon is not None
-        counted = [t for noun in measure.nouns for t, _ in lexicon.lookup(noun)[:8]]
+        counted = counted_renderings(measure, lexicon.lookup)
     measure_match = 1.0 if measure is None else float(states_measure(measure, unit_text, question, counted))
     return [
         best.score,
