@@ -46,7 +46,7 @@ class StartupError(RuntimeError):
 
 def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> QuestionAnswerer:
     """Open the index (building it from the seeds if there is none), load the model, warm the caches."""
-    from rag.engine import build_from_documents, load_seed_corpus, open_retriever
+    from rag.engine import build_from_documents, load_seed_corpus, open_retriever, settle_heap
     from rag.generation import make_generator
 
     target = index_dir or settings.resolved_index_dir
@@ -73,6 +73,7 @@ def prepare_answerer(settings: Settings, *, index_dir: Path | None = None) -> Qu
     warming = QuestionAnswerer(retriever, settings.answer_params)
     for warm_up in ("气候变化公约有多少个缔约方？", "How many parties does the climate change convention have?"):
         warming.ask(warm_up, k=1)
+    settle_heap()  # what the warm-up loaded (jieba's dictionaries, the lexicon) is frozen with the index
     if settings.api.batch_queries and retriever.encoder is not None:
         retriever.encoder = BatchingEncoder(retriever.encoder)  # reloads keep it: they reuse the encoder
     return QuestionAnswerer(retriever, settings.answer_params, make_generator(settings.generator_config))

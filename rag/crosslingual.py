@@ -139,6 +139,7 @@ class BilingualLexicon:
         self._lock = threading.Lock()
         self._tables: LexiconTables | None = None
         self._lookups: dict[str, tuple[tuple[str, float], ...]] = {}  # phrase -> translations, bounded by LOOKUP_CACHE
+        self._reaches: dict[str, int] = {}  # first word -> longest key it starts (its variants' too), bounded likewise
         self._stemmer = threading.local()
 
     # -- loading -------------------------------------------------------------
@@ -196,6 +197,17 @@ class BilingualLexicon:
             found = dict(tables.stem_entry(self._stem(words[0])))
         return sorted(found.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
 
+    def _phrase_reach(self, tables: LexiconTables, first: str) -> int:
+        """Words of the longest dictionary key that starts with ``first`` or one of its variants;
+        remembered per word (a fixed dictionary), since every word of every question asks it."""
+        reach = self._reaches.get(first)
+        if reach is None:
+            reach = max(tables.phrase_reach(w) for w in (first, *spelling_variants(first)))
+            if len(self._reaches) >= LOOKUP_CACHE:
+                self._reaches.clear()
+            self._reaches[first] = reach
+        return reach
+
     def translate(self, query: str, known: Callable[[str], bool] | None = None) -> list[Concept]:
         """The question's concepts: greedy longest-phrase matches, single words, numbers/symbols.
 
@@ -222,7 +234,7 @@ class BilingualLexicon:
                 continue
             matched = False
             first = key_words[i][0] if key_words[i] else None
-            reach = 0 if first is None else max([tables.phrase_reach(w) for w in (first, *spelling_variants(first))])
+            reach = 0 if first is None else self._phrase_reach(tables, first)
             for n in range(min(longest, len(tokens) - i), 1, -1):
                 if first is not None:
                     count = sum(len(w) for w in key_words[i : i + n])

@@ -8,17 +8,18 @@ ministers *took* the floor", "how did it *characterise* drought", "the *19th* se
 finds no translation for exactly its most specific words: the regular de-inflection (-s, -ed,
 -ing) does not reach "took", CC-CEDICT spells "characterize", and a digit ordinal was kept
 verbatim although the Chinese text writes 第十九届. This module gives the candidate forms (verb
-lemmas from lemminflect's tables, Chinese numerals from cn2an, the spelling rules by hand); the
+lemmas from lemminflect's tables, Chinese numerals as the parser writes them
+(:func:`rag.ingest.numbering.chinese_number`), the spelling rules by hand); the
 lexicon decides which of them it knows.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import cn2an
 from lemminflect import getLemma
+
+from rag.ingest.numbering import chinese_number
 
 __all__ = ["chinese_numeral", "ordinal_translations", "ordinal_value", "session_translations", "spelling_variants"]
 
@@ -61,12 +62,11 @@ def _american(word: str) -> list[str]:
     return [v for pattern, replacement in _SPELLINGS if (v := pattern.sub(replacement, word)) != word]
 
 
-@lru_cache(maxsize=1024)
 def chinese_numeral(n: int) -> str:
     """1..999 in Chinese numerals as UN Chinese texts write session numbers (十九, 二十一, 一百零五)."""
     if not 0 < n < 1000:
         raise ValueError("only 1..999")
-    return cn2an.an2cn(n)
+    return chinese_number(n)
 
 
 def ordinal_value(token: str) -> int | None:

@@ -184,7 +184,7 @@ def open_tables(cache_dir: Path | None, glossary_path: Path | None = None, *, st
     # the cache holds the stem table either way: a lexicon without stems just never asks for it
     tables = build_tables(_cedict_lines(), load_glossary(text=text), stemmer)
     _write(path, tables)
-    return tables if stems else MemoryTables(tables.entries, {}, tables.reach, tables.max_key_words)
+    return tables
 
 
 def _cedict_lines() -> list[str]:
