@@ -21,6 +21,7 @@ from rag.generation import Generator, collect_evidence, generated_answer
 from rag.language import Language, detect_language
 from rag.library import library_of
 from rag.lookup import answer_reference
+from rag.question_terms import SentenceFocus
 from rag.retriever import Hit, RetrievalMode, Retriever, SearchResult
 from rag.verifier import Verifier, evidence_features, load_verifier
 
@@ -70,7 +71,8 @@ class QuestionAnswerer:
         searched = time.perf_counter()
         assert result.query_vector is not None
         judge = None if self.verifier is None else self.judge
-        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge)
+        focus = SentenceFocus(question, self.retriever.lexicon, self._evidence_terms)
+        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge, focus)
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         if answer.refused and self.verifier is not None and answer.see_also:
             answer = self._reconsider_in_question_language(question, result, answer)

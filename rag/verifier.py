@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from rag.analysis import analyze
 from rag.answer import QuotedSentence
-from rag.crosslingual import BilingualLexicon, Concept
+from rag.crosslingual import BilingualLexicon
 from rag.language import Language
 from rag.quantities import asked_measure, counted_renderings, states_measure
 from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, specific_names
+from rag.question_terms import QUESTION_WORDS, content_terms, coverage, question_concepts, translated_coverage
 from rag.retriever import Hit
 
 __all__ = ["FEATURES", "Verifier", "evidence_features", "load_verifier"]
@@ -45,42 +45,7 @@ FEATURES = (
     "cross_lingual",  # question and evidence in different languages
 )
 
-_QUESTION_WORDS = frozenset(
-    "什么 哪个 哪些 哪里 哪儿 哪一 多少 几个 为什么 怎么 怎样 如何 是否 是不是 谁 何时 何地 哪年 哪一年 时候 情况 方面 有关 关于 进行 "
-    "what which who whom whose when where why how many much does did do is are was were the of in on at to for by "
-    "with and or from as that this these those be been has have had an a its it their they there any so far".split()
-)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _HAN = re.compile(r"[\u3400-\u9fff]")
-
-
-def _content_terms(question: str) -> list[str]:
-    terms = []
-    for term in dict.fromkeys(analyze(question)):
-        if term in _QUESTION_WORDS or _NUMBER.fullmatch(term):
-            continue
-        if len(term) == 1 and "\u3400" <= term <= "\u9fff":
-            continue
-        terms.append(term)
-    return terms
-
-
-def _coverage(terms: Sequence[str], text: str, text_terms: Callable[[str], Collection[str]] | None = None) -> float:
-    if not terms:
-        return 1.0
-    stems = set(analyze(text)) if text_terms is None else text_terms(text)
-    return sum(1 for t in terms if t in stems or (not t.isascii() and t in text)) / len(terms)
-
-
-def _concepts(question: str, lexicon: BilingualLexicon) -> list[Concept]:
-    return [c for c in lexicon.translate(question) if not c.verbatim and c.source.lower() not in _QUESTION_WORDS]
-
-
-def _translated_coverage(concepts: Sequence[Concept], text: str) -> float:
-    """An English question over Chinese text: a concept is covered when one of its translations appears."""
-    if not concepts:
-        return 1.0
-    return sum(1 for c in concepts if any(t in text for t, _ in c.translations)) / len(concepts)
 
 
 def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None) -> float:
@@ -99,7 +64,7 @@ def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None) -
             counted += 1
             covered += any(t in text for t, _ in translations[:8])
             continue
-        per_word = [found for found in (lexicon.lookup(w) for w in name.split() if w.lower() not in _QUESTION_WORDS) if found]
+        per_word = [found for found in (lexicon.lookup(w) for w in name.split() if w.lower() not in QUESTION_WORDS) if found]
         if per_word:
             counted += 1
             covered += sum(any(t in text for t, _ in found[:8]) for found in per_word) / len(per_word)
@@ -140,13 +105,13 @@ def evidence_features(
     translating = cross and language == "en" and lexicon is not None
     if translating:
         assert lexicon is not None
-        concepts = _concepts(question, lexicon)
-        sentence_cov = _translated_coverage(concepts, best.text)
-        unit_cov = _translated_coverage(concepts, unit_text)
+        concepts = question_concepts(question, lexicon)
+        sentence_cov = translated_coverage(concepts, best.text)
+        unit_cov = translated_coverage(concepts, unit_text)
     else:
-        terms = _content_terms(question)
-        sentence_cov = _coverage(terms, best.text, text_terms)
-        unit_cov = _coverage(terms, unit_text, text_terms)
+        terms = content_terms(question)
+        sentence_cov = coverage(terms, best.text, text_terms)
+        unit_cov = coverage(terms, unit_text, text_terms)
     type_match = 1.0 if kind is None else float(has_answer_of_type(kind, best.text, question))
     measure = asked_measure(question)
     counted: list[str] = []

@@ -81,3 +81,43 @@ def test_another_hit_wins_when_clearly_closer(retriever) -> None:
     assert advantage > params.other_unit_margin
     first = candidate_sentences("q", _hits(top, other), retriever.index, query, params)[0]
     assert first.unit.id == other.id
+
+
+@pytest.mark.parametrize(
+    ("question", "para", "sub"),
+    [
+        # the lead-in of para. 85 ("执行情况概述如下") is closest by cosine; the answer is target 19's
+        # "科学、技术和工艺咨询附属机构第十七次会议将探讨…" (17 = 第十七次) and target 6's overfishing
+        ("What will SBSTTA 17 examine with regard to the Aichi targets?", 85, "target 19"),
+        ("Progress on sustainable fisheries and overfishing under the Aichi targets", 85, "target 6"),
+        # a list's lead-in ("包括下列几届会议：") repeats the question's words but is not the answer
+        ("2012年多哈会议上，长期合作行动特设工作组开的是第几届会议？", 2, "f"),
+    ],
+)
+def test_the_quoted_sentence_states_the_question_not_only_its_topic(answerer, question: str, para: int, sub: str) -> None:
+    answer = answerer.ask(question).answer
+    assert not answer.refused
+    first = answer.citations[0]
+    assert (first.para, first.sub) == (para, sub)
+
+
+def test_focus_keeps_the_cited_paragraph_and_rescores_its_sentences(retriever) -> None:
+    from rag.answer import QuotedSentence, focused
+    from rag.question_terms import SentenceFocus
+
+    lead, item = _unit(retriever, 2), retriever.index.units[f"{next(iter(retriever.index.documents))}/2/f"]
+    other = _unit(retriever, 26)
+    candidates = [
+        QuotedSentence(other, 0, 20, 0.90),  # another paragraph's sentence, ranked first: stays the cited one
+        QuotedSentence(item, 0, len(item.text), 0.80),
+        QuotedSentence(lead, 0, lead.text.index("：") + 1, 0.85),
+    ]
+    focus = SentenceFocus("长期合作行动特设工作组开的是第几届会议？")
+    params = AnswerParams()
+    rescored = focused(candidates, focus, params)
+    assert rescored[0].unit is other
+    # the item repeats the question's words and gains; the lead-in ending in a colon gains nothing
+    by_unit = {c.unit.id: c.score for c in rescored}
+    assert by_unit[item.id] > 0.80 + 0.5 * params.coverage_weight
+    assert by_unit[lead.id] == pytest.approx(0.85)
+    assert by_unit[item.id] > by_unit[lead.id]
