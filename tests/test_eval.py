@@ -81,3 +81,25 @@ def test_rag_eval_reproduces_the_committed_seed_run(settings, seed_index_dir: Pa
     assert retrieval_metrics(qrels, fresh) == pytest.approx(retrieval_metrics(qrels, sliced), abs=0.02)
     table = json.loads((COMMITTED / "results.json").read_text(encoding="utf-8"))
     assert table["sets"]["seed"]["queries"] == len(sets[0].dataset.queries)
+
+
+@pytest.mark.slow
+def test_rag_eval_measures_quoted_answers_on_a_squad_file(settings, tmp_path: Path) -> None:
+    from rag.evaluation.report import markdown_tables
+    from rag.evaluation.runner import resolve_sets, run_evaluation
+
+    xquad = json.loads((ROOT / "eval" / "data" / "xquad" / "xquad.zh.json").read_text(encoding="utf-8"))
+    article = xquad["data"][0]
+    article["paragraphs"] = article["paragraphs"][:6]
+    path = tmp_path / "mini.zh.json"
+    path.write_text(json.dumps({"data": [article]}, ensure_ascii=False), encoding="utf-8")
+    questions = sum(len(p["qas"]) for p in article["paragraphs"])
+
+    sets = resolve_sets(settings, [str(path)])
+    assert sets[0].answers  # a SQuAD file has answer strings: answers are measured
+    (result,) = run_evaluation(settings, sets, [RetrievalMode.HYBRID], cache_dir=tmp_path / "indexes", show_progress=False)
+    figures = result.answers["all"]
+    assert figures["answer_questions"] == questions
+    # quoting a gold answer needs the gold paragraph cited first, so it can only be rarer
+    assert 0.6 <= figures["answer_quoted"] <= figures["first_citation_accuracy"]
+    assert "| answer quoted |" in markdown_tables([result])

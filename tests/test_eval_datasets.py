@@ -577,3 +577,32 @@ def test_squad_bad_input(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as exc:
         load_squad(path)
     assert_where(exc, path, None, "same id prefix 'a-b'")
+
+
+def test_squad_questions_carry_their_answer_strings(tmp_path: Path) -> None:
+    path = tmp_path / "answers.json"
+    qas = [
+        {"id": "a1", "question": "Who?", "answers": [{"text": "Ada ", "answer_start": 0}, {"text": "Ada", "answer_start": 0}, {"text": "Ada Lovelace", "answer_start": 0}]},
+        {"id": "a2", "question": "None?", "answers": [], "is_impossible": True},
+    ]
+    path.write_text(squad({"title": "T", "paragraphs": [{"context": "Ada Lovelace wrote it.", "qas": qas}]}), encoding="utf-8")
+    dataset = load_squad(path)
+    assert [q.answers for q in dataset.queries] == [("Ada", "Ada Lovelace"), ()]  # distinct, stripped
+    write_beir(dataset, tmp_path / "answers")
+    assert load_beir(tmp_path / "answers") == dataset  # kept in the queries' metadata
+
+    bad = tmp_path / "bad_answers.json"
+    bad.write_text(squad({"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "b", "question": "Q?", "answers": "c"}]}]}), encoding="utf-8")
+    with pytest.raises(DatasetError, match="answers must be a list"):
+        load_squad(bad)
+
+
+def test_xquad_english_over_chinese_checks_the_chinese_answer_strings() -> None:
+    from rag.config import Settings
+    from rag.evaluation.runner import resolve_sets
+
+    (en_zh,) = resolve_sets(Settings(), ["xquad-en-zh"])
+    queries = {q.id: q for q in en_zh.dataset.queries}
+    assert queries["56beb4343aeaaa14008c925b"].text.startswith("How many points")
+    assert queries["56beb4343aeaaa14008c925c"].answers == ("136 次",)  # the Chinese context's span, not "136"
+    assert en_zh.answers  # answers are measured: the set has answer strings

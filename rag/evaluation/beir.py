@@ -74,7 +74,10 @@ def _load_beir_queries(path: Path) -> list[tuple[int, Query, bool]]:
             raise DatasetError(
                 f"metadata.unanswerable must be true or false, not {unanswerable!r}", path=path, line=number
             )
-        out.append((number, Query(id=qid, text=text, **labels), unanswerable))
+        answers = meta.get("answers", [])
+        if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
+            raise DatasetError("metadata.answers must be a list of non-empty strings", path=path, line=number)
+        out.append((number, Query(id=qid, text=text, **labels, answers=tuple(answers)), unanswerable))
     if not out:
         raise DatasetError("contains no queries", path=path)
     return out
@@ -86,7 +89,8 @@ def load_beir(directory: Path, *, split: str = "test") -> Dataset:
     The dataset holds the queries judged in the split, in ``queries.jsonl`` order, plus those
     whose ``metadata.unanswerable`` is true (our extension, written by ``write_beir``; they get
     empty qrels). Other queries in ``queries.jsonl`` belong to other splits and are not included.
-    Query ``metadata`` may carry ``lang``, ``type`` and ``sub``. Scores must be ints >= 1.
+    Query ``metadata`` may carry ``lang``, ``type``, ``sub`` and ``answers`` (gold answer strings).
+    Scores must be ints >= 1.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -176,6 +180,8 @@ def write_beir(dataset: Dataset, directory: Path, *, split: str = "test") -> Non
     for query in dataset.queries:
         row: dict[str, Any] = {"_id": query.id, "text": query.text}
         meta = {k: v for k, v in (("lang", query.lang), ("type", query.type), ("sub", query.sub)) if v is not None}
+        if query.answers:
+            meta["answers"] = list(query.answers)
         if not dataset.qrels[query.id]:
             meta["unanswerable"] = True
         if meta:

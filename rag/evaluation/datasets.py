@@ -121,13 +121,16 @@ class CorpusDoc:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One labelled question. ``lang``, ``type`` and ``sub`` are optional labels for slicing."""
+    """One labelled question. ``lang``, ``type`` and ``sub`` are optional labels for slicing;
+    ``answers`` the gold answer strings when the set has them (SQuAD), to check that an answer
+    quotes one."""
 
     id: str
     text: str
     lang: str | None = None
     type: str | None = None
     sub: str | None = None
+    answers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (problem := _id_problem(self.id)) is not None:
@@ -138,6 +141,8 @@ class Query:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value):
                 raise DatasetError(f"query {self.id!r}: {name} must be a non-empty string or None")
+        if not isinstance(self.answers, tuple) or not all(isinstance(a, str) and a.strip() for a in self.answers):
+            raise DatasetError(f"query {self.id!r}: answers must be a tuple of non-empty strings")
 
 
 @dataclass(frozen=True, slots=True)

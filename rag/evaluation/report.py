@@ -49,10 +49,11 @@ def markdown_tables(results: Sequence[SetResult]) -> str:
     if answer_rows:
         lines += [
             "",
-            "Answers (the shipped refusal verifier decides; first citation = paragraph, + sub-unit where the question names one):",
+            "Answers (the shipped refusal verifier decides; first citation = paragraph, + sub-unit where the question names one;"
+            " answer quoted = gold paragraph cited first and a gold answer string in the quoted text, where the set has them):",
             "",
-            "| set | questions | first citation | first citation + sub-unit | refusal precision | refusal recall | refusal AUC | false refusals |",
-            "|---|---|---|---|---|---|---|---|",
+            "| set | questions | first citation | first citation + sub-unit | answer quoted | refusal precision | refusal recall | refusal AUC | false refusals |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for result in answer_rows:
             for group, figures in result.answers.items():
@@ -61,6 +62,7 @@ def markdown_tables(results: Sequence[SetResult]) -> str:
                 lines.append(
                     f"| {result.name} ({group}) | {figures['answerable']}+{figures['unanswerable']} unanswerable | "
                     f"{_fmt(figures['first_citation_accuracy'])} | {_fmt(figures.get('first_citation_sub_accuracy'))} | "
+                    f"{_fmt(figures.get('answer_quoted'))} | "
                     f"{_fmt(figures['refusal_precision'])} | {_fmt(figures['refusal_recall'])} | {_fmt(figures.get('refusal_auc'))} | "
                     f"{figures['false_refusals']} |"
                 )
@@ -77,17 +79,18 @@ def markdown_tables(results: Sequence[SetResult]) -> str:
                 lines += ["", "Look-ups (`eval/lookup_questions.jsonl`: paragraph references, and units that do not exist):", "", "| language | questions | right | accuracy | wrong |", "|---|---|---|---|---|"]
                 for lang, f in lookup.items():
                     lines.append(f"| {lang} | {f['questions']} | {f['right']} | {_fmt(f['accuracy'])} | {', '.join(f['wrong']) or '–'} |")
-        lines += ["", "Refusal thresholds calibrated on these questions (best-sentence cosine; most right responses):", ""]
-        lines += [
-            "| set | pairing | threshold | right responses | without refusal | refusal precision | refusal recall | false refusals |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for result in answer_rows:
-            for group, cal in result.answers.get("suggested_thresholds", {}).items():
-                lines.append(
-                    f"| {result.name} | {group} | {cal['threshold']:.3f} | {_fmt(cal['accuracy'])} | {_fmt(cal['accuracy_without_refusal'])} | "
-                    f"{_fmt(cal['precision'])} | {_fmt(cal['recall'])} | {cal['false_refusals']} |"
-                )
+        calibrated = [(result.name, group, cal) for result in answer_rows for group, cal in result.answers.get("suggested_thresholds", {}).items()]
+        if calibrated:  # only sets with answerable and unanswerable questions
+            lines += ["", "Refusal thresholds calibrated on these questions (best-sentence cosine; most right responses):", ""]
+            lines += [
+                "| set | pairing | threshold | right responses | without refusal | refusal precision | refusal recall | false refusals |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+        for name, group, cal in calibrated:
+            lines.append(
+                f"| {name} | {group} | {cal['threshold']:.3f} | {_fmt(cal['accuracy'])} | {_fmt(cal['accuracy_without_refusal'])} | "
+                f"{_fmt(cal['precision'])} | {_fmt(cal['recall'])} | {cal['false_refusals']} |"
+            )
     return "\n".join(lines)
 
 

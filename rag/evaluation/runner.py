@@ -7,9 +7,10 @@ on sub-units count for their paragraph: gold labels are paragraphs.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,8 @@ def _corpus_set(settings: Settings, dataset: Dataset, index_name: str) -> EvalSe
     def build(target: Path) -> None:
         build_from_documents(settings, corpus_from_beir(docs, dataset.name), index_dir=target)
 
-    return EvalSet(dataset.name, dataset, index_name, build, answers=bool(dataset.unanswerable_ids))
+    measurable = bool(dataset.unanswerable_ids) or any(q.answers for q in dataset.queries)
+    return EvalSet(dataset.name, dataset, index_name, build, answers=measurable)
 
 
 def resolve_sets(settings: Settings, names: Sequence[str], *, xquad_dir: Path = DEFAULT_XQUAD_DIR, doc: str | None = None) -> list[EvalSet]:
@@ -115,7 +117,10 @@ def resolve_sets(settings: Settings, names: Sequence[str], *, xquad_dir: Path = 
             corpus_lang = "en" if name == "xquad-en" else "zh"
             questions = load_squad(xquad_dir / f"xquad.{question_lang}.json", lang=question_lang, name=name)
             corpus = load_squad(xquad_dir / f"xquad.{corpus_lang}.json", lang=corpus_lang)
-            dataset = Dataset(name, questions.queries, questions.qrels, corpus.corpus)
+            # parallel files share question ids: an answer quotes the corpus language's answer string
+            answers = {q.id: q.answers for q in corpus.queries}
+            queries = tuple(replace(q, answers=answers.get(q.id, q.answers)) for q in questions.queries)
+            dataset = Dataset(name, queries, questions.qrels, corpus.corpus)
             sets.append(_corpus_set(settings, dataset, f"xquad-{corpus_lang}"))
         else:
             path = Path(name)
@@ -207,9 +212,10 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
     """Answers as a user gets them (the shipped verifier decides refusals): first citation, refusal, look-ups.
 
     Per language: first-citation accuracy (paragraph; and paragraph + sub-unit where the question
-    names one), refusal precision / recall and the AUC of the verifier's confidence for telling
-    unanswerable questions, the risk–coverage points; the cosine thresholds a calibration would
-    suggest are kept for comparison.
+    names one), the share of questions with gold answer strings (SQuAD) answered from the gold
+    paragraph with one of them quoted, refusal precision / recall and the AUC of the verifier's
+    confidence for telling unanswerable questions, the risk–coverage points; the cosine
+    thresholds a calibration would suggest are kept for comparison.
     """
     from rag.evaluation.selective import auc, risk_coverage
     from rag.qa import QuestionAnswerer
@@ -219,6 +225,7 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
     first: dict[str, str | None] = {}
     refused: dict[str, bool] = {}
     sub_right: dict[str, bool] = {}
+    quoted_answer: dict[str, bool] = {}  # questions with gold answer strings: answered, gold cited first, one quoted
     confidence: dict[str, float] = {}
     right: dict[str, int] = {}  # 1: answering gives a gold first citation
     scores: dict[str, tuple[list[tuple[float, bool]], list[float]]] = {"same-language": ([], []), "cross-language": ([], [])}
@@ -228,6 +235,9 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
         quoted = answer.citations[0] if answer.citations else answer.see_also[0] if answer.see_also else None
         cited = None if quoted is None else f"{quoted.doc}/{quoted.para}" if quoted.para is not None else quoted.id
         first[query.id] = None if answer.refused else cited
+        if query.answers:
+            said = _flat("".join(segment.text for segment in answer.segments))
+            quoted_answer[query.id] = not answer.refused and cited in gold[query.id] and any(_flat(a) in said for a in query.answers)
         if query.sub is not None:
             sub_right[query.id] = not answer.refused and cited in gold[query.id] and quoted is not None and quoted.sub == query.sub
         confidence[query.id] = answer.confidence if answer.confidence is not None else answer.evidence_score
@@ -243,11 +253,16 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
         with_sub = [q for q in ids if q in sub_right]
         out["first_citation_sub_accuracy"] = sum(sub_right[q] for q in with_sub) / len(with_sub) if with_sub else None
         out["sub_questions"] = len(with_sub)
+        with_answers = [q for q in ids if q in quoted_answer]
+        out["answer_quoted"] = sum(quoted_answer[q] for q in with_answers) / len(with_answers) if with_answers else None
+        out["answer_questions"] = len(with_answers)
         ordered = sorted(ids)
         probabilities = np.array([confidence[q] for q in ordered])
         unanswerable = np.array([int(not gold[q]) for q in ordered])
         out["refusal_auc"] = auc(-probabilities, unanswerable)
-        out["risk_coverage"] = [[round(c, 4), round(r, 4)] for c, r in risk_coverage(probabilities, np.array([right[q] for q in ordered]))]
+        curve = risk_coverage(probabilities, np.array([right[q] for q in ordered]))
+        step = max(1, len(curve) // 200)  # at most ~200 points kept: a plot's resolution, not one per question
+        out["risk_coverage"] = [[round(c, 4), round(r, 4)] for c, r in (*curve[:-1:step], curve[-1])]
         return out
 
     figures: dict[str, object] = {"all": figures_for(set(gold))}
@@ -265,6 +280,11 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
     if lookup_path is not None and lookup_path.exists():
         figures["lookup"] = lookup_figures(answerer, lookup_path)
     return figures
+
+
+def _flat(text: str) -> str:
+    """Whitespace out and case folded: "5 000 万" and "5000万" compare equal."""
+    return re.sub(r"\s+", "", text).casefold()
 
 
 def lookup_figures(answerer: object, path: Path) -> dict[str, dict[str, object]]:

@@ -31,13 +31,25 @@ def squad_context_id(title: str, paragraph_index: int) -> str:
     return f"{_slug(title)}-p{paragraph_index}"
 
 
+def _answer_texts(qa: dict, where: str, fail) -> tuple[str, ...]:
+    """The question's distinct gold answer strings (SQuAD ``answers[].text``; none for an impossible one)."""
+    answers = qa.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+        raise fail(where, "answers must be a list of objects")
+    texts = [a.get("text") for a in answers]
+    if not all(isinstance(t, str) for t in texts):
+        raise fail(where, "every answer needs a text string")
+    return tuple(dict.fromkeys(t.strip() for t in texts if t.strip()))
+
+
 def load_squad(path: Path, *, lang: str | None = None, name: str | None = None) -> Dataset:
     """A SQuAD 1.1/2.0 JSON file as a retrieval set: contexts are the corpus, questions the queries.
 
     Each question is relevant (1) to the context it was asked about; ``is_impossible`` questions
     get empty qrels. A context whose text repeats an earlier one maps to the earlier id. Note that
     ``CorpusDoc.title`` is the article title, which XQuAD keeps in English in every language:
-    do not index it when evaluating a non-English corpus.
+    do not index it when evaluating a non-English corpus. Each query carries its gold answer
+    strings (``Query.answers``), so an evaluation can check that an answer quotes one.
     """
     path = Path(path)
     root = _parse_json(_read_text(path), path, None)
@@ -98,7 +110,7 @@ def load_squad(path: Path, *, lang: str | None = None, name: str | None = None) 
                 impossible = qa.get("is_impossible", False)
                 if not isinstance(impossible, bool):
                     raise fail(qwhere, f"is_impossible must be true or false, not {impossible!r}")
-                queries.append(Query(id=qid, text=question, lang=lang))
+                queries.append(Query(id=qid, text=question, lang=lang, answers=_answer_texts(qa, qwhere, fail)))
                 qrels[qid] = {} if impossible else {doc_id: 1}
     if not corpus:
         raise DatasetError("contains no contexts", path=path)
