@@ -18,8 +18,10 @@ from rag.answer import (
     Answer,
     AnswerKind,
     AnswerParams,
+    Focus,
     QuotedSentence,
     citation_for,
+    focused,
     quoted_answer,
     select_sentences,
     sentence_in_sub_unit,
@@ -123,12 +125,14 @@ def answer_reference(
     *,
     doc: str | None = None,
     allowed: Collection[str] | None = None,
+    focus_for: Callable[[str], Focus] | None = None,
 ) -> Answer | None:
     """The answer to a question that names a paragraph; None when it names none.
 
     ``allowed`` is the request's filter (the documents a search may draw from). Language
     versions of one document are not ambiguous: the version in the question's language is
-    read when there is one.
+    read when there is one. ``focus_for`` (the question without its reference -> a
+    :data:`rag.answer.Focus`) picks, as for any answer, the sentence that states what is asked.
     """
     parsed = parse_reference(question, document_titles(index))
     if parsed is None:
@@ -158,8 +162,10 @@ def answer_reference(
             join_segments((s,), citations, language) for s in segments
         )
         return Answer(question, language, text, False, citations, (), 1.0, False, missing, segments, AnswerKind.LOOKUP)
-    vector = np.asarray(encode(question), dtype=np.float32)
+    vector = np.asarray(encode(parsed.rest), dtype=np.float32)  # the reference itself would pull "第 81 和 82 段"
     candidates = _question_evidence(resolution.units, index, vector, params)
+    if focus_for is not None:
+        candidates = focused(candidates, focus_for(parsed.asked), params)
     answer = quoted_answer(question, language, select_sentences(candidates, params), index, candidates[0].score, AnswerKind.LOOKUP)
     return Answer(
         answer.question, answer.language, answer.answer, False, answer.citations, (), answer.evidence_score,

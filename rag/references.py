@@ -46,6 +46,12 @@ class ParsedReference:
     rest: str
     symbol: str | None = None  # a UN document symbol named in the question ("A/68/150")
 
+    @property
+    def asked(self) -> str:
+        """What is asked beyond the reference, English look-up words left out ("What does … say
+        about overfishing?" -> "overfishing"): the words an answer's sentence should state."""
+        return " ".join(_EN_ASKING.sub(" ", self.rest).split())
+
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
@@ -119,6 +125,9 @@ _EN_LOOKUP_WORDS = {
     "display", "written", "write", "states", "state", "stated", "exact", "wording", "which", "was",
 }
 _WORD = re.compile(r"[A-Za-z]+|[\u3400-\u9fff]")
+_EN_ASKING = re.compile(
+    r"\b(?:" + "|".join(sorted(_EN_LOOKUP_WORDS | {"about", "regarding", "concerning", "on"}, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 
 
 def _sub_label(letter: str | None, target: str | None) -> str | None:

@@ -52,6 +52,22 @@ def test_look_up_with_a_question_answers_from_within_the_unit(answerer) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "para", "sub", "quoted"),
+    [
+        # the reference itself ("paragraph 85") drew target 16's "见上文第 81 和 82 段" first
+        ("What does paragraph 85 say about overfishing?", 85, "target 6", "过度捕捞"),
+        ("What does paragraph 50 say about the prize money?", 50, None, "100 000美元"),
+        ("第61段关于主要挑战说了什么？", 61, "c", "主要挑战"),
+    ],
+)
+def test_look_up_with_a_question_quotes_the_sentence_that_answers_it(answerer, question: str, para: int, sub: str | None, quoted: str) -> None:
+    answer = answerer.ask(question).answer
+    assert answer.kind is AnswerKind.LOOKUP
+    assert (answer.citations[0].para, answer.citations[0].sub) == (para, sub)
+    assert quoted in answer.segments[1 if answer.cross_lingual else 0].text
+
+
+@pytest.mark.parametrize(
     ("question", "expected"),
     [
         ("第91段讲了什么", "本文件只有第1至90段。"),

@@ -60,3 +60,17 @@ def test_document_symbol_and_title_are_taken_out() -> None:
 def test_chinese_numbers() -> None:
     assert [chinese_number(t) for t in ("26", "十", "十二", "二十六", "九十", "一百零二", "两百")] == [26, 10, 12, 26, 90, 102, 200]
     assert chinese_number("第") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What does paragraph 85 say about overfishing?", "overfishing?"),
+        ("Tell me what para. 26 says regarding the second commitment period", "second commitment period"),
+        ("第26段关于第二承诺期说了什么", "关于第二承诺期说了什么"),  # Chinese: its question words are left to the analyser
+    ],
+)
+def test_what_is_asked_beyond_the_reference(question: str, asked: str) -> None:
+    parsed = parse_reference(question)
+    assert parsed is not None and not parsed.pure
+    assert parsed.asked == asked
