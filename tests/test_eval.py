@@ -103,3 +103,23 @@ def test_rag_eval_measures_quoted_answers_on_a_squad_file(settings, tmp_path: Pa
     # quoting a gold answer needs the gold paragraph cited first, so it can only be rarer
     assert 0.6 <= figures["answer_quoted"] <= figures["first_citation_accuracy"]
     assert "| answer quoted |" in markdown_tables([result])
+
+
+@pytest.mark.slow
+def test_seed_answer_strings_are_quoted_from_their_gold_paragraphs(retriever) -> None:
+    """Every gold answer string of the seed set is the document's own text, in its gold paragraph
+    (or the sub-unit the question names): an answer can only be counted if it can be quoted."""
+    from rag.evaluation.questions import load_question_jsonl
+    from rag.evaluation.runner import SEED_QUESTIONS
+
+    index = retriever.index
+    doc = next(iter(index.documents))
+    dataset = load_question_jsonl(SEED_QUESTIONS, doc=doc)
+    with_answers = [q for q in dataset.queries if q.answers]
+    assert len(with_answers) == len(dataset.answerable_ids)  # every answerable question has them
+    for query in with_answers:
+        texts = [index.units[unit_id].text for unit_id in dataset.qrels[query.id]]
+        if query.sub is not None:
+            texts = [u.text for u in index.sub_units.get(next(iter(dataset.qrels[query.id])), ()) if u.sub == query.sub]
+        for answer in query.answers:
+            assert any(answer in text for text in texts), (query.id, answer)

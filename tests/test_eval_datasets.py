@@ -320,6 +320,9 @@ GOOD_Q = '{"id": "zh-001", "lang": "zh", "question": "问题？", "gold": [3], "
         ('{"id": "x", "lang": "zh", "question": "q", "gold": [1], "type": "", "sub": null}', "type must be"),
         ('{"id": "a b", "lang": "zh", "question": "q", "gold": [1], "type": "fact"}', "whitespace"),
         ('{"id": "x", "id": "y", "lang": "zh", "question": "q", "gold": [1], "type": "fact"}', "duplicate key 'id'"),
+        ('{"id": "x", "lang": "zh", "question": "q", "gold": [1], "type": "fact", "answers": "4 300"}', "answers must be a list"),
+        ('{"id": "x", "lang": "zh", "question": "q", "gold": [1], "type": "fact", "answers": [" "]}', "answers must be a list"),
+        ('{"id": "x", "lang": "zh", "question": "q", "gold": [], "type": "fact", "answers": ["a"]}', "cannot have answers"),
     ],
 )
 def test_question_jsonl_bad_line(tmp_path: Path, bad_line: str, fragment: str) -> None:
@@ -606,3 +609,10 @@ def test_xquad_english_over_chinese_checks_the_chinese_answer_strings() -> None:
     assert queries["56beb4343aeaaa14008c925b"].text.startswith("How many points")
     assert queries["56beb4343aeaaa14008c925c"].answers == ("136 次",)  # the Chinese context's span, not "136"
     assert en_zh.answers  # answers are measured: the set has answer strings
+
+
+def test_question_jsonl_answers_are_carried(tmp_path: Path) -> None:
+    line = '{"id": "zh-001", "lang": "zh", "question": "问题？", "gold": [3], "type": "number", "answers": ["4 300 名政府代表"]}'
+    path = write_lines(tmp_path / "questions.jsonl", line, GOOD_Q.replace("zh-001", "zh-002"))
+    dataset = load_question_jsonl(path, doc=SEED_DOC)
+    assert [q.answers for q in dataset.queries] == [("4 300 名政府代表",), ()]

@@ -65,7 +65,7 @@ QUESTION_LANGS = frozenset({"zh", "en"})
 BEIR_QRELS_HEADER = ("query-id", "corpus-id", "score")
 
 _QUESTION_REQUIRED: dict[str, type] = {"id": str, "lang": str, "question": str, "gold": list, "type": str}
-_QUESTION_KEYS = frozenset({*_QUESTION_REQUIRED, "sub"})
+_QUESTION_KEYS = frozenset({*_QUESTION_REQUIRED, "sub", "answers"})
 _SPLIT_RE = re.compile(r"[\w.-]+")
 _WS_RE = re.compile(r"\s")
 

@@ -31,8 +31,9 @@ __all__ = ["load_question_jsonl"]
 def load_question_jsonl(path: Path, *, doc: str, name: str | None = None) -> Dataset:
     """Questions about one indexed document, one JSON object per line.
 
-    ``{"id", "lang", "question", "gold": [para, …], "type", "sub"?}``; ``gold: []`` means
-    unanswerable. Qrels name paragraph unit ids ``f"{doc}/{para}"`` with relevance 1.
+    ``{"id", "lang", "question", "gold": [para, …], "type", "sub"?, "answers"?}``; ``gold: []``
+    means unanswerable; ``answers`` are gold answer strings (any one quoted answers it). Qrels
+    name paragraph unit ids ``f"{doc}/{para}"`` with relevance 1.
     """
     path = Path(path)
     if (problem := _id_problem(doc)) is not None or "/" in doc:
@@ -72,7 +73,12 @@ def load_question_jsonl(path: Path, *, doc: str, name: str | None = None) -> Dat
             raise DatasetError(f"gold {gold!r} repeats a paragraph", path=path, line=number)
         if sub is not None and len(gold) != 1:
             raise DatasetError(f"sub {sub!r} needs exactly one gold paragraph, got {gold!r}", path=path, line=number)
-        queries.append(Query(id=qid, text=question, lang=lang, type=qtype, sub=sub))
+        answers = obj.get("answers", [])
+        if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
+            raise DatasetError("answers must be a list of non-empty strings", path=path, line=number)
+        if answers and not gold:
+            raise DatasetError("an unanswerable question (gold: []) cannot have answers", path=path, line=number)
+        queries.append(Query(id=qid, text=question, lang=lang, type=qtype, sub=sub, answers=tuple(answers)))
         qrels[qid] = {unit_id(doc, para): 1 for para in gold}
     if not queries:
         raise DatasetError("contains no questions", path=path)
