@@ -31,7 +31,7 @@ def evaluate(
     xquad_dir: Annotated[Path | None, typer.Option("--xquad-dir", help="folder with xquad.zh.json / xquad.en.json")] = None,
     doc: Annotated[str | None, typer.Option("--doc", help="document id the .jsonl questions are about")] = None,
 ) -> None:
-    """Score retrieval (and answers, where questions can be unanswerable) on labelled datasets."""
+    """Score retrieval (and answers, where questions can be unanswerable or carry gold answer strings) on labelled datasets."""
     import shlex
 
     from rag.evaluation.datasets import DatasetError

@@ -60,7 +60,7 @@ class QuestionAnswerer:
         """
         started = time.perf_counter()
         allowed = self.retriever.allowed_documents(doc, where)  # raises KeyError for an unknown document
-        looked_up = answer_reference(question, self.retriever.index, self._encode, self.params, doc=doc, allowed=allowed, focus_for=self._focus)
+        looked_up = answer_reference(question, self.retriever.index, self._encode, self.params, doc=doc, allowed=allowed, focus_for=self.sentence_focus)
         if looked_up is not None:  # "第26段讲了什么": the reference says where the answer is
             if self.retriever.encoder is not None:  # the aligned versions pick the sentence closest to the question
                 looked_up = with_versions(looked_up, library_of(self.retriever.index), self._encode(question), None)
@@ -71,7 +71,7 @@ class QuestionAnswerer:
         searched = time.perf_counter()
         assert result.query_vector is not None
         judge = None if self.verifier is None else self.judge
-        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge, self._focus(question))
+        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge, self.sentence_focus(question))
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         if answer.refused and self.verifier is not None and answer.see_also:
             answer = self._reconsider_in_question_language(question, result, answer)
@@ -122,7 +122,7 @@ class QuestionAnswerer:
         accepted = replace(self.params, refuse_below_same_language=0.0)  # the verifier has accepted this evidence
         return with_versions(refused, library_of(index), result.query_vector, accepted)
 
-    def _focus(self, question: str) -> SentenceFocus:
+    def sentence_focus(self, question: str) -> SentenceFocus:
         """How much of ``question`` a sentence states (picks the sentence an answer quotes first)."""
         return SentenceFocus(question, self.retriever.lexicon, self._evidence_terms)
 

@@ -410,5 +410,5 @@ def test_generation_disabled_by_default_gives_exactly_the_extractive_answer(retr
         result = plain.ask(question)
         assert result.answer == answerer.ask(question).answer
         search = retriever.search(question, k=5)
-        assert result.answer == compose_answer(question, search, retriever.index, search.query_vector, settings.answer_params, plain.judge)
+        assert result.answer == compose_answer(question, search, retriever.index, search.query_vector, settings.answer_params, plain.judge, plain.sentence_focus(question))
         assert "generate" not in result.timings_ms
