@@ -2,13 +2,15 @@
 
 No language model is involved. The sentences of the top hits were embedded at index time;
 the question's vector picks the closest ones (a hit's rank breaks near-ties, so the answer
-stays with the best paragraph). Every quoted sentence carries the citation of the unit it
-was taken from, in the question's language and style. Nothing is translated: an English
-question over Chinese text gets the Chinese sentence, labelled as such.
+stays with the best paragraph), and within the cited paragraph the sentence that states the
+question's own words and numbers is quoted first (:func:`focused`). Every quoted sentence
+carries the citation of the unit it was taken from, in the question's language and style.
+Nothing is translated: an English question over Chinese text gets the Chinese sentence,
+labelled as such.
 
-Refusal: when even the best sentence is far from the question (cosine below a threshold
-calibrated on labelled unanswerable questions, see eval/), the answer says the documents do
-not answer and lists the closest paragraphs under ``see_also`` instead of citing them.
+Refusal: when the evidence does not answer (the trained verifier of :mod:`rag.verifier`
+decides; without one, the best sentence's cosine against a threshold), the answer says the
+documents do not answer and lists the closest paragraphs under ``see_also`` instead of citing them.
 """
 
 from __future__ import annotations

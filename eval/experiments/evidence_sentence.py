@@ -9,14 +9,14 @@ often the first quoted sentence contains a gold answer string (whitespace and ca
 how often any quoted sentence does. ``cosine``: the sentences ordered by their cosine alone (the
 composer before ``rag.answer.focused``); ``shipped``: the composer's order with the shipped
 ``AnswerParams`` (coverage and number weights). ``--grid`` adds a grid of weights. Articles are
-split train/test by ``rag.evaluation.verifier_data.split_of``; weights are chosen on train only.
+split train/test as the verifier's data is (``rag.evaluation.verifier_data.split_of`` of the
+article's id); weights are chosen on train only.
 Writes nothing; results are kept in eval/results/experiments/evidence_sentence.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -24,25 +24,11 @@ from pathlib import Path
 
 from rag.analysis import TermSets
 from rag.answer import AnswerParams, QuotedSentence, candidate_sentences, focused, select_sentences
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import Settings
 from rag.engine import open_retriever
 from rag.evaluation.runner import resolve_sets
-from rag.evaluation.squad import squad_context_id
 from rag.evaluation.verifier_data import split_of
 from rag.question_terms import SentenceFocus
-
-XQUAD = PROJECT_ROOT / "eval" / "data" / "xquad"
-
-
-def squad_questions(path: Path) -> list[tuple[str, str, str, list[str], str]]:
-    """(question id, question, gold paragraph id, answer strings, article title) of a SQuAD file."""
-    out = []
-    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
-        for p, paragraph in enumerate(article["paragraphs"]):
-            for qa in paragraph["qas"]:
-                gold = squad_context_id(article["title"], p)
-                out.append((qa["id"], qa["question"], gold, [a["text"] for a in qa["answers"]], article["title"]))
-    return out
 
 
 def _flat(text: str) -> str:
@@ -73,27 +59,23 @@ def main() -> None:
         for weight in (0.02, 0.04, 0.06, 0.1):
             for number in (0.0, 0.03):
                 variants[f"coverage {weight}, number {number}"] = replace(shipped, coverage_weight=weight, number_match_weight=number)
-    zh = squad_questions(XQUAD / "xquad.zh.json")
-    en = squad_questions(XQUAD / "xquad.en.json")
-    zh_answers = {qid: answers for qid, _, _, answers, _ in zh}
-    sets = {
-        "xquad zh": ("xquad-zh", zh),
-        "xquad en->zh": ("xquad-en-zh", [(qid, q, gold, zh_answers[qid], title) for qid, q, gold, _, title in en]),
-        "xquad en": ("xquad-en", en),
-    }
+    sets = {"xquad zh": "xquad-zh", "xquad en->zh": "xquad-en-zh", "xquad en": "xquad-en"}
     first: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     anywhere: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     counted: dict[tuple[str, str], int] = defaultdict(int)
     sentences: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     terms = TermSets()
-    for name, (index_name, questions) in sets.items():
-        retriever = open_retriever(settings, index_dir=_index_dir(settings, index_name))
-        for _, question, gold, answers, title in questions[: args.limit or None]:
+    for name, set_name in sets.items():
+        eval_set = resolve_sets(settings, [set_name])[0]  # queries carry the corpus language's answer strings
+        retriever = open_retriever(settings, index_dir=_index_dir(settings, set_name))
+        for query in eval_set.dataset.queries[: args.limit or None]:
+            question, answers = query.text, query.answers
+            (gold,) = eval_set.dataset.qrels[query.id]
             result = retriever.search(question, k=5)
             candidates = candidate_sentences(question, result.hits, retriever.index, result.query_vector, shipped)
             if not candidates or candidates[0].unit.doc != gold:
                 continue  # the cited paragraph is not the gold one: sentence choice cannot help
-            key = (name, split_of(title))
+            key = (name, split_of(gold.rsplit("-p", 1)[0]))  # the article, as the verifier's data splits it
             counted[key] += 1
             focus = SentenceFocus(question, retriever.lexicon, terms)
             for variant, params in variants.items():
