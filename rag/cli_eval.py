@@ -22,7 +22,7 @@ __all__ = ["evaluate", "register"]
 def evaluate(
     dataset: Annotated[
         list[str] | None,
-        typer.Option("--dataset", "-d", help="seed, xquad-zh, xquad-en-zh, xquad-en, or a path (.jsonl questions, SQuAD .json, BEIR folder); repeatable"),
+        typer.Option("--dataset", "-d", help="seed, xquad-zh, xquad-en-zh, xquad-en, xquad-zh-en, or a path (.jsonl questions, SQuAD .json, BEIR folder); repeatable"),
     ] = None,
     config: Annotated[str, typer.Option("--config", help="comma-separated: hybrid,dense,lexical")] = "hybrid,dense,lexical",
     out: Annotated[Path | None, typer.Option("--out", help="write results.json, report.md, TREC runs and plots here")] = None,

@@ -616,3 +616,15 @@ def test_question_jsonl_answers_are_carried(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "questions.jsonl", line, GOOD_Q.replace("zh-001", "zh-002"))
     dataset = load_question_jsonl(path, doc=SEED_DOC)
     assert [q.answers for q in dataset.queries] == [("4 300 名政府代表",), ()]
+
+
+def test_xquad_chinese_over_english_is_a_built_in_set() -> None:
+    from rag.config import Settings
+    from rag.evaluation.runner import resolve_sets
+
+    (zh_en,) = resolve_sets(Settings(), ["xquad-zh-en"])
+    assert zh_en.index_name == "xquad-en"  # the English paragraphs' index, shared with xquad-en
+    queries = {q.id: q for q in zh_en.dataset.queries}
+    assert queries["56beb4343aeaaa14008c925b"].lang == "zh"
+    assert queries["56beb4343aeaaa14008c925b"].answers == ("308",)
+    assert zh_en.dataset.corpus is not None and zh_en.dataset.corpus[0].text.startswith("The Panthers defense")

@@ -38,7 +38,7 @@ SEED_QUESTIONS = PROJECT_ROOT / "eval" / "seed_questions.jsonl"
 LOOKUP_QUESTIONS = PROJECT_ROOT / "eval" / "lookup_questions.jsonl"  # paragraph references, asked with the seed set
 DEFAULT_XQUAD_DIR = PROJECT_ROOT / "eval" / "data" / "xquad"  # shipped copy, CC BY-SA 4.0
 DEFAULT_CMRC_DIR = PROJECT_ROOT / "eval" / "data" / "cmrc2018"  # shipped copy, CC BY-SA 4.0
-BUILTIN_SETS = ("seed", "xquad-zh", "xquad-en-zh", "xquad-en")
+BUILTIN_SETS = ("seed", "xquad-zh", "xquad-en-zh", "xquad-en", "xquad-zh-en")
 DEPTH = 10
 
 
@@ -107,14 +107,14 @@ def _corpus_set(settings: Settings, dataset: Dataset, index_name: str) -> EvalSe
 
 
 def resolve_sets(settings: Settings, names: Sequence[str], *, xquad_dir: Path = DEFAULT_XQUAD_DIR, doc: str | None = None) -> list[EvalSet]:
-    """Built-in names (seed, xquad-zh, xquad-en-zh, xquad-en) or paths (.jsonl questions, SQuAD .json, BEIR folder)."""
+    """Built-in names (seed, xquad-zh, xquad-en-zh, xquad-en, xquad-zh-en) or paths (.jsonl questions, SQuAD .json, BEIR folder)."""
     sets: list[EvalSet] = []
     for name in names:
         if name == "seed":
             sets.append(_seed_set(settings, SEED_QUESTIONS, "seed", doc))
-        elif name in ("xquad-zh", "xquad-en-zh", "xquad-en"):
-            question_lang = "zh" if name == "xquad-zh" else "en"
-            corpus_lang = "en" if name == "xquad-en" else "zh"
+        elif name in ("xquad-zh", "xquad-en-zh", "xquad-en", "xquad-zh-en"):
+            question_lang = "zh" if name in ("xquad-zh", "xquad-zh-en") else "en"
+            corpus_lang = "en" if name in ("xquad-en", "xquad-zh-en") else "zh"
             questions = load_squad(xquad_dir / f"xquad.{question_lang}.json", lang=question_lang, name=name)
             corpus = load_squad(xquad_dir / f"xquad.{corpus_lang}.json", lang=corpus_lang)
             # parallel files share question ids: an answer quotes the corpus language's answer string
