@@ -27,6 +27,7 @@ __all__ = [
     "HAN_RE",
     "STOP_WORDS",
     "cedict_path",
+    "english_glosses",
     "glossary_text",
     "invert_cedict",
     "load_glossary",
@@ -122,6 +123,22 @@ def invert_cedict(lines: Iterable[str]) -> dict[str, list[tuple[str, float]]]:
         key: sorted(targets.items(), key=lambda item: (-item[1], len(item[0]), item[0]))
         for key, targets in inverted.items()
     }
+
+
+def english_glosses(lines: Iterable[str]) -> dict[str, str]:
+    """Simplified Chinese headword -> the content words of its English glosses, space-separated:
+    CC-CEDICT read the way it is written, for a Chinese question over English text.
+
+    The same glosses as :func:`invert_cedict` keeps (no variants, surnames, classifiers), stop words
+    dropped; one string per headword keeps the ~120k entries to a few MB.
+    """
+    words: dict[str, dict[str, None]] = {}
+    for simplified, glosses in _parse_cedict(lines):
+        slot = words.setdefault(simplified, {})
+        for gloss in glosses:
+            for key, _ in _gloss_keys(gloss):
+                slot.update(dict.fromkeys(w for w in key.split() if w not in STOP_WORDS))
+    return {headword: " ".join(found) for headword, found in words.items() if found}
 
 
 def cedict_path() -> Path:
