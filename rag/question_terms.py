@@ -74,8 +74,9 @@ class SentenceFocus:
     """How much of one question a sentence states: its content-word coverage and whether it
     repeats one of the question's numbers (第十七次 for "SBSTTA 17", 2012 for "in 2012").
 
-    Built once per question; an English question meets Chinese sentences through ``lexicon``
-    (None: no dictionary, English terms only). ``text_terms`` remembers analysed sentences.
+    Built once per question; an English question meets Chinese sentences through ``lexicon``, and a
+    Chinese question English ones through its words' CC-CEDICT glosses (None: no dictionary, the
+    question's own terms only). ``text_terms`` remembers analysed sentences.
     """
 
     def __init__(self, question: str, lexicon: BilingualLexicon | None = None, text_terms: TextTerms | None = None) -> None:
@@ -83,8 +84,10 @@ class SentenceFocus:
         self._text_terms = text_terms
         self._numbers = number_values(question)
         self._question = question
-        self._lexicon = lexicon if not _HAN.search(question) else None  # only English questions translate
+        self._lexicon = lexicon if not _HAN.search(question) else None  # an English question, translated
         self._concepts: list[Concept] | None = None  # translated on the first Chinese sentence
+        self._glossing = lexicon if _HAN.search(question) else None  # a Chinese question, through its words' glosses
+        self._glosses: list[set[str]] | None = None  # each word's gloss stems, on the first English sentence
 
     def __call__(self, sentence: str) -> tuple[float, bool]:
         """(share of the question's content words the sentence states, does it repeat a question number)."""
@@ -92,6 +95,11 @@ class SentenceFocus:
             if self._concepts is None:
                 self._concepts = question_concepts(self._question, self._lexicon)
             covered = translated_coverage(self._concepts, sentence) if self._concepts else 0.0
+        elif self._glossing is not None and not _HAN.search(sentence):  # a Chinese question, English text
+            if self._glosses is None:
+                self._glosses = [set(analyze(" ".join(e for e, _ in c.translations))) for c in self._glossing.glossed(self._terms)]
+            stems = set(analyze(sentence)) if self._text_terms is None else self._text_terms(sentence)
+            covered = sum(1 for g in self._glosses if g & stems) / len(self._glosses) if self._glosses else 0.0
         else:
             covered = coverage(self._terms, sentence, self._text_terms) if self._terms else 0.0
         return covered, bool(self._numbers and self._numbers & number_values(sentence))

@@ -37,3 +37,13 @@ def test_an_english_question_meets_chinese_sentences_through_the_dictionary(sett
     assert fishing > lead
     # without a dictionary an English question states nothing of a Chinese sentence
     assert SentenceFocus("Progress on overfishing of marine fish")("过度捕捞仍在许多地区发生。")[0] == 0.0
+
+
+@pytest.mark.slow
+def test_a_chinese_question_meets_english_sentences_through_the_glosses(settings) -> None:
+    from rag.engine import make_lexicon
+
+    focus = SentenceFocus("诺曼在本赛季拦截了多少次传球？", make_lexicon(settings))
+    intercepted, _ = focus("Cornerback Josh Norman intercepted four passes this season.")
+    other, _ = focus("The Broncos finished the regular season with a 12-4 record.")
+    assert intercepted > other  # 拦截 -> intercept, 传球 -> pass
