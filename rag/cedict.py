@@ -26,6 +26,7 @@ from pathlib import Path
 __all__ = [
     "HAN_RE",
     "STOP_WORDS",
+    "cedict_lines",
     "cedict_path",
     "english_glosses",
     "glossary_text",
@@ -139,6 +140,11 @@ def english_glosses(lines: Iterable[str]) -> dict[str, str]:
             for key, _ in _gloss_keys(gloss):
                 slot.update(dict.fromkeys(w for w in key.split() if w not in STOP_WORDS))
     return {headword: " ".join(found) for headword, found in words.items() if found}
+
+
+def cedict_lines() -> list[str]:
+    """The lines of the shipped CC-CEDICT file (both directions are read from them)."""
+    return cedict_path().read_text(encoding="utf-8").splitlines()
 
 
 def cedict_path() -> Path:

@@ -66,7 +66,7 @@ from pathlib import Path
 
 import Stemmer
 
-from rag.cedict import HAN_RE, STOP_WORDS, cedict_path, english_glosses, norm_words
+from rag.cedict import HAN_RE, STOP_WORDS, cedict_lines, english_glosses, norm_words
 from rag.english_forms import ordinal_translations, ordinal_value, session_translations, spelling_variants
 from rag.lexicon_tables import LexiconTables, open_tables
 
@@ -160,7 +160,7 @@ class BilingualLexicon:
         if self._glosses is None:
             with self._lock:
                 if self._glosses is None:
-                    self._glosses = english_glosses(cedict_path().read_text(encoding="utf-8").splitlines())
+                    self._glosses = english_glosses(cedict_lines())
         concepts = []
         for word in dict.fromkeys(words):
             english = self._glosses.get(word, "").split() if len(word) > 1 and HAN_RE.search(word) else []

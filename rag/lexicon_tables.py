@@ -30,7 +30,7 @@ from typing import Protocol
 
 import Stemmer
 
-from rag.cedict import cedict_path, glossary_text, invert_cedict, load_glossary
+from rag.cedict import cedict_lines, cedict_path, glossary_text, invert_cedict, load_glossary
 
 __all__ = [
     "DICT_WEIGHT_UNDER_GLOSSARY",
@@ -176,19 +176,15 @@ def open_tables(cache_dir: Path | None, glossary_path: Path | None = None, *, st
     text = glossary_text(glossary_path)
     stemmer = Stemmer.Stemmer("english").stemWord
     if cache_dir is None:
-        return build_tables(_cedict_lines(), load_glossary(text=text), stemmer if stems else None)
+        return build_tables(cedict_lines(), load_glossary(text=text), stemmer if stems else None)
     path = cache_file(Path(cache_dir), text)
     cached = _open(path)
     if cached is not None:
         return cached
     # the cache holds the stem table either way: a lexicon without stems just never asks for it
-    tables = build_tables(_cedict_lines(), load_glossary(text=text), stemmer)
+    tables = build_tables(cedict_lines(), load_glossary(text=text), stemmer)
     _write(path, tables)
     return tables
-
-
-def _cedict_lines() -> list[str]:
-    return cedict_path().read_text(encoding="utf-8").splitlines()
 
 
 def _open(path: Path) -> SqliteTables | None:

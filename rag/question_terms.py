@@ -84,20 +84,21 @@ class SentenceFocus:
         self._text_terms = text_terms
         self._numbers = number_values(question)
         self._question = question
-        self._lexicon = lexicon if not _HAN.search(question) else None  # an English question, translated
-        self._concepts: list[Concept] | None = None  # translated on the first Chinese sentence
-        self._glossing = lexicon if _HAN.search(question) else None  # a Chinese question, through its words' glosses
-        self._glosses: list[set[str]] | None = None  # each word's gloss stems, on the first English sentence
+        self._lexicon = lexicon
+        self._chinese = bool(_HAN.search(question))
+        self._concepts: list[Concept] | None = None  # an English question translated, on the first Chinese sentence
+        self._glosses: list[set[str]] | None = None  # a Chinese question's words' gloss stems, on the first English sentence
 
     def __call__(self, sentence: str) -> tuple[float, bool]:
         """(share of the question's content words the sentence states, does it repeat a question number)."""
-        if self._lexicon is not None and _HAN.search(sentence):
+        lexicon = self._lexicon
+        if lexicon is not None and not self._chinese and _HAN.search(sentence):
             if self._concepts is None:
-                self._concepts = question_concepts(self._question, self._lexicon)
+                self._concepts = question_concepts(self._question, lexicon)
             covered = translated_coverage(self._concepts, sentence) if self._concepts else 0.0
-        elif self._glossing is not None and not _HAN.search(sentence):  # a Chinese question, English text
+        elif lexicon is not None and self._chinese and not _HAN.search(sentence):  # a Chinese question, English text
             if self._glosses is None:
-                self._glosses = [set(analyze(" ".join(e for e, _ in c.translations))) for c in self._glossing.glossed(self._terms)]
+                self._glosses = [set(analyze(" ".join(e for e, _ in c.translations))) for c in lexicon.glossed(self._terms)]
             stems = set(analyze(sentence)) if self._text_terms is None else self._text_terms(sentence)
             covered = sum(1 for g in self._glosses if g & stems) / len(self._glosses) if self._glosses else 0.0
         else:

@@ -38,7 +38,7 @@ from index.store import LoadedIndex
 from index.views import UnitDocsView
 from rag.analysis import analyze
 from rag.answer_type import expects_number, has_number
-from rag.crosslingual import BilingualLexicon, shared_lexicon
+from rag.crosslingual import BilingualLexicon, Concept, shared_lexicon
 from rag.filters import SearchFilter
 from rag.fusion import FusionParams, fuse_scores, lexical_weight, translation_weight
 from rag.language import Language, detect_language
@@ -307,21 +307,18 @@ class Retriever:
 
     def _translated_candidates(self, query: str, depth: int, allowed: frozenset[str] | None) -> tuple[dict[str, float], float]:
         """BM25 over the dictionary translation of an English question, pooled per unit."""
-        lexical = self.lexical
-        concepts = self.lexicon.translate(query, known=self._known_term)
-        found, share = lexical.translated(concepts, max_translations=self.fusion.max_translations, k=depth, docs=allowed)
-        if share == 0.0:
-            return {}, 0.0
-        return self._pool(found, allowed), share
+        return self._concept_candidates(self.lexicon.translate(query, known=self._known_term), depth, allowed)
 
     def _glossed_candidates(
         self, query: str, depth: int, allowed: frozenset[str] | None, tokens: list[str] | None
     ) -> tuple[dict[str, float], float]:
         """BM25 over the English glosses of a Chinese question's words (CC-CEDICT read as written), pooled per
         unit: the dictionary channel the other way round, for English paragraphs. Measured on XQuAD
-        (Chinese questions over the English paragraphs): hybrid R@1 0.710 -> 0.844, R@5 0.927 -> 0.971."""
-        words = tokens if tokens is not None else analyze(query)
-        concepts = self.lexicon.glossed(words)
+        (Chinese questions over the English paragraphs): hybrid R@1 0.710 -> 0.841, R@5 0.927 -> 0.971."""
+        return self._concept_candidates(self.lexicon.glossed(tokens if tokens is not None else analyze(query)), depth, allowed)
+
+    def _concept_candidates(self, concepts: list[Concept], depth: int, allowed: frozenset[str] | None) -> tuple[dict[str, float], float]:
+        """Structured BM25 of dictionary concepts (either direction), pooled per unit, and the share that found the index."""
         found, share = self.lexical.translated(concepts, max_translations=self.fusion.max_translations, k=depth, docs=allowed)
         if share == 0.0:
             return {}, 0.0

@@ -17,7 +17,6 @@ Writes nothing; results are kept in eval/results/experiments/evidence_sentence.m
 from __future__ import annotations
 
 import argparse
-import re
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -26,17 +25,14 @@ from rag.analysis import TermSets
 from rag.answer import AnswerParams, QuotedSentence, candidate_sentences, focused, select_sentences
 from rag.config import Settings
 from rag.engine import open_retriever
+from rag.evaluation.metrics import quotes_answer
 from rag.evaluation.runner import resolve_sets
 from rag.evaluation.verifier_data import split_of
 from rag.question_terms import SentenceFocus
 
 
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
-
-
 def holds(sentences: list[QuotedSentence], answers: list[str]) -> bool:
-    return any(_flat(a) in _flat(s.text) for s in sentences for a in answers)
+    return any(quotes_answer(s.text, answers) for s in sentences)
 
 
 def _index_dir(settings: Settings, name: str) -> Path:

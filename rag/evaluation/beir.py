@@ -17,6 +17,7 @@ from rag.evaluation.datasets import (
     Dataset,
     DatasetError,
     Query,
+    _check_answers,
     _check_id,
     _check_label,
     _check_text,
@@ -74,10 +75,8 @@ def _load_beir_queries(path: Path) -> list[tuple[int, Query, bool]]:
             raise DatasetError(
                 f"metadata.unanswerable must be true or false, not {unanswerable!r}", path=path, line=number
             )
-        answers = meta.get("answers", [])
-        if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
-            raise DatasetError("metadata.answers must be a list of non-empty strings", path=path, line=number)
-        out.append((number, Query(id=qid, text=text, **labels, answers=tuple(answers)), unanswerable))
+        answers = _check_answers(meta.get("answers", []), "metadata.answers", path, number)
+        out.append((number, Query(id=qid, text=text, **labels, answers=answers), unanswerable))
     if not out:
         raise DatasetError("contains no queries", path=path)
     return out

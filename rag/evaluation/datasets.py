@@ -353,6 +353,13 @@ def _check_label(value: object, what: str, path: Path, line: int | None) -> str 
     return value
 
 
+def _check_answers(value: object, what: str, path: Path, line: int | None) -> tuple[str, ...]:
+    """Gold answer strings as a file lists them (pass ``[]`` when the key is absent)."""
+    if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
+        raise DatasetError(f"{what} must be a list of non-empty strings", path=path, line=line)
+    return tuple(value)
+
+
 def _record_first_line(seen: dict[Any, int], key: object, what: str, path: Path, line: int) -> None:
     """Remember the line where ``key`` first appeared; a repeat is an error naming both lines."""
     if key in seen:

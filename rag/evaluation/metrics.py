@@ -7,12 +7,13 @@ Runs are scored 1/rank so that ranx sees no ties and reproduces the ranking exac
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ranx import Qrels, Run, compare, evaluate
 
-__all__ = ["DEFAULT_METRICS", "AnswerFigures", "answer_figures", "compare_runs", "ranked_run", "retrieval_metrics"]
+__all__ = ["DEFAULT_METRICS", "AnswerFigures", "answer_figures", "compare_runs", "quotes_answer", "ranked_run", "retrieval_metrics"]
 
 DEFAULT_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 
@@ -78,6 +79,17 @@ class AnswerFigures:
     refusal_precision: float | None
     refusal_recall: float | None
     false_refusals: int
+
+
+def quotes_answer(text: str, answers: Iterable[str]) -> bool:
+    """Does ``text`` hold one of the gold answer strings? Whitespace out and case folded, so
+    "5 000 万" and "5000万" compare equal."""
+    flat = _flat(text)
+    return any(_flat(answer) in flat for answer in answers)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text).casefold()
 
 
 def answer_figures(gold: Mapping[str, set[str]], first_citation: Mapping[str, str | None], refused: Mapping[str, bool]) -> AnswerFigures:

@@ -15,6 +15,7 @@ from rag.evaluation.datasets import (
     Dataset,
     DatasetError,
     Query,
+    _check_answers,
     _check_id,
     _check_label,
     _check_text,
@@ -73,12 +74,10 @@ def load_question_jsonl(path: Path, *, doc: str, name: str | None = None) -> Dat
             raise DatasetError(f"gold {gold!r} repeats a paragraph", path=path, line=number)
         if sub is not None and len(gold) != 1:
             raise DatasetError(f"sub {sub!r} needs exactly one gold paragraph, got {gold!r}", path=path, line=number)
-        answers = obj.get("answers", [])
-        if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
-            raise DatasetError("answers must be a list of non-empty strings", path=path, line=number)
+        answers = _check_answers(obj.get("answers", []), "answers", path, number)
         if answers and not gold:
             raise DatasetError("an unanswerable question (gold: []) cannot have answers", path=path, line=number)
-        queries.append(Query(id=qid, text=question, lang=lang, type=qtype, sub=sub, answers=tuple(answers)))
+        queries.append(Query(id=qid, text=question, lang=lang, type=qtype, sub=sub, answers=answers))
         qrels[qid] = {unit_id(doc, para): 1 for para in gold}
     if not queries:
         raise DatasetError("contains no questions", path=path)

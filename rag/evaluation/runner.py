@@ -7,7 +7,6 @@ on sub-units count for their paragraph: gold labels are paragraphs.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -25,6 +24,7 @@ from rag.evaluation.metrics import (
     DEFAULT_METRICS,
     answer_figures,
     compare_runs,
+    quotes_answer,
     ranked_run,
     retrieval_metrics,
 )
@@ -236,8 +236,8 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
         cited = None if quoted is None else f"{quoted.doc}/{quoted.para}" if quoted.para is not None else quoted.id
         first[query.id] = None if answer.refused else cited
         if query.answers:
-            said = _flat("".join(segment.text for segment in answer.segments))
-            quoted_answer[query.id] = not answer.refused and cited in gold[query.id] and any(_flat(a) in said for a in query.answers)
+            said = "".join(segment.text for segment in answer.segments)
+            quoted_answer[query.id] = not answer.refused and cited in gold[query.id] and quotes_answer(said, query.answers)
         if query.sub is not None:
             sub_right[query.id] = not answer.refused and cited in gold[query.id] and quoted is not None and quoted.sub == query.sub
         confidence[query.id] = answer.confidence if answer.confidence is not None else answer.evidence_score
@@ -280,11 +280,6 @@ def _answer_figures(retriever: Retriever, params: AnswerParams, dataset: Dataset
     if lookup_path is not None and lookup_path.exists():
         figures["lookup"] = lookup_figures(answerer, lookup_path)
     return figures
-
-
-def _flat(text: str) -> str:
-    """Whitespace out and case folded: "5 000 万" and "5000万" compare equal."""
-    return re.sub(r"\s+", "", text).casefold()
 
 
 def lookup_figures(answerer: object, path: Path) -> dict[str, dict[str, object]]:
