@@ -89,15 +89,16 @@ class QuestionAnswerer:
         """The verifier's features of the best evidence (also what the training script records)."""
         units = self.retriever.index.units
         parents = {c.unit.id: units[c.unit.parent].text for c in candidates[:1] if c.unit.parent in units}
-        lexicon = self.retriever.lexicon if cross and language == "en" else None
+        lexicon = self.retriever.lexicon if cross else None
         return evidence_features(question, language, candidates, hits, parents, lexicon, cross, self._evidence_terms)
 
     def judge(self, question: str, language: Language, candidates: Sequence[QuotedSentence], hits: Sequence[Hit], cross: bool) -> tuple[bool, float | None]:
         assert self.verifier is not None
         if not candidates:
             return False, 0.0
-        probability = self.verifier.probability(self.features(question, language, candidates, hits, cross))
-        return probability >= self.verifier.threshold, round(probability, 4)
+        verifier = self.verifier.for_pair(language, cross)
+        probability = verifier.probability(self.features(question, language, candidates, hits, cross))
+        return probability >= verifier.threshold, round(probability, 4)
 
     def _reconsider_in_question_language(self, question: str, result: SearchResult, refused: Answer) -> Answer:
         """A refusal of evidence in another language, judged again on the question's-language versions.

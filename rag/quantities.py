@@ -198,6 +198,8 @@ def states_measure(measure: AskedMeasure, evidence: str, question: str = "", tra
         return bool(_SHARE_EVIDENCE.search(text))
     if _SHARE_EVIDENCE.search(text):  # "how many of them": "two thirds", "the majority", "7 per cent"
         return True
+    if measure.classifier and not _HAN.search(text):  # a Chinese question over English text: any number it does not state
+        return has_number(text)
     if measure.classifier:  # a Chinese question
         return _zh_states_count(measure, text)
     if _en_states_count(measure, text):

@@ -6,7 +6,8 @@ quoted?). A dense sentence vector ranks the sentence that is *about* the paragra
 first -- often its lead-in ("执行情况概述如下") -- while the answer sits in the sentence that
 repeats the question's specific words (its fisheries, its "SBSTTA 17"). Content words are the
 analysed terms (jieba for Chinese, stemmed English) minus question words; an English question
-over Chinese text is matched through the English→Chinese dictionary, one concept at a time.
+over Chinese text is matched through the English→Chinese dictionary, one concept at a time, and a
+Chinese question over English text through its words' CC-CEDICT glosses.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = [
     "SentenceFocus",
     "content_terms",
     "coverage",
+    "gloss_stems",
+    "glossed_coverage",
     "question_concepts",
     "translated_coverage",
 ]
@@ -70,6 +73,21 @@ def translated_coverage(concepts: Sequence[Concept], text: str) -> float:
     return sum(1 for c in concepts if any(t in text for t, _ in c.translations)) / len(concepts)
 
 
+def gloss_stems(words: Sequence[str], lexicon: BilingualLexicon) -> list[set[str]]:
+    """A Chinese question's words as the stemmed English words of their CC-CEDICT glosses, one set per
+    word that has a gloss (the question over English text)."""
+    return [set(analyze(" ".join(e for e, _ in c.translations))) for c in lexicon.glossed(words)]
+
+
+def glossed_coverage(glosses: Sequence[set[str]], text: str, text_terms: TextTerms | None = None) -> float:
+    """A Chinese question over English text: share of its glossed words with a gloss word in ``text``
+    (1.0 when none of its words has a gloss: nothing to measure)."""
+    if not glosses:
+        return 1.0
+    stems = set(analyze(text)) if text_terms is None else text_terms(text)
+    return sum(1 for g in glosses if g & stems) / len(glosses)
+
+
 class SentenceFocus:
     """How much of one question a sentence states: its content-word coverage and whether it
     repeats one of the question's numbers (第十七次 for "SBSTTA 17", 2012 for "in 2012").
@@ -98,9 +116,8 @@ class SentenceFocus:
             covered = translated_coverage(self._concepts, sentence) if self._concepts else 0.0
         elif lexicon is not None and self._chinese and not _HAN.search(sentence):  # a Chinese question, English text
             if self._glosses is None:
-                self._glosses = [set(analyze(" ".join(e for e, _ in c.translations))) for c in lexicon.glossed(self._terms)]
-            stems = set(analyze(sentence)) if self._text_terms is None else self._text_terms(sentence)
-            covered = sum(1 for g in self._glosses if g & stems) / len(self._glosses) if self._glosses else 0.0
+                self._glosses = gloss_stems(self._terms, lexicon)
+            covered = glossed_coverage(self._glosses, sentence, self._text_terms) if self._glosses else 0.0
         else:
             covered = coverage(self._terms, sentence, self._text_terms) if self._terms else 0.0
         return covered, bool(self._numbers and self._numbers & number_values(sentence))

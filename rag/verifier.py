@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
@@ -26,10 +26,18 @@ from rag.crosslingual import BilingualLexicon
 from rag.language import Language
 from rag.quantities import asked_measure, counted_renderings, states_measure
 from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, specific_names
-from rag.question_terms import QUESTION_WORDS, content_terms, coverage, question_concepts, translated_coverage
+from rag.question_terms import (
+    QUESTION_WORDS,
+    content_terms,
+    coverage,
+    gloss_stems,
+    glossed_coverage,
+    question_concepts,
+    translated_coverage,
+)
 from rag.retriever import Hit
 
-__all__ = ["FEATURES", "Verifier", "evidence_features", "load_verifier"]
+__all__ = ["FEATURES", "PAIRINGS", "Verifier", "evidence_features", "load_verifier"]
 
 FEATURES = (
     "best_sentence",  # cosine of the best evidence sentence (after the rank penalty)
@@ -48,12 +56,15 @@ FEATURES = (
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
-def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None) -> float:
-    """Share of the question's names found in ``text``; an English name over Chinese text through the dictionary
-    (a name the dictionary cannot translate is not counted: transliterations vary)."""
+def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None, text_terms: Callable[[str], Collection[str]] | None = None) -> float:
+    """Share of the question's names found in ``text``; across languages through the dictionary: an English
+    name over Chinese text through its translations, a Chinese name over English text through its CC-CEDICT
+    glosses (a name the dictionary cannot render is not counted: transliterations vary)."""
     names = specific_names(question)
     if not names:
         return 1.0
+    if lexicon is not None and _HAN.search(question) and not _HAN.search(text):
+        return _glossed_names_covered(names, text, lexicon, text_terms)
     if lexicon is None or not _HAN.search(text) or _HAN.search(question):
         lowered = text.lower()
         return sum(1 for n in names if n.lower() in lowered) / len(names)
@@ -71,6 +82,24 @@ def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None) -
     return covered / counted if counted else 1.0
 
 
+def _glossed_names_covered(
+    names: Sequence[str], text: str, lexicon: BilingualLexicon, text_terms: Callable[[str], Collection[str]] | None
+) -> float:
+    """A Chinese question's names over English text: a Latin name as written, a Chinese one through its glosses."""
+    lowered = text.lower()
+    covered = counted = 0.0
+    for name in names:
+        if not _HAN.search(name):
+            counted += 1
+            covered += name.lower() in lowered
+            continue
+        glosses = gloss_stems([name], lexicon)
+        if glosses:
+            counted += 1
+            covered += glossed_coverage(glosses, text, text_terms) > 0
+    return covered / counted if counted else 1.0
+
+
 def evidence_features(
     question: str,
     language: Language,
@@ -84,7 +113,7 @@ def evidence_features(
     """The :data:`FEATURES` of the best candidate sentence (``candidates`` sorted best first).
 
     ``parent_text``: unit id -> the text of its enclosing paragraph, for sub-units. ``lexicon``:
-    the English→Chinese dictionary, used when an English question meets Chinese evidence.
+    the bilingual dictionary, used when the question and the evidence are in different languages.
     ``text_terms``: the analysed terms of an evidence text (default: analysed on each call;
     the answerer passes a :class:`rag.analysis.TermSets`, which remembers recurring paragraphs).
     """
@@ -102,12 +131,18 @@ def evidence_features(
     relative = best.score - (sum(others.values()) / len(others) if others else best.score - 0.1)
     dense = next((h.dense for h in hits if (h.unit.parent or h.unit.id) == group and h.dense is not None), best.score)
     unit_text = best.unit.text + "\n" + parent_text.get(best.unit.id, "")
-    translating = cross and language == "en" and lexicon is not None
+    translating = cross and language == "en" and lexicon is not None  # an English question, Chinese evidence
+    glossing = cross and language == "zh" and lexicon is not None  # a Chinese question, English evidence
     if translating:
         assert lexicon is not None
         concepts = question_concepts(question, lexicon)
         sentence_cov = translated_coverage(concepts, best.text)
         unit_cov = translated_coverage(concepts, unit_text)
+    elif glossing:
+        assert lexicon is not None
+        glosses = gloss_stems(content_terms(question), lexicon)
+        sentence_cov = glossed_coverage(glosses, best.text, text_terms)
+        unit_cov = glossed_coverage(glosses, unit_text, text_terms)
     else:
         terms = content_terms(question)
         sentence_cov = coverage(terms, best.text, text_terms)
@@ -126,7 +161,7 @@ def evidence_features(
         sentence_cov,
         unit_cov,
         covered_share(sorted(number_values(question)), number_values(unit_text)),
-        _names_covered(question, unit_text, lexicon if translating else None),
+        _names_covered(question, unit_text, lexicon if translating or glossing else None, text_terms),
         float(kind is not None),
         type_match,
         measure_match,
@@ -134,9 +169,19 @@ def evidence_features(
     ]
 
 
+#: the question-evidence pairings with a model of their own (question language > evidence language)
+PAIRINGS = ("zh>en",)
+
+
 @dataclass(frozen=True)
 class Verifier:
-    """Logistic regression on standardised features; answer when the probability reaches ``threshold``."""
+    """Logistic regression on standardised features; answer when the probability reaches ``threshold``.
+
+    ``pairings``: models for a question over evidence in another language whose features read
+    differently (a Chinese question's words meet English text only through dictionary glosses, so
+    its coverages run lower than any pairing the main model learned from); each is trained and
+    calibrated on its own examples. Other pairs use this model.
+    """
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -144,6 +189,14 @@ class Verifier:
     coef: tuple[float, ...]
     intercept: float
     threshold: float
+    pairings: dict[str, Verifier] = field(default_factory=dict)
+
+    def for_pair(self, question_language: Language, cross: bool) -> Verifier:
+        """The model for a question in ``question_language`` over evidence in (``cross``) the other language."""
+        if not cross or not self.pairings:
+            return self
+        evidence_language = "en" if question_language == "zh" else "zh"
+        return self.pairings.get(f"{question_language}>{evidence_language}", self)
 
     def probability(self, values: Sequence[float]) -> float:
         z = self.intercept + sum(
@@ -152,18 +205,25 @@ class Verifier:
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
             "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
         }
+        if self.pairings:
+            data["pairings"] = {name: model.to_json() for name, model in self.pairings.items()}
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Verifier:
         features = tuple(data["features"])
         if features != FEATURES:
             raise ValueError(f"verifier trained on features {features}, this code computes {FEATURES}: retrain it")
+        unknown = set(data.get("pairings", {})) - set(PAIRINGS)
+        if unknown:
+            raise ValueError(f"verifier has models for pairings {sorted(unknown)} this code does not know: retrain it")
         return cls(
-            features, tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]), float(data["threshold"])
+            features, tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]), float(data["threshold"]),
+            {name: cls.from_json(model) for name, model in data.get("pairings", {}).items()},
         )
 
 

@@ -27,6 +27,8 @@ from rag.verifier import FEATURES, Verifier
 
 TARGET_PRECISION = 0.90  # of refusals: a refused question really had no right answer to give
 TARGET_OUT_OF_CORPUS = 0.95  # share of questions about articles not in the index that must be refused
+#: pairings with a model of their own (rag.verifier.PAIRINGS) -> the example sources they are trained on
+PAIRING_SOURCES = {"zh>en": ("xquad-zh-en",)}
 
 
 def _fit(examples: Sequence[Example]) -> tuple[StandardScaler, LogisticRegression]:
@@ -75,6 +77,17 @@ def _out_of_fold(train: Sequence[Example], folds: int = 5) -> np.ndarray:
     return out
 
 
+def _trained(train: Sequence[Example]) -> tuple[Verifier, StandardScaler, LogisticRegression]:
+    """A model fitted on ``train`` with its operating point chosen on out-of-fold predictions of the same articles."""
+    threshold = _operating_point(_out_of_fold(train), train)
+    scaler, model = _fit(train)
+    verifier = Verifier(
+        FEATURES, tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scaler.scale_),
+        tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), round(threshold, 4),
+    )
+    return verifier, scaler, model
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=None, help="indexes and examples.jsonl are kept here (default: a temp dir)")
@@ -95,22 +108,29 @@ def main(argv: Sequence[str] | None = None) -> None:
             seed_questions=PROJECT_ROOT / "eval" / "seed_questions.jsonl", limit=args.limit,
         )
         write_examples(examples, cache)
-    train = [e for e in examples if e.split == "train"]
-    test = [e for e in examples if e.split == "test"]
-    seed = [e for e in examples if e.split == "seed"]  # never trained on: the held-out UN document
+    paired = {name: [e for e in examples if e.source in sources] for name, sources in PAIRING_SOURCES.items()}
+    own = [e for e in examples if not any(e.source in sources for sources in PAIRING_SOURCES.values())]
+    train = [e for e in own if e.split == "train"]
+    test = [e for e in own if e.split == "test"]
+    seed = [e for e in own if e.split == "seed"]  # never trained on: the held-out UN document
 
-    threshold = _operating_point(_out_of_fold(train), train)
-    scaler, model = _fit(train)
-    verifier = Verifier(
-        FEATURES, tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scaler.scale_),
-        tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]), round(threshold, 4),
-    )
+    verifier, scaler, model = _trained(train)
+    pairing_sections = []
+    for name, pairing_examples in paired.items():
+        pairing_train = [e for e in pairing_examples if e.split == "train"]
+        pairing_test = [e for e in pairing_examples if e.split == "test"]
+        if not pairing_train:
+            continue
+        pairing, pairing_scaler, pairing_model = _trained(pairing_train)
+        verifier.pairings[name] = pairing
+        pairing_sections.append(_pairing_report(name, pairing_examples, pairing_test, _probabilities(pairing_scaler, pairing_model, pairing_test), pairing))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "verifier.json").write_text(json.dumps(verifier.to_json(), indent=1) + "\n", encoding="utf-8")
 
+    threshold = verifier.threshold
     test_p = _probabilities(scaler, model, test)
     seed_p = _probabilities(scaler, model, seed)
-    report = _report(examples, test, seed, test_p, seed_p, threshold, verifier)
+    report = _report(own, test, seed, test_p, seed_p, threshold, verifier) + "".join(pairing_sections)
     (args.out / "verifier.md").write_text(report, encoding="utf-8")
     args.plots.mkdir(parents=True, exist_ok=True)
     curves = {}
@@ -122,6 +142,48 @@ def main(argv: Sequence[str] | None = None) -> None:
         curves[name] = risk_coverage(probabilities, np.array([e.label for e in subset]))
     save_risk_coverage_plot(curves, args.plots / "risk_coverage.png", threshold_note=f"operating point p ≥ {threshold:.3f}")
     print(report)
+
+
+def _pairing_report(name: str, examples: Sequence[Example], test: Sequence[Example], test_p: np.ndarray, pairing: Verifier) -> str:
+    """The data card's section for one pairing's own model: counts, held-out figures, model."""
+    counts: dict[tuple[str, str], int] = {}
+    for e in examples:
+        counts[(e.split, e.kind)] = counts.get((e.split, e.kind), 0) + 1
+    kinds = np.array([e.kind for e in test])
+    lines = [
+        "",
+        f"## Pairing {name}: its own model",
+        "",
+        f"Questions in the first language over an index in the second (sources {', '.join(PAIRING_SOURCES[name])}) are",
+        "judged by a model fitted on their train articles alone, with its own operating point chosen by the same rule:",
+        "its features read differently (a Chinese question's words meet English text only through CC-CEDICT glosses),",
+        "and one threshold for every pairing either refuses most of these or gives up right answers elsewhere.",
+        f"Answer when p ≥ {pairing.threshold:.4f}.",
+        "",
+        "| split | kind | n |",
+        "|---|---|---|",
+        *[f"| {s} | {k} | {n} |" for (s, k), n in sorted(counts.items())],
+        "",
+        *_figures_table(
+            [
+                ("test: all", test, test_p),
+                ("test: in-corpus + out-of-corpus only", [e for e in test if e.kind in ("answerable", "out-of-corpus")],
+                 test_p[np.isin(kinds, ("answerable", "out-of-corpus"))]),
+            ],
+            pairing.threshold,
+        ),
+        "",
+        "Refused share by kind (test articles): "
+        + ", ".join(f"{kind} {np.mean(test_p[kinds == kind] < pairing.threshold):.3f} (n={int((kinds == kind).sum())})"
+                    for kind in ("answerable", "out-of-corpus", "hard", "removed") if (kinds == kind).any()),
+        "",
+        "| feature | mean | scale | coefficient |",
+        "|---|---|---|---|",
+        *[f"| {f} | {m:.4f} | {s:.4f} | {c:+.4f} |" for f, m, s, c in zip(pairing.features, pairing.mean, pairing.scale, pairing.coef, strict=True)],
+        f"| intercept | | | {pairing.intercept:+.4f} |",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _figures_table(rows: list[tuple[str, Sequence[Example], np.ndarray]], threshold: float) -> list[str]:
@@ -220,7 +282,8 @@ def _report(examples, test, seed, test_p, seed_p, threshold, verifier) -> str:
         "citation is worse than no answer).",
         "",
         "**Sources** (CC BY-SA 4.0, shipped in `eval/data/`): XQuAD zh/en (zh and en→zh questions over a Chinese",
-        "index, en over an English one) and the CMRC 2018 trial set; half of the articles are indexed, and in an",
+        "index, en over an English one; zh over the English one has a model of its own, below) and the CMRC 2018 trial set;",
+        "half of the articles are indexed, and in an",
         "indexed article every fourth paragraph is left out (`hard`: the rest of the article stays). Every answerable",
         "question is also asked with its gold paragraph filtered out of the search (`removed`: on topic, the rest of",
         "its article competing, not answered) -- the case a UN report poses, where many paragraphs share a topic.",

@@ -283,6 +283,42 @@ def _xquad(lang: str, contexts: int) -> tuple[list[tuple[str, str, str]], list[t
 
 
 @pytest.mark.slow
+def test_chinese_questions_over_english_contexts_are_judged_by_their_own_verifier(settings, lexicon: BilingualLexicon) -> None:
+    """A Chinese question's words meet English evidence through their glosses, and the zh>en model, fitted
+    on that pairing alone, judges them: most are answered with the gold paragraph (the main model on
+    unread coverages refused most of them), and questions about articles that are not indexed are
+    refused far more often than the main model on the same glossed features refuses them."""
+    from dataclasses import replace
+
+    from index.store import load_index
+    from rag.engine import build_from_documents, choose_model, corpus_from_beir, load_embedder_for
+    from rag.qa import QuestionAnswerer
+    from rag.retriever import Retriever
+
+    contexts, _ = _xquad("en", 60)
+    _, questions = _xquad("zh", 60)
+    _, every_question = _xquad("zh", 240)
+    outside = [q for q, context in every_question if int(context[1:]) >= 180][::2]  # other articles, never indexed
+    index_dir = settings.home / "xquad-en-60"
+    build_from_documents(settings, corpus_from_beir(contexts, "xquad.en"), index_dir=index_dir)
+    retriever = Retriever(load_index(index_dir), load_embedder_for(choose_model(settings), settings), lexicon=lexicon)
+    paired = QuestionAnswerer(retriever, settings.answer_params)
+    assert paired.verifier is not None and "zh>en" in paired.verifier.pairings
+    single = QuestionAnswerer(retriever, settings.answer_params, verifier=replace(paired.verifier, pairings={}))
+
+    def answered_with_gold(answerer: QuestionAnswerer) -> float:
+        answers = [answerer.ask(q).answer for q, _ in questions]
+        return float(np.mean([not a.refused and a.citations[0].id == gold for a, (_, gold) in zip(answers, questions)]))
+
+    def refused(answerer: QuestionAnswerer) -> float:
+        return float(np.mean([answerer.ask(q).answer.refused for q in outside]))
+
+    assert answered_with_gold(paired) > 0.6
+    assert refused(paired) > 0.85
+    assert refused(paired) > refused(single) + 0.15
+
+
+@pytest.mark.slow
 def test_xquad_english_questions_over_chinese_contexts(settings, lexicon: BilingualLexicon) -> None:
     from index.store import load_index
     from rag.engine import build_from_documents, choose_model, corpus_from_beir, load_embedder_for

@@ -57,6 +57,13 @@ def test_english_counts_over_english_and_chinese_evidence() -> None:
     assert not states_measure(ministers, "部长们在多哈发言。", translations=["部长"])
 
 
+def test_a_chinese_count_over_english_evidence_needs_a_number_the_question_does_not_state() -> None:
+    interceptions = asked_measure("诺曼在2015赛季拦截了多少次传球？")
+    assert interceptions is not None and interceptions.classifier
+    assert states_measure(interceptions, "Norman had four interceptions during the 2015 season.", "诺曼在2015赛季拦截了多少次传球？")
+    assert not states_measure(interceptions, "Norman played cornerback in the 2015 season.", "诺曼在2015赛季拦截了多少次传球？")
+
+
 def test_money_and_shares() -> None:
     money = AskedMeasure("money")
     assert states_measure(money, "印度政府初步认捐 5 000 万美元。")

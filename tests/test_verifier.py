@@ -41,6 +41,35 @@ def test_shipped_verifier_is_small_json_with_the_features_the_code_computes() ->
         Verifier.from_json(bad)
 
 
+def test_a_pairing_has_its_own_model_and_threshold() -> None:
+    verifier = load_verifier()
+    assert verifier is not None and set(verifier.pairings) == {"zh>en"}
+    chinese_over_english = verifier.for_pair("zh", cross=True)
+    assert chinese_over_english is verifier.pairings["zh>en"] and chinese_over_english.threshold != verifier.threshold
+    assert verifier.for_pair("en", cross=True) is verifier  # English over Chinese: the main model learned it
+    assert verifier.for_pair("zh", cross=False) is verifier
+    unknown = {**verifier.to_json(), "pairings": {"fr>zh": verifier.to_json()}}
+    with pytest.raises(ValueError, match="retrain"):
+        Verifier.from_json(unknown)
+
+
+def test_a_chinese_question_reads_english_evidence_through_glosses(settings) -> None:
+    """Before glossing, a Chinese question's words never matched English text: coverage 0 for every answer."""
+    from rag.answer import QuotedSentence
+    from rag.engine import make_lexicon
+    from rag.units import Unit, UnitKind
+
+    text = "Norman had four interceptions during the 2015 season, and he was named to the Pro Bowl."
+    unit = Unit(id="c1", doc="c1", kind=UnitKind.PARAGRAPH, para=None, sub=None, section=(), text=text, start=0, end=len(text))
+    candidates = [QuotedSentence(unit=unit, start=0, end=len(text), score=0.8)]
+    question = "诺曼在2015赛季拦截了多少次传球？"
+    lexicon = make_lexicon(settings)
+    glossed = dict(zip(FEATURES, evidence_features(question, "zh", candidates, [], {}, lexicon, True), strict=True))
+    unread = dict(zip(FEATURES, evidence_features(question, "zh", candidates, [], {}, None, True), strict=True))
+    assert glossed["sentence_coverage"] > 0.3 and unread["sentence_coverage"] == 0.0
+    assert glossed["measure_match"] == 1.0 and glossed["number_coverage"] == 1.0
+
+
 def test_no_evidence_gives_zero_features() -> None:
     values = evidence_features("What?", "en", [], [], {}, None, False)
     assert len(values) == len(FEATURES) and values[0] == 0.0

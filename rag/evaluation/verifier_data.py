@@ -6,7 +6,8 @@ index *and* the first citation is a gold paragraph, else 0 (a wrong citation is 
 no answer). Kinds of examples:
 
 - ``answerable``: XQuAD zh/en and CMRC 2018 trial questions whose paragraph is indexed, and the
-  seed set's answerable questions;
+  seed set's answerable questions; XQuAD is asked in both languages over each language's index
+  (sources ``xquad-zh``, ``xquad-en-zh``, ``xquad-en``, ``xquad-zh-en``: question > index);
 - ``hard``: XQuAD questions whose gold paragraph was left out of the index while the other
   paragraphs of the same article stay in (on topic, not answered);
 - ``removed``: every answerable XQuAD/CMRC question asked once more with its gold paragraph taken
@@ -180,7 +181,7 @@ def build_examples(settings: Settings, work_dir: Path, *, xquad_dir: Path, cmrc_
         write_examples(made, path)
         return made
 
-    for corpus_lang, question_sets in (("zh", (("xquad-zh", "zh"), ("xquad-en-zh", "en"))), ("en", (("xquad-en", "en"),))):
+    for corpus_lang, question_sets in (("zh", (("xquad-zh", "zh"), ("xquad-en-zh", "en"))), ("en", (("xquad-en", "en"), ("xquad-zh-en", "zh")))):
         corpus = load_squad(xquad_dir / f"xquad.{corpus_lang}.json", lang=corpus_lang).corpus or ()
         indexed, removed = _partition(d.id for d in corpus)
         docs = [(d.id, "", d.text) for d in corpus if _article(d.id) in indexed and d.id not in removed]
