@@ -64,6 +64,18 @@ def test_a_chinese_count_over_english_evidence_needs_a_number_the_question_does_
     assert not states_measure(interceptions, "Norman played cornerback in the 2015 season.", "诺曼在2015赛季拦截了多少次传球？")
 
 
+def test_a_date_is_not_a_count() -> None:
+    """Seed en-111: para 62 dates the first Global Soil Week and states no attendance."""
+    people = asked_measure("How many people took part in the first Global Soil Week?")
+    assert people is not None
+    week = "2012年11月18日至22日，高级可持续性研究所和秘书处等伙伴在柏林举办了首次全球土壤周活动。"
+    assert not states_measure(people, week, translations=["民众"])
+    assert states_measure(people, week + "约 500 名与会者出席。", translations=["民众"])
+    interceptions = asked_measure("诺曼在本赛季拦截了多少次传球？")
+    assert interceptions is not None
+    assert not states_measure(interceptions, "In the 2015 season, from 4 to 7 February 2016, Norman played cornerback.")
+
+
 def test_money_and_shares() -> None:
     money = AskedMeasure("money")
     assert states_measure(money, "印度政府初步认捐 5 000 万美元。")
