@@ -105,7 +105,11 @@ class AskResponse(BaseModel):
     )
     language: Literal["zh", "en"]
     refused: bool
-    confidence: float | None = Field(default=None, description="the verifier's probability that the evidence answers")
+    confidence: float | None = Field(
+        default=None,
+        description="the verifier's probability that the evidence answers (each question-evidence language pairing has its "
+        "own model and threshold, so compare it within a pairing)",
+    )
     cross_lingual: bool = Field(description="the quoted evidence is in another language than the question, untranslated")
     citations: list[CitationOut]
     see_also: list[CitationOut]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["expects_number", "has_number", "join_digit_groups"]
+__all__ = ["MONTHS", "expects_number", "has_count", "has_number", "join_digit_groups"]
 
 _ZH_NUMERIC_QUESTION = re.compile(
     r"多少|几[个名项次年月日天周届份倍位国家所]?|多大|多高|多长|多久|多远|多重|哪一?年|哪一?天|何时|什么时候|"
@@ -51,3 +51,31 @@ _DIGIT_GROUP = re.compile(r"(?<=\d)[ ,\u00a0](?=\d{3}(?!\d))")
 def join_digit_groups(text: str) -> str:
     """``text`` with thousands separators taken out of its numbers ("4 300" and "5 000万" read as one number)."""
     return _DIGIT_GROUP.sub("", text)
+
+
+#: English month names (full; :data:`_MONTH` also takes the abbreviations "Oct.", "Sept")
+MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?"
+_RANGE = r"\s*(?:[-–—～~至到]|to|and|和|及)\s*"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# Dates and years, which state when, never how many: 2012年11月18日至22日, 11月18—22日, 1-5 October 2012, 1 Oct. 2012,
+# October 1st, 2012, 2012-11-18, "in 2012", "the 2015 season". A bare year before a plural noun or a classifier
+# ("2000 participants", "2000 people", "2000 名") is a count, and stays.
+_DATE = re.compile(
+    r"\d{1,4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}(?:" + _RANGE + r"\d{1,2})?\s*[日号])?"
+    r"|\d{1,2}\s*月\s*\d{1,2}(?:" + _RANGE + r"\d{1,2})?\s*[日号]"
+    r"|\d{1,2}(?:" + _RANGE + r"\d{1,2})?\s*日"
+    r"|(?:[-–—～~至到和及])\s*\d{1,2}\s*[日号]"
+    r"|\b\d{1,2}" + _ORDINAL + r"(?:" + _RANGE + r"\d{1,2}" + _ORDINAL + r")?\s+" + _MONTH + r"(?:,?\s*\d{4})?"
+    r"|\b" + _MONTH + r"\s*\d{4}\b"
+    r"|\b" + _MONTH + r"\s*\d{1,2}" + _ORDINAL + r"(?:" + _RANGE + r"\d{1,2}" + _ORDINAL + r")?(?:,?\s*\d{4})?"
+    r"|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b(?:1[89]|20)\d\d\b(?!\s*(?:[名人位个项次份家所国]|people|men|women|children|staff|personnel|(?!was\b|is\b|has\b|as\b)[A-Za-z]+s\b))",
+    re.IGNORECASE,
+)
+
+
+def has_count(text: str) -> bool:
+    """Does the text state a number other than a date or a year (what "how many" needs, when the counted
+    noun cannot be placed)?"""
+    return has_number(_DATE.sub(" ", text))

@@ -66,7 +66,7 @@ from pathlib import Path
 
 import Stemmer
 
-from rag.cedict import HAN_RE, STOP_WORDS, cedict_lines, english_glosses, norm_words
+from rag.cedict import HAN_RE, STOP_WORDS, norm_words
 from rag.english_forms import ordinal_translations, ordinal_value, session_translations, spelling_variants
 from rag.lexicon_tables import LexiconTables, open_tables
 
@@ -141,7 +141,7 @@ class BilingualLexicon:
         self._lookups: dict[str, tuple[tuple[str, float], ...]] = {}  # phrase -> translations, bounded by LOOKUP_CACHE
         self._reaches: dict[str, int] = {}  # first word -> longest key it starts (its variants' too), bounded likewise
         self._stemmer = threading.local()
-        self._glosses: dict[str, str] | None = None  # Chinese -> English, read on the first Chinese question over English text
+        self._glosses: dict[str, tuple[str, ...]] = {}  # Chinese word -> its gloss words, bounded by LOOKUP_CACHE
 
     # -- loading -------------------------------------------------------------
 
@@ -155,19 +155,24 @@ class BilingualLexicon:
     def glossed(self, words: Iterable[str], max_glosses: int = 8) -> list[Concept]:
         """A Chinese question's words (as analysed) as concepts whose "translations" are the English
         words of their CC-CEDICT glosses: the other direction, for a Chinese question over English
-        text. Single characters and words without a gloss are left out. The reverse dictionary is
-        read on first use (1-4 s, a few MB)."""
-        if self._glosses is None:
-            with self._lock:
-                if self._glosses is None:
-                    self._glosses = english_glosses(cedict_lines())
+        text. Single characters and words without a gloss are left out. The glosses are a table of the
+        lexicon's cache (without a cache directory, read from CC-CEDICT on first use: 1-4 s)."""
         concepts = []
         for word in dict.fromkeys(words):
-            english = self._glosses.get(word, "").split() if len(word) > 1 and HAN_RE.search(word) else []
+            english = self._gloss_words(word) if len(word) > 1 and HAN_RE.search(word) else ()
             if english:
                 weight = 1.0 / len(english) ** 0.5  # a word glossed by many senses translates each of them poorly
                 concepts.append(Concept(word, tuple((e, weight) for e in english[:max_glosses])))
         return concepts
+
+    def _gloss_words(self, word: str) -> tuple[str, ...]:
+        known = self._glosses.get(word)
+        if known is None:
+            known = tuple(self._ensure().gloss(word).split())
+            if len(self._glosses) >= LOOKUP_CACHE:
+                self._glosses.clear()
+            self._glosses[word] = known
+        return known
 
     def _stem(self, word: str) -> str:
         st = getattr(self._stemmer, "s", None)

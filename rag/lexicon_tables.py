@@ -1,14 +1,16 @@
 """The lexicon's look-up tables, and their on-disk cache that opens in milliseconds.
 
 Why its own module: building the tables (CC-CEDICT inverted, the UN glossary merged in, the
-Snowball-stem fallback, the phrase-length bounds) costs ~1.5 s, and even loading them back from
-a gzipped-JSON cache cost ~1-2 s per process (JSON decoding, then re-deriving the stem table):
-every CLI question in English and the first English request after ``rag serve`` started paid it.
-The cache is now an SQLite file (a plain, documented data format from the standard library, no
-pickle) holding every derived table, read lazily: opening it costs a few milliseconds and each
-look-up one indexed query. :mod:`rag.crosslingual` only calls :meth:`LexiconTables.entry`,
-:meth:`~LexiconTables.stem_entry` and :meth:`~LexiconTables.phrase_reach`, whichever
-implementation it gets (in memory when just built or without a cache directory, on disk else).
+Snowball-stem fallback, the phrase-length bounds) costs ~1.5 s, and the other direction (each
+Chinese headword's English glosses, for a Chinese question over English text) another 1-4 s;
+even loading them back from a gzipped-JSON cache cost ~1-2 s per process (JSON decoding, then
+re-deriving the stem table): every CLI question in English and the first English request after
+``rag serve`` started paid it. The cache is now an SQLite file (a plain, documented data format
+from the standard library, no pickle) holding every derived table, read lazily: opening it costs
+a few milliseconds and each look-up one indexed query. :mod:`rag.crosslingual` only calls
+:meth:`LexiconTables.entry`, :meth:`~LexiconTables.stem_entry`, :meth:`~LexiconTables.phrase_reach`
+and :meth:`~LexiconTables.gloss`, whichever implementation it gets (in memory when just built or
+without a cache directory, on disk else).
 
 The cache file's name carries :data:`FORMAT_VERSION` and a hash of what it was built from
 (CC-CEDICT's size and modification time, the glossary's text), so a changed input or an older
@@ -30,7 +32,7 @@ from typing import Protocol
 
 import Stemmer
 
-from rag.cedict import cedict_lines, cedict_path, glossary_text, invert_cedict, load_glossary
+from rag.cedict import cedict_lines, cedict_path, english_glosses, glossary_text, invert_cedict, load_glossary
 
 __all__ = [
     "DICT_WEIGHT_UNDER_GLOSSARY",
@@ -45,8 +47,8 @@ __all__ = [
 ]
 
 #: Bump when the tables or their file change (e.g. :func:`rag.cedict.invert_cedict`'s output);
-#: older caches are then rebuilt. 1 was the gzipped-JSON inversion alone.
-FORMAT_VERSION = 2
+#: older caches are then rebuilt. 1 was the gzipped-JSON inversion alone; 2 had no reverse glosses.
+FORMAT_VERSION = 3
 
 GLOSSARY_WEIGHT = 1.0  # weight of a glossary translation
 DICT_WEIGHT_UNDER_GLOSSARY = 0.5  # dictionary translations of a key the glossary also has are scaled by this
@@ -61,6 +63,7 @@ CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE entries (key TEXT PRIMARY KEY, targets TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE stems (stem TEXT PRIMARY KEY, targets TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE reach (word TEXT PRIMARY KEY, words INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE glosses (word TEXT PRIMARY KEY, english TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -81,15 +84,22 @@ class LexiconTables(Protocol):
         """Most words of a phrase key starting with ``word`` (0: no phrase starts with it)."""
         ...
 
+    def gloss(self, word: str) -> str:
+        """The English words of a simplified Chinese headword's CC-CEDICT glosses, space-separated ("" if none)."""
+        ...
 
-@dataclass(frozen=True)
+
+@dataclass
 class MemoryTables:
-    """The tables as dictionaries: what :func:`build_tables` returns."""
+    """The tables as dictionaries: what :func:`build_tables` returns. The reverse glosses are read from
+    CC-CEDICT on the first :meth:`gloss` (~1-4 s): an English-only use never pays for them."""
 
     entries: dict[str, list[tuple[str, float]]]
     stems: dict[str, list[tuple[str, float]]]
     reach: dict[str, int]
     max_key_words: int
+    _glosses: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def entry(self, key: str) -> Translations:
         return self.entries.get(key, ())
@@ -99,6 +109,17 @@ class MemoryTables:
 
     def phrase_reach(self, word: str) -> int:
         return self.reach.get(word, 0)
+
+    def gloss(self, word: str) -> str:
+        return self.glosses().get(word, "")
+
+    def glosses(self) -> dict[str, str]:
+        """Every headword's glosses (see :func:`rag.cedict.english_glosses`), read once."""
+        if self._glosses is None:
+            with self._lock:
+                if self._glosses is None:
+                    self._glosses = english_glosses(cedict_lines())
+        return self._glosses
 
 
 @dataclass
@@ -127,6 +148,10 @@ class SqliteTables:
     def phrase_reach(self, word: str) -> int:
         found = self._one("SELECT words FROM reach WHERE word = ?", word)
         return 0 if found is None else int(str(found))
+
+    def gloss(self, word: str) -> str:
+        found = self._one("SELECT english FROM glosses WHERE word = ?", word)
+        return "" if found is None else str(found)
 
 
 def build_tables(cedict_lines: Sequence[str], glossary: dict[str, list[str]], stem: Callable[[str], str] | None) -> MemoryTables:
@@ -220,6 +245,7 @@ def _write(path: Path, tables: MemoryTables) -> None:
             connection.executemany("INSERT INTO entries VALUES (?, ?)", ((k, dump(v)) for k, v in tables.entries.items()))
             connection.executemany("INSERT INTO stems VALUES (?, ?)", ((k, dump(v)) for k, v in tables.stems.items()))
             connection.executemany("INSERT INTO reach VALUES (?, ?)", tables.reach.items())
+            connection.executemany("INSERT INTO glosses VALUES (?, ?)", tables.glosses().items())
             meta = {"format": str(FORMAT_VERSION), "max_key_words": str(tables.max_key_words), "complete": "1"}
             connection.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
             connection.commit()

@@ -18,7 +18,7 @@ from typing import Literal
 
 import jieba.posseg
 
-from rag.answer_type import has_number, join_digit_groups
+from rag.answer_type import has_count, join_digit_groups
 
 __all__ = ["AskedMeasure", "asked_measure", "counted_renderings", "states_measure"]
 
@@ -61,12 +61,6 @@ _SHARE_EVIDENCE = re.compile(
     r"\d\s*[%％]|百分之|[\d零一二三四五六七八九十]+\s*分之|\d\s*比\s*\d|\bper ?cent\b|\bpercent|\bhalf\b|\bmajority\b|一半|"
     r"\b(?:one|two|three)[- ](?:thirds?|quarters?|fifths?)\b",
     re.I,
-)
-# dates and years: "how many people" is never answered by "2012年11月18日至22日" or "on 1 October 2012"
-_DATE = re.compile(
-    r"\d{1,4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|(?:至|到|-|–)\s*\d{1,2}\s*日|"
-    r"\b\d{1,2}(?:\s*(?:-|–|to)\s*\d{1,2})?\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}\b|\b(?:1[89]|20)\d\d\b"
 )
 _EN_NUMBER_WORD = (
     r"(?:once|twice|thrice|a dozen|dozens|hundreds|thousands|millions|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|"
@@ -205,7 +199,7 @@ def states_measure(measure: AskedMeasure, evidence: str, question: str = "", tra
     if _SHARE_EVIDENCE.search(text):  # "how many of them": "two thirds", "the majority", "7 per cent"
         return True
     if measure.classifier and not _HAN.search(text):  # a Chinese question over English text: any number it does not state
-        return _states_a_count(text)
+        return has_count(text)
     if measure.classifier:  # a Chinese question
         return _zh_states_count(measure, text)
     if _en_states_count(measure, text):
@@ -214,12 +208,7 @@ def states_measure(measure: AskedMeasure, evidence: str, question: str = "", tra
     if named:  # the counted thing is named in the Chinese text: a number must come with it
         return any(re.search(_ZH_NUM + _ZH_GAP + re.escape(t), text) for t in named)
     # over Chinese text, not named (the dictionary may not know its rendering): any number the question does not state
-    return bool(_HAN.search(text)) and _states_a_count(text)
-
-
-def _states_a_count(text: str) -> bool:
-    """Does ``text`` state a number other than a date or a year (what a count the dictionary cannot place needs)?"""
-    return has_number(_DATE.sub(" ", text))
+    return bool(_HAN.search(text)) and has_count(text)
 
 
 def counted_renderings(measure: AskedMeasure, lookup: Callable[[str], Sequence[tuple[str, float]]], per_noun: int = 8) -> list[str]:

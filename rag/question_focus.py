@@ -23,7 +23,7 @@ from functools import lru_cache
 import cn2an
 import jieba.posseg
 
-from rag.answer_type import has_number, join_digit_groups
+from rag.answer_type import MONTHS, has_number, join_digit_groups
 
 __all__ = [
     "AnswerType",
@@ -90,14 +90,13 @@ def _tags(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((p.word, p.flag) for p in jieba.posseg.cut(text))
 
 
-_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_EN_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b|\b\d{1,2}(?:st|nd|rd|th)? " + _MONTHS + r"|" + _MONTHS + r"\b|\b\d{1,2}(?:st|nd|rd|th)? century\b")
+_EN_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b|\b\d{1,2}(?:st|nd|rd|th)? " + MONTHS + r"|" + MONTHS + r"\b|\b\d{1,2}(?:st|nd|rd|th)? century\b")
 _ZH_DATE = re.compile(
     r"\d+\s*[年月日]|[〇零一二三四五六七八九十]+\s*[年月日]|(?<![\d/.])(?:1[0-9]|20)\d\d(?![\d/.])|世纪|年代|今年|明年|去年|当年|同年|[春夏秋冬]季"
 )
 _ZH_DAY = re.compile(r"\d+\s*日|[一二三四五六七八九十]+\s*日|\d+\s*号")
 _ZH_TRANSLITERATED = re.compile(r"[\u3400-\u9fff]{1,6}(?:[·・•][\u3400-\u9fff]{1,6})+")
-_EN_DAY = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)? " + _MONTHS + r"|" + _MONTHS + r" \d{1,2}\b")
+_EN_DAY = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)? " + MONTHS + r"|" + MONTHS + r" \d{1,2}\b")
 
 
 def has_answer_of_type(kind: AnswerType, evidence: str, question: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -28,6 +28,7 @@ from rag.quantities import asked_measure, counted_renderings, states_measure
 from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, specific_names
 from rag.question_terms import (
     QUESTION_WORDS,
+    TextTerms,
     content_terms,
     coverage,
     gloss_stems,
@@ -37,7 +38,7 @@ from rag.question_terms import (
 )
 from rag.retriever import Hit
 
-__all__ = ["FEATURES", "PAIRINGS", "Verifier", "evidence_features", "load_verifier"]
+__all__ = ["FEATURES", "PAIRINGS", "Verifier", "evidence_features", "load_verifier", "pairing_of"]
 
 FEATURES = (
     "best_sentence",  # cosine of the best evidence sentence (after the rank penalty)
@@ -56,7 +57,7 @@ FEATURES = (
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
-def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None, text_terms: Callable[[str], Collection[str]] | None = None) -> float:
+def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None, text_terms: TextTerms | None = None) -> float:
     """Share of the question's names found in ``text``; across languages through the dictionary: an English
     name over Chinese text through its translations, a Chinese name over English text through its CC-CEDICT
     glosses (a name the dictionary cannot render is not counted: transliterations vary)."""
@@ -82,10 +83,9 @@ def _names_covered(question: str, text: str, lexicon: BilingualLexicon | None, t
     return covered / counted if counted else 1.0
 
 
-def _glossed_names_covered(
-    names: Sequence[str], text: str, lexicon: BilingualLexicon, text_terms: Callable[[str], Collection[str]] | None
-) -> float:
-    """A Chinese question's names over English text: a Latin name as written, a Chinese one through its glosses."""
+def _glossed_names_covered(names: Sequence[str], text: str, lexicon: BilingualLexicon, text_terms: TextTerms | None) -> float:
+    """A Chinese question's names over English text: a Latin name as written, a Chinese one through its glosses
+    (a whole name's if CC-CEDICT has it, else the share of its words')."""
     lowered = text.lower()
     covered = counted = 0.0
     for name in names:
@@ -93,10 +93,10 @@ def _glossed_names_covered(
             counted += 1
             covered += name.lower() in lowered
             continue
-        glosses = gloss_stems([name], lexicon)
+        glosses = gloss_stems([name], lexicon) or gloss_stems(content_terms(name), lexicon)  # 《生物多样性公约》: its words
         if glosses:
             counted += 1
-            covered += glossed_coverage(glosses, text, text_terms) > 0
+            covered += glossed_coverage(glosses, text, text_terms)
     return covered / counted if counted else 1.0
 
 
@@ -108,7 +108,7 @@ def evidence_features(
     parent_text: dict[str, str],
     lexicon: BilingualLexicon | None,
     cross: bool,
-    text_terms: Callable[[str], Collection[str]] | None = None,
+    text_terms: TextTerms | None = None,
 ) -> list[float]:
     """The :data:`FEATURES` of the best candidate sentence (``candidates`` sorted best first).
 
@@ -173,6 +173,13 @@ def evidence_features(
 PAIRINGS = ("zh>en",)
 
 
+def pairing_of(question_language: str, cross: bool) -> str | None:
+    """The pairing a question and its evidence form ("zh>en"), None when they share a language."""
+    if not cross:
+        return None
+    return f"{question_language}>{'en' if question_language == 'zh' else 'zh'}"
+
+
 @dataclass(frozen=True)
 class Verifier:
     """Logistic regression on standardised features; answer when the probability reaches ``threshold``.
@@ -189,14 +196,15 @@ class Verifier:
     coef: tuple[float, ...]
     intercept: float
     threshold: float
-    pairings: dict[str, Verifier] = field(default_factory=dict)
+    pairings: Mapping[str, Verifier] = field(default_factory=dict, hash=False)
 
     def for_pair(self, question_language: Language, cross: bool) -> Verifier:
-        """The model for a question in ``question_language`` over evidence in (``cross``) the other language."""
-        if not cross or not self.pairings:
-            return self
-        evidence_language = "en" if question_language == "zh" else "zh"
-        return self.pairings.get(f"{question_language}>{evidence_language}", self)
+        """The model for a question in ``question_language`` over evidence in (``cross``) the other language.
+
+        Probabilities of different models are not on one scale: each is compared with its own threshold.
+        """
+        pairing = pairing_of(question_language, cross)
+        return self.pairings.get(pairing, self) if pairing is not None else self
 
     def probability(self, values: Sequence[float]) -> float:
         z = self.intercept + sum(
@@ -218,12 +226,15 @@ class Verifier:
         features = tuple(data["features"])
         if features != FEATURES:
             raise ValueError(f"verifier trained on features {features}, this code computes {FEATURES}: retrain it")
-        unknown = set(data.get("pairings", {})) - set(PAIRINGS)
+        pairings = data.get("pairings") or {}
+        unknown = set(pairings) - set(PAIRINGS)
         if unknown:
             raise ValueError(f"verifier has models for pairings {sorted(unknown)} this code does not know: retrain it")
+        if any(model.get("pairings") for model in pairings.values()):
+            raise ValueError("a pairing's model cannot have pairings of its own: retrain it")
         return cls(
             features, tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]), float(data["threshold"]),
-            {name: cls.from_json(model) for name, model in data.get("pairings", {}).items()},
+            {name: cls.from_json(model) for name, model in pairings.items()},
         )
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +25,17 @@ from sklearn.preprocessing import StandardScaler
 from rag.config import PROJECT_ROOT, Settings
 from rag.evaluation.selective import refusal_figures, risk_coverage, save_risk_coverage_plot
 from rag.evaluation.verifier_data import Example, build_examples, read_examples, write_examples
-from rag.verifier import FEATURES, Verifier
+from rag.verifier import FEATURES, PAIRINGS, Verifier, pairing_of
 
 TARGET_PRECISION = 0.90  # of refusals: a refused question really had no right answer to give
 TARGET_OUT_OF_CORPUS = 0.95  # share of questions about articles not in the index that must be refused
-#: pairings with a model of their own (rag.verifier.PAIRINGS) -> the example sources they are trained on
-PAIRING_SOURCES = {"zh>en": ("xquad-zh-en",)}
+_CROSS = FEATURES.index("cross_lingual")
+
+
+def _pairing(example: Example) -> str | None:
+    """The pairing whose model judges this example at run time (rag.verifier.Verifier.for_pair), None: the main model."""
+    pairing = pairing_of(example.lang, example.features[_CROSS] > 0.5)
+    return pairing if pairing in PAIRINGS else None
 
 
 def _fit(examples: Sequence[Example]) -> tuple[StandardScaler, LogisticRegression]:
@@ -108,22 +115,26 @@ def main(argv: Sequence[str] | None = None) -> None:
             seed_questions=PROJECT_ROOT / "eval" / "seed_questions.jsonl", limit=args.limit,
         )
         write_examples(examples, cache)
-    paired = {name: [e for e in examples if e.source in sources] for name, sources in PAIRING_SOURCES.items()}
-    own = [e for e in examples if not any(e.source in sources for sources in PAIRING_SOURCES.values())]
+    own = [e for e in examples if _pairing(e) is None]
     train = [e for e in own if e.split == "train"]
     test = [e for e in own if e.split == "test"]
     seed = [e for e in own if e.split == "seed"]  # never trained on: the held-out UN document
 
-    verifier, scaler, model = _trained(train)
+    main_model, scaler, model = _trained(train)
+    pairings: dict[str, Verifier] = {}
     pairing_sections = []
-    for name, pairing_examples in paired.items():
+    for name in PAIRINGS:
+        pairing_examples = [e for e in examples if _pairing(e) == name]
         pairing_train = [e for e in pairing_examples if e.split == "train"]
-        pairing_test = [e for e in pairing_examples if e.split == "test"]
         if not pairing_train:
-            continue
-        pairing, pairing_scaler, pairing_model = _trained(pairing_train)
-        verifier.pairings[name] = pairing
-        pairing_sections.append(_pairing_report(name, pairing_examples, pairing_test, _probabilities(pairing_scaler, pairing_model, pairing_test), pairing))
+            raise SystemExit(f"no training examples for the pairing {name}: its questions would be judged by no model of their own")
+        pairing_test = [e for e in pairing_examples if e.split == "test"]
+        pairings[name], pairing_scaler, pairing_model = _trained(pairing_train)
+        pairing_sections.append(_pairing_report(
+            name, pairing_examples, pairing_test, _probabilities(pairing_scaler, pairing_model, pairing_test), pairings[name],
+            main=(_probabilities(scaler, model, pairing_test), main_model.threshold),
+        ))
+    verifier = replace(main_model, pairings=pairings)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "verifier.json").write_text(json.dumps(verifier.to_json(), indent=1) + "\n", encoding="utf-8")
 
@@ -144,25 +155,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(report)
 
 
-def _pairing_report(name: str, examples: Sequence[Example], test: Sequence[Example], test_p: np.ndarray, pairing: Verifier) -> str:
-    """The data card's section for one pairing's own model: counts, held-out figures, model."""
-    counts: dict[tuple[str, str], int] = {}
-    for e in examples:
-        counts[(e.split, e.kind)] = counts.get((e.split, e.kind), 0) + 1
+def _counts_table(examples: Sequence[Example]) -> list[str]:
+    """Examples per split, source and kind, as markdown table lines."""
+    counts = Counter((e.split, e.source, e.kind) for e in examples)
+    return ["| split | source | kind | n |", "|---|---|---|---|", *[f"| {s} | {src} | {k} | {n} |" for (s, src, k), n in sorted(counts.items())]]
+
+
+def _refused_by_kind(test: Sequence[Example], probabilities: np.ndarray, threshold: float) -> str:
     kinds = np.array([e.kind for e in test])
+    return ", ".join(
+        f"{kind} {np.mean(probabilities[kinds == kind] < threshold):.3f} (n={int((kinds == kind).sum())})"
+        for kind in ("answerable", "out-of-corpus", "hard", "removed") if (kinds == kind).any()
+    )
+
+
+def _pairing_report(
+    name: str, examples: Sequence[Example], test: Sequence[Example], test_p: np.ndarray, pairing: Verifier, *, main: tuple[np.ndarray, float]
+) -> str:
+    """The data card's section for one pairing's own model: counts, held-out figures (and the main model's on the
+    same examples, for comparison), model."""
+    kinds = np.array([e.kind for e in test])
+    main_p, main_threshold = main
     lines = [
         "",
         f"## Pairing {name}: its own model",
         "",
-        f"Questions in the first language over an index in the second (sources {', '.join(PAIRING_SOURCES[name])}) are",
-        "judged by a model fitted on their train articles alone, with its own operating point chosen by the same rule:",
-        "its features read differently (a Chinese question's words meet English text only through CC-CEDICT glosses),",
-        "and one threshold for every pairing either refuses most of these or gives up right answers elsewhere.",
-        f"Answer when p ≥ {pairing.threshold:.4f}.",
+        f"Questions in {name.split('>')[0]} whose evidence is in {name.split('>')[1]} are judged by a model fitted on their train",
+        "articles alone, its operating point chosen by the rule above on its own out-of-fold predictions: its features",
+        "read differently (a Chinese question's words meet English text only through CC-CEDICT glosses), and one threshold",
+        f"for every pairing either refuses most of these or gives up right answers elsewhere. Answer when p ≥ {pairing.threshold:.4f}.",
         "",
-        "| split | kind | n |",
-        "|---|---|---|",
-        *[f"| {s} | {k} | {n} |" for (s, k), n in sorted(counts.items())],
+        *_counts_table(examples),
         "",
         *_figures_table(
             [
@@ -173,9 +196,11 @@ def _pairing_report(name: str, examples: Sequence[Example], test: Sequence[Examp
             pairing.threshold,
         ),
         "",
-        "Refused share by kind (test articles): "
-        + ", ".join(f"{kind} {np.mean(test_p[kinds == kind] < pairing.threshold):.3f} (n={int((kinds == kind).sum())})"
-                    for kind in ("answerable", "out-of-corpus", "hard", "removed") if (kinds == kind).any()),
+        f"Refused share by kind (test articles): {_refused_by_kind(test, test_p, pairing.threshold)}.",
+        "",
+        f"The main model on the same test examples (p ≥ {main_threshold:.4f}): {_refused_by_kind(test, main_p, main_threshold)};",
+        "answered with gold first "
+        + f"{np.mean([p >= main_threshold and e.answered_gold for p, e in zip(main_p, test, strict=True) if e.kind == 'answerable']):.3f}.",
         "",
         "| feature | mean | scale | coefficient |",
         "|---|---|---|---|",
@@ -257,9 +282,6 @@ def _report(examples, test, seed, test_p, seed_p, threshold, verifier) -> str:
         rows.append((name, *sub(test, test_p, keep)))
     for name, keep in (("seed zh (never trained on)", lambda e: e.lang == "zh"), ("seed en (never trained on)", lambda e: e.lang == "en")):
         rows.append((name, *sub(seed, seed_p, keep)))
-    counts: dict[tuple[str, str, str], int] = {}
-    for e in examples:
-        counts[(e.split, e.source, e.kind)] = counts.get((e.split, e.source, e.kind), 0) + 1
     refused_by_kind = [
         (name, *sub(test, test_p, keep))
         for name, keep in (
@@ -275,7 +297,7 @@ def _report(examples, test, seed, test_p, seed_p, threshold, verifier) -> str:
         "the feature names, means, scales, coefficients, intercept and the operating point (a few hundred bytes,",
         "no pickle). Trained by `scripts/train_verifier.py`; examples built by `rag/evaluation/verifier_data.py`;",
         "features computed by `rag/verifier.py` with `rag/question_focus.py` (answer type through `jieba.posseg`,",
-        "quantities, numbers and ordinals through `cn2an`, names through the English→Chinese dictionary).",
+        "quantities, numbers and ordinals through `cn2an`, names through the bilingual dictionary: an English name's translations, a Chinese name's CC-CEDICT glosses).",
         "",
         "**Label.** 1 when the question is answerable from the index and the first citation the answerer would",
         "give is a gold paragraph; 0 otherwise (unanswerable here, or answerable but cited wrongly: a wrong",
@@ -299,9 +321,7 @@ def _report(examples, test, seed, test_p, seed_p, threshold, verifier) -> str:
         "",
         "## Counts",
         "",
-        "| split | source | kind | n |",
-        "|---|---|---|---|",
-        *[f"| {s} | {src} | {k} | {n} |" for (s, src, k), n in sorted(counts.items())],
+        *_counts_table(examples),
         "",
         "## Held-out figures at the operating point",
         "",

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.analysis import analyze
 from rag.cedict import invert_cedict, load_glossary
 from rag.crosslingual import BilingualLexicon, Concept
 from rag.evaluation.runner import DEFAULT_XQUAD_DIR
@@ -97,6 +98,11 @@ def _probe_phrases() -> list[str]:
     return sorted(phrases)
 
 
+def _xquad_chinese_questions() -> list[str]:
+    data = json.loads((XQUAD / "xquad.zh.json").read_text(encoding="utf-8"))
+    return [qa["question"] for article in data["data"] for p in article["paragraphs"] for qa in p["qas"]]
+
+
 def _xquad_questions() -> list[str]:
     data = json.loads((XQUAD / "xquad.en.json").read_text(encoding="utf-8"))
     return [qa["question"] for article in data["data"] for p in article["paragraphs"] for qa in p["qas"]]
@@ -114,6 +120,10 @@ def test_lexicon_from_the_cache_translates_exactly_like_one_built_from_scratch(l
     for question in _xquad_questions()[:80]:
         assert cached.translate(question) == scratch.translate(question), question
     assert BilingualLexicon(lexicon.cache_dir, use_stems=False).lookup("ratifying") == BilingualLexicon(None, use_stems=False).lookup("ratifying")
+    # the other direction: a Chinese question's words glossed in English, from the cache's table
+    chinese = [w for q in _xquad_chinese_questions()[:80] for w in analyze(q)]
+    glossed = cached.glossed(chinese)
+    assert len(glossed) > 100 and glossed == scratch.glossed(chinese)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])

@@ -74,6 +74,15 @@ def test_a_date_is_not_a_count() -> None:
     interceptions = asked_measure("诺曼在本赛季拦截了多少次传球？")
     assert interceptions is not None
     assert not states_measure(interceptions, "In the 2015 season, from 4 to 7 February 2016, Norman played cornerback.")
+    for dated in ("会议于11月18日—22日举行。", "会议于2012年11月18-22日举行。", "会议于18～22日举行。", "It met on 1 Oct. 2012.",
+                  "It met on October 1st, 2012.", "It met on 18 and 19 November.", "It met on 2012-11-18.", "It met in May 2013."):
+        assert not states_measure(people, dated, translations=["民众"]), dated
+
+
+@pytest.mark.parametrize("counted", ["About 2000 people attended.", "Some 1900 participants came.", "约 2 000 名与会者出席。", "有 2000 人参加。"])
+def test_a_count_in_the_range_of_years_is_still_a_count(counted: str) -> None:
+    people = asked_measure("How many people took part in the first Global Soil Week?")
+    assert people is not None and states_measure(people, counted, translations=["民众"])
 
 
 def test_money_and_shares() -> None:

@@ -51,6 +51,12 @@ def test_a_pairing_has_its_own_model_and_threshold() -> None:
     unknown = {**verifier.to_json(), "pairings": {"fr>zh": verifier.to_json()}}
     with pytest.raises(ValueError, match="retrain"):
         Verifier.from_json(unknown)
+    nested = {**verifier.to_json(), "pairings": {"zh>en": verifier.to_json()}}  # the main model's JSON carries pairings
+    with pytest.raises(ValueError, match="retrain"):
+        Verifier.from_json(nested)
+    alone = Verifier.from_json({**verifier.to_json(), "pairings": None})
+    assert alone.pairings == {} and alone.for_pair("zh", cross=True) is alone
+    assert Verifier.from_json(json.loads(json.dumps(verifier.to_json()))) == verifier
 
 
 def test_a_chinese_question_reads_english_evidence_through_glosses(settings) -> None:
@@ -68,6 +74,26 @@ def test_a_chinese_question_reads_english_evidence_through_glosses(settings) -> 
     unread = dict(zip(FEATURES, evidence_features(question, "zh", candidates, [], {}, None, True), strict=True))
     assert glossed["sentence_coverage"] > 0.3 and unread["sentence_coverage"] == 0.0
     assert glossed["measure_match"] == 1.0 and glossed["number_coverage"] == 1.0
+    dated = "Norman played cornerback in the 2015 season, from 4 to 7 February 2016."  # dates, no count
+    no_count = Unit(id="c2", doc="c2", kind=UnitKind.PARAGRAPH, para=None, sub=None, section=(), text=dated, start=0, end=len(dated))
+    values = evidence_features("诺曼在本赛季拦截了多少次传球？", "zh", [QuotedSentence(no_count, 0, len(dated), 0.8)], [], {}, lexicon, True)
+    assert values[FEATURES.index("measure_match")] == 0.0
+
+
+def test_a_chinese_name_over_english_evidence_is_read_through_its_glosses(settings) -> None:
+    from rag.answer import QuotedSentence
+    from rag.engine import make_lexicon
+    from rag.units import Unit, UnitKind
+
+    def name_coverage(question: str, text: str) -> float:
+        unit = Unit(id="c1", doc="c1", kind=UnitKind.PARAGRAPH, para=None, sub=None, section=(), text=text, start=0, end=len(text))
+        values = evidence_features(question, "zh", [QuotedSentence(unit, 0, len(text), 0.8)], [], {}, make_lexicon(settings), True)
+        return values[FEATURES.index("name_coverage")]
+
+    question = "《生物多样性公约》缔约方大会在哪里举行？"  # a quoted title CC-CEDICT has no headword for: read word by word
+    assert name_coverage(question, "The Conference of the Parties to the Convention on Biological Diversity met in Hyderabad.") > 0.5
+    assert name_coverage(question, "The Conference of the Parties met in Hyderabad.") < name_coverage(
+        question, "The Conference of the Parties to the Convention on Biological Diversity met in Hyderabad.")
 
 
 def test_no_evidence_gives_zero_features() -> None:
