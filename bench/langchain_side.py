@@ -3,7 +3,8 @@
 A standard pipeline as a user would write it: RecursiveCharacterTextSplitter with the product's
 chunk size and overlap over the same paragraphs, HuggingFaceEmbeddings on the same converted
 model folder (E5 prompts, normalised), FAISS.from_documents, similarity_search. Reads a task
-JSON (argv[1]), prints one JSON result line. Paragraph-level recall: chunks map back to their
+JSON (argv[1]), prints one JSON result line (``"worker": true``: then one search pass per stdin
+line "search", for bench/interleaved.py). Paragraph-level recall: chunks map back to their
 paragraph; the first k distinct paragraphs count.
 """
 
@@ -49,24 +50,40 @@ def main() -> None:
     if questions:
         for q in questions[:10]:
             store.similarity_search(q["question"], k=20)
-        runs, hits1, hits5 = [], 0, 0
-        for run in range(task.get("runs", 5)):
-            latencies = []
-            for q in questions:
-                t0 = time.perf_counter()
-                found = store.similarity_search(q["question"], k=20)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                if run == 0 and q["gold"]:
-                    paras = list(dict.fromkeys(d.metadata["para"] for d in found))
-                    hits1 += paras[:1] and paras[0] in q["gold"]
-                    hits5 += any(p in q["gold"] for p in paras[:5])
-            runs.append(latencies)
-        answerable = sum(1 for q in questions if q["gold"])
-        out.update(_latency(runs))
-        out["recall_at_1"] = round(hits1 / answerable, 3)
-        out["recall_at_5"] = round(hits5 / answerable, 3)
+        out.update(_recall(store, questions))
+        texts = [q["question"] for q in questions]
+        if task.get("worker"):  # bench/interleaved.py: one pass per command, alternating with the product's
+            out["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(out), flush=True)
+            for line in sys.stdin:
+                if line.strip() != "search":
+                    return
+                print(json.dumps({"ms": _timed_pass(store, texts)}), flush=True)
+            return
+        out.update(_latency([_timed_pass(store, texts) for _ in range(task.get("runs", 5))]))
     out["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(out))
+
+
+def _timed_pass(store, texts: list[str]) -> list[float]:
+    latencies = []
+    for text in texts:
+        t0 = time.perf_counter()
+        store.similarity_search(text, k=20)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies
+
+
+def _recall(store, questions: list[dict]) -> dict[str, float]:
+    """Paragraph recall@1/5 over the answerable questions (the first k distinct paragraphs of 20 chunks)."""
+    hits1 = hits5 = 0
+    for q in questions:
+        if q["gold"]:
+            paras = list(dict.fromkeys(d.metadata["para"] for d in store.similarity_search(q["question"], k=20)))
+            hits1 += bool(paras) and paras[0] in q["gold"]
+            hits5 += any(p in q["gold"] for p in paras[:5])
+    answerable = sum(1 for q in questions if q["gold"])
+    return {"recall_at_1": round(hits1 / answerable, 3), "recall_at_5": round(hits5 / answerable, 3)}
 
 
 def _latency(runs: list[list[float]]) -> dict[str, float]:

@@ -4,7 +4,9 @@ Reads a task JSON (argv[1]): builds the index (the seed documents, or a BEIR cor
 the product's real pipeline, then -- given questions -- opens it as ``rag serve`` does and
 measures in-process search and ask latency (query-vector cache off, so every query pays its
 encoder pass; each run a pass of searches then a pass of asks) and paragraph recall@1/5 (hybrid,
-k=5). Prints one JSON result line. Building first in the same process costs a search nothing
+k=5). Prints one JSON result line. With ``"worker": true`` in the task it prints that line after
+the build and then runs one pass per stdin command ("search", "ask"; anything else ends it), for
+bench/interleaved.py. Building first in the same process costs a search nothing
 measurable: bench/ab_after_build.py compares it with a process that only opens the index.
 """
 
@@ -63,31 +65,53 @@ def main() -> None:
         answerer = QuestionAnswerer(retriever, settings.answer_params)
         for q in questions[:10]:
             answerer.ask(q["question"])
-        search_runs, ask_runs, hits1, hits5 = [], [], 0, 0
-        for run in range(task.get("runs", 5)):
-            search_lat, ask_lat = [], []
+        texts = [q["question"] for q in questions]
+        out.update(_recall(retriever, questions))
+        if task.get("worker"):  # bench/interleaved.py: one pass per command, alternating with the baseline's
+            out["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(out), flush=True)
+            _serve_passes({"search": lambda t: retriever.search(t, k=5), "ask": answerer.ask}, texts)
+            return
+        search_runs, ask_runs = [], []
+        for _ in range(task.get("runs", 5)):
             # a pass of searches, then a pass of questions answered: a user runs one or the other
-            for q in questions:
-                t0 = time.perf_counter()
-                result = retriever.search(q["question"], k=5)
-                search_lat.append((time.perf_counter() - t0) * 1000)
-                if run == 0 and q["gold"]:
-                    paras = [h.unit.para for h in result.hits]
-                    hits1 += bool(paras) and paras[0] in q["gold"]
-                    hits5 += any(p in q["gold"] for p in paras[:5])
-            for q in questions:
-                t0 = time.perf_counter()
-                answerer.ask(q["question"])
-                ask_lat.append((time.perf_counter() - t0) * 1000)
-            search_runs.append(search_lat)
-            ask_runs.append(ask_lat)
-        answerable = sum(1 for q in questions if q["gold"])
+            search_runs.append(_timed_pass(lambda t: retriever.search(t, k=5), texts))
+            ask_runs.append(_timed_pass(answerer.ask, texts))
         out.update(_summary(search_runs, "search"))
         out.update(_summary(ask_runs, "ask"))
-        out["recall_at_1"] = round(hits1 / answerable, 3)
-        out["recall_at_5"] = round(hits5 / answerable, 3)
     out["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(out))
+
+
+def _timed_pass(call, texts: list[str]) -> list[float]:
+    """Milliseconds of each call, one question at a time."""
+    latencies = []
+    for text in texts:
+        t0 = time.perf_counter()
+        call(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies
+
+
+def _serve_passes(calls: dict, texts: list[str]) -> None:
+    """Worker mode: each stdin line names a pass ("search", "ask"); its latencies go out as one JSON line."""
+    for line in sys.stdin:
+        command = line.strip()
+        if command not in calls:
+            return
+        print(json.dumps({"ms": _timed_pass(calls[command], texts)}), flush=True)
+
+
+def _recall(retriever, questions: list[dict]) -> dict[str, float]:
+    """Paragraph recall@1/5 of hybrid search (k=5) over the answerable questions."""
+    hits1 = hits5 = 0
+    for q in questions:
+        if q["gold"]:
+            paras = [h.unit.para for h in retriever.search(q["question"], k=5).hits]
+            hits1 += bool(paras) and paras[0] in q["gold"]
+            hits5 += any(p in q["gold"] for p in paras[:5])
+    answerable = sum(1 for q in questions if q["gold"])
+    return {"recall_at_1": round(hits1 / answerable, 3), "recall_at_5": round(hits5 / answerable, 3)}
 
 
 if __name__ == "__main__":

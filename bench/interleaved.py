@@ -1,0 +1,181 @@
+"""The product against the LangChain baseline with their passes interleaved, so drift cannot bias the ratio.
+
+Why: on this shared 2-core VM the same query encoder pass takes 4.5 ms in one minute and 14 ms a
+few minutes later (bench/results/encoder_drift.md). bench/compare.py runs each side for several
+minutes in turn, so a ratio there can be the machine's mood. Here both sides (and ``rag serve``)
+are built once and kept warm; then every round runs one pass of the seed's questions on each, one
+after the other: our in-process search, LangChain's ``similarity_search``, our in-process ask, and
+POST /ask over HTTP (one client, query cache off). Each round gives a p50 per pass and the
+baseline/ours ratios of that round; the figures are medians over rounds.
+
+Same model folder, paragraphs, questions and chunking as bench/compare.py (whose side scripts run
+here in their worker mode). Usage::
+
+    RAG_HOME=/tmp/x .venv/bin/python bench/interleaved.py [--rounds 9]
+
+Writes bench/results/interleaved.json and .md (``--out`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+
+from compare import ensure_baseline_venv, free_port, ratio, seed_material, wait_healthy  # noqa: E402
+
+
+class Worker:
+    """A side script in worker mode: built and warm, one pass per command."""
+
+    def __init__(self, python: str | Path, script: str, task: dict, env: dict[str, str], task_file: Path) -> None:
+        task_file.write_text(json.dumps({**task, "worker": True}, ensure_ascii=False), encoding="utf-8")
+        self.process = subprocess.Popen(
+            [str(python), str(BENCH / script), str(task_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
+        )
+        self.info = self._line()
+
+    def _line(self) -> dict:
+        """The worker's next JSON line (anything a library prints to stdout is skipped)."""
+        assert self.process.stdout is not None
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"a bench worker exited (code {self.process.wait()})")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def run(self, command: str) -> list[float]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self._line()["ms"]
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def http_pass(client, texts: list[str]) -> list[float]:
+    latencies = []
+    for text in texts:
+        t0 = time.perf_counter()
+        client.post("/ask", json={"question": text}).raise_for_status()
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--out", type=Path, default=BENCH / "results")
+    args = parser.parse_args()
+    import httpx
+
+    from rag.config import Settings
+    from rag.engine import choose_model, load_embedder_for
+
+    settings = Settings()
+    load_embedder_for(choose_model(settings), settings)  # conversion and exports, once, outside the timings
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false", "RAG_QUERY_CACHE_SIZE": "0"}
+    paragraphs, questions = seed_material(settings)
+    texts = [q["question"] for q in questions]
+    work = Path(tempfile.mkdtemp(prefix="rag-interleaved-"))
+    encoder = {"backend": settings.encoder.backend, "threads": settings.encoder.threads}
+    chunking = {"chunk_size": settings.chunk.size, "chunk_overlap": settings.chunk.overlap, "threads": settings.encoder.threads}
+    ours = Worker(sys.executable, "ours_side.py", {"index_dir": str(work / "seed"), "questions": questions, **encoder}, env, work / "ours.json")
+    base = Worker(ensure_baseline_venv(), "langchain_side.py", {"model": str(choose_model(settings).location), "paragraphs": paragraphs,
+                                                                "questions": questions, **chunking}, env, work / "base.json")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from rag.cli import app; app()", "serve", "--port", str(port), "--index-dir", str(work / "seed")],
+        env={**env, "RAG_ENCODER_THREADS": "1"}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    rounds: list[dict[str, float]] = []
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_healthy(base_url, server)
+        with httpx.Client(base_url=base_url, timeout=60) as client:
+            http_pass(client, texts[:20])  # warm-up
+            for number in range(args.rounds):
+                passes = {
+                    "ours_search": ours.run("search"), "langchain_search": base.run("search"),
+                    "ours_ask": ours.run("ask"), "http_ask": http_pass(client, texts),
+                }
+                p50 = {name: round(statistics.median(ms), 2) for name, ms in passes.items()}
+                p50["load"] = round(os.getloadavg()[0], 2)
+                rounds.append(p50)
+                print(f"round {number + 1}: {p50}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        ours.close()
+        base.close()
+    result = summarise(rounds, ours.info, base.info, len(texts))
+    result.update(created=datetime.now(UTC).isoformat(timespec="seconds"), encoder_backend=settings.encoder.backend,
+                  machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                  command="bench/interleaved.py " + " ".join(sys.argv[1:]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "interleaved.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    (args.out / "interleaved.md").write_text(render(result), encoding="utf-8")
+    print(render(result))
+
+
+def summarise(rounds: list[dict[str, float]], ours: dict, base: dict, questions: int) -> dict:
+    """Medians over rounds of each pass's p50, and of each round's baseline/ours ratios."""
+    median = {name: round(statistics.median(r[name] for r in rounds), 2) for name in ("ours_search", "langchain_search", "ours_ask", "http_ask")}
+    paired = {
+        f"langchain_search_over_{name}": round(statistics.median(r["langchain_search"] / r[name] for r in rounds), 2)
+        for name in ("ours_search", "ours_ask", "http_ask")
+    }
+    return {"questions": questions, "rounds": rounds, "median_p50_ms": median, "median_ratio": paired,
+            "recall": {"ours": [ours["recall_at_1"], ours["recall_at_5"]], "langchain": [base["recall_at_1"], base["recall_at_5"]]},
+            "ratio_of_medians": {k: ratio(median["langchain_search"], median[k]) for k in ("ours_search", "ours_ask", "http_ask")}}
+
+
+def render(r: dict) -> str:
+    m, q = r["median_p50_ms"], r["median_ratio"]
+    lines = [
+        f"# The product against LangChain, passes interleaved, {r['created']}",
+        "",
+        f"Machine: {r['machine']}. Encoder: {r['encoder_backend']}; query cache off; {r['questions']} seed questions per pass;",
+        f"{len(r['rounds'])} rounds, each one pass per column in turn. Figures: medians over rounds of each pass's p50, and of each",
+        "round's own baseline/ours ratio (the drift-proof one).",
+        "",
+        "| | p50 ms (median of rounds) | LangChain search p50 / this (median of per-round ratios) |",
+        "|---|---|---|",
+        f"| LangChain `similarity_search`, in process | {m['langchain_search']} | 1 |",
+        f"| ours, search in process | {m['ours_search']} | **{q['langchain_search_over_ours_search']}** |",
+        f"| ours, ask in process (search + cited answer) | {m['ours_ask']} | {q['langchain_search_over_ours_ask']} |",
+        f"| ours, POST /ask over HTTP, one client | {m['http_ask']} | {q['langchain_search_over_http_ask']} |",
+        "",
+        f"Recall@1 / @5 (135 answerable): ours {r['recall']['ours'][0]} / {r['recall']['ours'][1]}, "
+        f"LangChain {r['recall']['langchain'][0]} / {r['recall']['langchain'][1]}.",
+        "",
+        "| round | ours search | LangChain search | ours ask | HTTP ask | load |",
+        "|---|---|---|---|---|---|",
+        *[f"| {i} | {x['ours_search']} | {x['langchain_search']} | {x['ours_ask']} | {x['http_ask']} | {x['load']} |"
+          for i, x in enumerate(r["rounds"], start=1)],
+        "",
+        f"Command: `{r['command']}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
