@@ -23,11 +23,13 @@ import argparse
 import json
 import os
 import platform
+import queue
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -38,6 +40,9 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
 from compare import ensure_baseline_venv, free_port, seed_material, wait_healthy  # noqa: E402
+
+BUILD_TIMEOUT_S = 1800  # a side's build, model load included
+PASS_TIMEOUT_S = 600  # one pass over the questions
 
 
 class Worker:
@@ -52,13 +57,23 @@ class Worker:
                 [str(python), str(BENCH / script), str(task_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=log, text=True, env=env, cwd=ROOT,
             )
-        self.info = self._line()
+        self._lines: queue.Queue[str] = queue.Queue()  # a reader thread, so that a hung worker times out
+        threading.Thread(target=self._read, daemon=True).start()
+        self.info = self._line(timeout=BUILD_TIMEOUT_S)
 
-    def _line(self) -> dict:
-        """The worker's next result line (anything else a library prints to stdout is skipped)."""
+    def _read(self) -> None:
         assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put("")  # end of output: the worker exited
+
+    def _line(self, timeout: float = PASS_TIMEOUT_S) -> dict:
+        """The worker's next result line (anything else a library prints to stdout is skipped)."""
         while True:
-            line = self.process.stdout.readline()
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                raise RuntimeError(f"a bench worker sent nothing for {timeout:.0f} s") from None
             if not line:
                 tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
                 raise RuntimeError(f"a bench worker exited (code {self.process.wait()}):\n{tail}")
