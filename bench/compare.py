@@ -159,6 +159,16 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def http_pass(client, texts: list[str]) -> list[float]:
+    """Milliseconds of each POST /ask, one question at a time (``client``: an httpx.Client on the service)."""
+    latencies = []
+    for text in texts:
+        t0 = time.perf_counter()
+        client.post("/ask", json={"question": text}).raise_for_status()
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies
+
+
 def http_bench(env: dict[str, str], index_dir: Path, questions: list[dict], runs: int, hey_seconds: int, threads: int) -> dict:
     import httpx
 
@@ -175,14 +185,7 @@ def http_bench(env: dict[str, str], index_dir: Path, questions: list[dict], runs
         with httpx.Client(base_url=base, timeout=60) as client:
             for q in questions[:10]:
                 client.post("/ask", json={"question": q["question"]}).raise_for_status()
-            all_runs = []
-            for _ in range(runs):
-                lat = []
-                for q in questions:
-                    t0 = time.perf_counter()
-                    client.post("/ask", json={"question": q["question"]}).raise_for_status()
-                    lat.append((time.perf_counter() - t0) * 1000)
-                all_runs.append(sorted(lat))
+            all_runs = [sorted(http_pass(client, [q["question"] for q in questions])) for _ in range(runs)]
         out["ask_http_p50_ms"] = round(statistics.median(statistics.median(r) for r in all_runs), 2)
         out["ask_http_p95_ms"] = round(statistics.median(r[int(0.95 * len(r))] for r in all_runs), 2)
         out["ask_http_p99_ms"] = round(statistics.median(r[min(len(r) - 1, int(0.99 * len(r)))] for r in all_runs), 2)

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
-from compare import ensure_baseline_venv, free_port, seed_material, wait_healthy  # noqa: E402
+from compare import ensure_baseline_venv, free_port, http_pass, seed_material, wait_healthy  # noqa: E402
 
 BUILD_TIMEOUT_S = 1800  # a side's build, model load included
 PASS_TIMEOUT_S = 600  # one pass over the questions
@@ -107,15 +106,6 @@ def _stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-
-
-def http_pass(client, texts: list[str]) -> list[float]:
-    latencies = []
-    for text in texts:
-        t0 = time.perf_counter()
-        client.post("/ask", json={"question": text}).raise_for_status()
-        latencies.append((time.perf_counter() - t0) * 1000)
-    return latencies
 
 
 def main() -> None:

@@ -113,12 +113,13 @@ class MemoryTables:
     def gloss(self, word: str) -> str:
         return self.glosses().get(word, "")
 
-    def glosses(self) -> dict[str, str]:
-        """Every headword's glosses (see :func:`rag.cedict.english_glosses`), read once."""
+    def glosses(self, lines: Sequence[str] | None = None) -> dict[str, str]:
+        """Every headword's glosses (see :func:`rag.cedict.english_glosses`), made once from ``lines``
+        (CC-CEDICT's, read again when not given)."""
         if self._glosses is None:
             with self._lock:
                 if self._glosses is None:
-                    self._glosses = english_glosses(cedict_lines())
+                    self._glosses = english_glosses(cedict_lines() if lines is None else lines)
         return self._glosses
 
 
@@ -207,7 +208,9 @@ def open_tables(cache_dir: Path | None, glossary_path: Path | None = None, *, st
     if cached is not None:
         return cached
     # the cache holds the stem table either way: a lexicon without stems just never asks for it
-    tables = build_tables(cedict_lines(), load_glossary(text=text), stemmer)
+    lines = cedict_lines()  # read once for both directions
+    tables = build_tables(lines, load_glossary(text=text), stemmer)
+    tables.glosses(lines)
     _write(path, tables)
     return tables
 
