@@ -78,6 +78,9 @@ class AnswerParams:
     # eval/results/experiments/evidence_sentence.md), never the seed.
     coverage_weight: float = 0.06
     number_match_weight: float = 0.03
+    # A sentence that says the opposite of the question about whom it concerns (non-Annex I for Annex I,
+    # not a least developed country for one; rag.polarity) loses this much of its cosine.
+    contradiction_penalty: float = 0.05
 
     def threshold(self, cross_lingual: bool) -> float:
         return self.refuse_below_cross_language if cross_lingual else self.refuse_below_same_language
@@ -184,8 +187,17 @@ def _in_sub(source: int | None, subs: Sequence[Unit]) -> bool:
     return source is not None and any(sub.start <= source < sub.end for sub in subs)
 
 
+Contradicts = Callable[[str], bool]
+"""sentence -> does it say the opposite of the question about whom it concerns (:class:`rag.polarity.Polarity`)."""
+
+
 def candidate_sentences(
-    question: str, hits: tuple[Hit, ...], index: LoadedIndex, query_vector: np.ndarray, params: AnswerParams
+    question: str,
+    hits: tuple[Hit, ...],
+    index: LoadedIndex,
+    query_vector: np.ndarray,
+    params: AnswerParams,
+    contradicts: Contradicts | None = None,
 ) -> list[QuotedSentence]:
     front = asks_about_front_matter(question)
     named = {int(a or b) for a, b in _NAMED_SUB_UNIT.findall(question)}
@@ -200,6 +212,8 @@ def candidate_sentences(
         for sentence, score in zip(index.sentences[rows.start : rows.stop], scores.tolist(), strict=True):
             unit, start, end = sentence_in_sub_unit(hit.unit, sentence.start, sentence.end, index)
             penalised = score - (params.other_unit_margin if rank else 0.0)
+            if contradicts is not None and contradicts(unit.text[start:end]):
+                penalised -= params.contradiction_penalty
             if named and unit.sub is not None and unit.sub.startswith("target ") and int(unit.sub.split()[1]) in named:
                 penalised += params.named_sub_unit_bonus
             candidates.append(QuotedSentence(unit, start, end, penalised))
@@ -298,6 +312,7 @@ def compose_answer(
     params: AnswerParams | None = None,
     judge: Judge | None = None,
     focus: Focus | None = None,
+    contradicts: Contradicts | None = None,
 ) -> Answer:
     """Answer ``question`` from the hits of ``result`` (the query vector scores the sentences).
 
@@ -306,10 +321,12 @@ def compose_answer(
     about them, so every answer cites a numbered unit (or the front matter it asked for).
     ``focus`` (:class:`rag.question_terms.SentenceFocus`) picks which of the cited paragraph's
     sentences to quote once the answer is accepted; without one, the closest by cosine.
+    ``contradicts`` marks sentences that say the opposite of the question about whom it concerns:
+    they lose ``params.contradiction_penalty`` before anything is chosen.
     """
     params = params or AnswerParams()
     language = detect_language(question)
-    candidates = candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params)
+    candidates = candidate_sentences(question, result.hits, index, np.asarray(query_vector, dtype=np.float32), params, contradicts)
     best = candidates[0].score if candidates else 0.0
     best_language = text_language(candidates[0].text) if candidates else None
     cross = best_language is not None and best_language != language

@@ -14,13 +14,14 @@ from typing import Literal
 import numpy as np
 
 from rag.analysis import TermSets
-from rag.answer import Answer, AnswerParams, QuotedSentence, compose_answer
+from rag.answer import Answer, AnswerParams, Contradicts, QuotedSentence, compose_answer
 from rag.bilingual import with_versions
 from rag.filters import SearchFilter
 from rag.generation import Generator, collect_evidence, generated_answer
 from rag.language import Language, detect_language
 from rag.library import library_of
 from rag.lookup import answer_reference
+from rag.polarity import Polarity
 from rag.question_terms import SentenceFocus
 from rag.retriever import Hit, RetrievalMode, Retriever, SearchResult
 from rag.verifier import Verifier, evidence_features, load_verifier
@@ -71,7 +72,9 @@ class QuestionAnswerer:
         searched = time.perf_counter()
         assert result.query_vector is not None
         judge = None if self.verifier is None else self.judge
-        answer = compose_answer(question, result, self.retriever.index, result.query_vector, self.params, judge, self.sentence_focus(question))
+        answer = compose_answer(
+            question, result, self.retriever.index, result.query_vector, self.params, judge, self.sentence_focus(question), self.contradicts(question)
+        )
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         if answer.refused and self.verifier is not None and answer.see_also:
             answer = self._reconsider_in_question_language(question, result, answer)
@@ -118,7 +121,7 @@ class QuestionAnswerer:
         if not own_hits or result.query_vector is None:
             return refused
         retry = replace(result, hits=tuple(own_hits))
-        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge).refused:
+        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge, contradicts=self.contradicts(question)).refused:
             return refused
         accepted = replace(self.params, refuse_below_same_language=0.0)  # the verifier has accepted this evidence
         return with_versions(refused, library_of(index), result.query_vector, accepted)
@@ -126,6 +129,10 @@ class QuestionAnswerer:
     def sentence_focus(self, question: str) -> SentenceFocus:
         """How much of ``question`` a sentence states (picks the sentence an answer quotes first)."""
         return SentenceFocus(question, self.retriever.lexicon, self._evidence_terms)
+
+    def contradicts(self, question: str) -> Contradicts:
+        """Which sentences say the opposite of ``question`` about whom it concerns (rag.polarity)."""
+        return Polarity(question, self.retriever.lexicon).contradicts
 
     def _encode(self, text: str) -> np.ndarray:
         encoder = self.retriever.encoder

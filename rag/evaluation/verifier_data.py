@@ -106,7 +106,9 @@ def examples_for(
         for question, result in asked:
             language = detect_language(question.text)
             vector = np.asarray(result.query_vector, dtype=np.float32)
-            candidates = candidate_sentences(question.text, result.hits, retriever.index, vector, answerer.params)
+            candidates = candidate_sentences(
+                question.text, result.hits, retriever.index, vector, answerer.params, answerer.contradicts(question.text)
+            )
             best_language = text_language(candidates[0].text) if candidates else None
             cross = best_language is not None and best_language != language
             features = answerer.features(question.text, language, candidates, result.hits, cross)

@@ -1,0 +1,148 @@
+"""Does a sentence say the opposite of the question about whom it concerns?
+
+UN texts divide their addressees by negation: Annex I parties and non-Annex I parties (非附件一缔约方),
+least developed countries and developing countries that are not (不是最不发达国家缔约方的发展中国家
+缔约方). The two sentences share every content word, so a dense vector and word coverage rank them
+alike, and a question about one is answered from the other. Here a sentence *contradicts* a question
+when a term that one of them negates ("non-", "not", "other than", 非, 不是, 不属于, 未列入 …)
+appears in the other only affirmatively -- in the other's language through the dictionary for an
+English question over Chinese text. A Chinese question over English text is not checked (its
+negations would need glossing); nor are negated verbs ("did not ratify"): only the term right
+after the negation is read, which is where the addressee stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rag.crosslingual import BilingualLexicon
+from rag.question_terms import QUESTION_WORDS
+
+__all__ = ["Polarity"]
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# a Chinese negation right before a term; 《…》 may stand between (未列入《公约》附件一的缔约方)
+_ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|非(?!洲|常|法|凡|得))(?:《[^》]{1,8}》)?"
+_ZH_NEGATION = re.compile(_ZH_MARKER + "$")
+_ZH_TERM = re.compile(_ZH_MARKER + r"([\u3400-\u9fff]{2,12})")
+_ZH_TERM_END = re.compile(r"的|以外|之外|和|与|或|及")
+# "not" only where it states what someone is ("countries that are not least developed"), not before a verb
+_EN_MARKER = r"(?:\bnon-|\b(?:are|is|were|was) not (?:an? |the )?|\bother than (?:the )?)"
+_EN_NEGATION = re.compile(_EN_MARKER + "$", re.IGNORECASE)
+_EN_TERM = re.compile(_EN_MARKER + r"([A-Za-z][\w-]*(?: [\w-]+){0,3})", re.IGNORECASE)
+_ZH_MIN = 3  # characters of a Chinese term, words of an English one: shorter ones are too common to tell addressees apart
+_EN_MIN = 1
+
+
+def _negated_at(text: str, start: int) -> bool:
+    """Is the term at ``text[start:]`` governed by a negation right before it?"""
+    before = text[max(0, start - 12) : start]
+    return bool(_ZH_NEGATION.search(before) or _EN_NEGATION.search(before))
+
+
+def _occurrences(text: str, term: str) -> list[bool]:
+    """The polarity (negated?) of each occurrence of ``term`` in ``text``; English terms as whole words."""
+    if _HAN.search(term):
+        starts = [m.start() for m in re.finditer(re.escape(term), text)]
+    else:
+        starts = [m.start() for m in re.finditer(r"(?<![\w-])" + re.escape(term) + r"(?![\w])", text, re.IGNORECASE)]
+    return [_negated_at(text, s) for s in starts]
+
+
+def _zh_negated_terms(text: str) -> list[str]:
+    terms = []
+    for match in _ZH_TERM.finditer(text):
+        term = _ZH_TERM_END.split(match.group(1))[0]
+        if len(term) >= _ZH_MIN:
+            terms.append(term)
+    return terms
+
+
+def _en_negated_terms(text: str) -> list[str]:
+    terms = []
+    for match in _EN_TERM.finditer(text):
+        words = [w for w in match.group(1).split() if w.lower() not in QUESTION_WORDS or w[0].isupper()]
+        if len(words) >= _EN_MIN:
+            terms.append(" ".join(words))
+    return terms
+
+
+def _trimmed(term: str, other: str) -> str | None:
+    """The longest head of ``term`` that ``other`` contains (at least a term's minimum), None if none."""
+    if _HAN.search(term):
+        for end in range(len(term), _ZH_MIN - 1, -1):
+            if term[:end] in other:
+                return term[:end]
+        return None
+    words = term.split()
+    for end in range(len(words), _EN_MIN - 1, -1):
+        head = " ".join(words[:end])
+        if head.lower() not in QUESTION_WORDS and _occurrences(other, head):
+            return head
+    return None
+
+
+def _opposed(polarities: Iterable[bool], negated: bool) -> bool:
+    """Every occurrence has the other polarity (and there is one)."""
+    found = list(polarities)
+    return bool(found) and all(p != negated for p in found)
+
+
+class Polarity:
+    """One question's negated and affirmed terms; ``contradicts(sentence)`` per candidate sentence.
+
+    ``lexicon``: the bilingual dictionary, to read an English question's terms in Chinese sentences
+    (None: such sentences are not checked).
+    """
+
+    def __init__(self, question: str, lexicon: BilingualLexicon | None = None) -> None:
+        self._question = question
+        self._chinese = bool(_HAN.search(question))
+        self._lexicon = lexicon
+        self._negated = _zh_negated_terms(question) if self._chinese else _en_negated_terms(question)
+        self._renderings: list[tuple[tuple[str, ...], bool]] | None = None  # an English question's terms in Chinese
+
+    def contradicts(self, sentence: str) -> bool:
+        chinese_sentence = bool(_HAN.search(sentence))
+        if self._chinese != chinese_sentence:
+            return not self._chinese and self._lexicon is not None and self._contradicts_in_chinese(sentence)
+        for term in self._negated:  # negated in the question, only affirmed in the sentence
+            head = _trimmed(term, sentence)
+            if head is not None and _opposed(_occurrences(sentence, head), True):
+                return True
+        sentence_negated = _zh_negated_terms(sentence) if chinese_sentence else _en_negated_terms(sentence)
+        for term in sentence_negated:  # negated in the sentence, only affirmed in the question
+            head = _trimmed(term, self._question)
+            if head is not None and _opposed(_occurrences(self._question, head), True):
+                return True
+        return False
+
+    def _contradicts_in_chinese(self, sentence: str) -> bool:
+        """An English question over a Chinese sentence: its dictionary terms, each with its polarity in
+        the question ("non-Annex I Parties" is read as a negated "Annex I Parties")."""
+        if self._renderings is None:
+            assert self._lexicon is not None
+            self._renderings = list(self._english_terms(self._lexicon))
+        for renderings, negated in self._renderings:
+            polarities = [p for r in renderings for p in _occurrences(sentence, r)]
+            if _opposed(polarities, negated):
+                return True
+        return False
+
+    def _english_terms(self, lexicon: BilingualLexicon) -> Iterable[tuple[tuple[str, ...], bool]]:
+        question = self._question
+        for concept in lexicon.translate(question):
+            if concept.verbatim or concept.source.lower() in QUESTION_WORDS:
+                continue
+            source = concept.source
+            start = question.find(source)
+            negated = start >= 0 and _negated_at(question, start)
+            if source.lower().startswith("non-"):
+                source, negated = source[4:], True
+                renderings = tuple(t for t, _ in lexicon.lookup(source)[:8])
+            else:
+                renderings = tuple(t for t, _ in concept.translations[:8])
+            renderings = tuple(r for r in renderings if len(r) >= _ZH_MIN and not r.startswith("非"))
+            if renderings:
+                yield renderings, negated

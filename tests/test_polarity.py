@@ -1,0 +1,62 @@
+"""A sentence that says the opposite of the question about whom it concerns (rag.polarity)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.polarity import Polarity
+
+# para. 17 (c) and para. 19 of the seed (A/68/…): the same words, for the other group of countries
+NOT_LDC = "考虑如何通过特别气候变化基金, 使不是最不发达国家缔约方的有关发展中国家缔约方能够开展国家适应计划进程的筹备活动。"
+LDC = "缔约方大会向全环基金提供了指导，使最不发达国家缔约方能够开展制订国家适应计划的活动，包括通过最不发达国家基金提供资金。"
+
+
+def test_a_question_that_negates_a_group_is_contradicted_by_a_sentence_about_that_group() -> None:
+    polarity = Polarity("对于不属于最不发达国家的发展中国家，缔约方大会希望全环基金借助哪个基金支持其国家适应计划的前期准备？")
+    assert polarity.contradicts(LDC)
+    assert not polarity.contradicts(NOT_LDC)
+
+
+def test_a_sentence_that_negates_what_the_question_affirms_contradicts_it() -> None:
+    polarity = Polarity("最不发达国家如何获得编制国家适应计划的资金？")
+    assert polarity.contradicts(NOT_LDC)
+    assert not polarity.contradicts(LDC)
+
+
+def test_no_negation_no_contradiction_and_africa_is_not_a_negation() -> None:
+    assert not Polarity("全环基金为哪些活动提供资金？").contradicts(LDC)
+    # 非洲 (Africa) and 非常 (very) begin with 非 but negate nothing
+    assert not Polarity("非洲国家的干旱防范计划有哪些？").contradicts("亚洲国家的干旱防范计划已经通过。")
+    assert not Polarity("亚洲国家的干旱防范计划有哪些？").contradicts("非洲国家的干旱防范计划非常重要。")
+
+
+def test_english_non_and_other_than() -> None:
+    polarity = Polarity("What support goes to non-Annex I Parties for their reports?")
+    assert polarity.contradicts("Annex I Parties shall submit their reports annually.")
+    assert not polarity.contradicts("Support was given to non-Annex I Parties for their reports.")
+    other = Polarity("How are developing countries other than least developed countries supported?")
+    assert other.contradicts("Least developed countries are supported through the LDC Fund.")
+    # a negated verb is not an addressee: "did not ratify" is left alone
+    assert not Polarity("Which parties did not ratify the amendment?").contradicts("Parties ratified the amendment.")
+
+
+@pytest.mark.slow
+def test_an_english_question_is_read_in_chinese_sentences_through_the_dictionary(settings) -> None:
+    from rag.engine import make_lexicon
+
+    lexicon = make_lexicon(settings)
+    polarity = Polarity("How will least developed countries get money to prepare national adaptation plans?", lexicon)
+    assert polarity.contradicts(NOT_LDC)
+    assert not polarity.contradicts(LDC)
+    non_annex = Polarity("What support goes to non-Annex I Parties?", lexicon)
+    assert non_annex.contradicts("附件一缔约方应提交年度清单。")
+    assert not non_annex.contradicts("为非附件一缔约方编写此类报告提供技术支助资金;")
+
+
+@pytest.mark.slow
+def test_the_seed_question_about_countries_that_are_not_least_developed_cites_para_17_c(answerer) -> None:
+    answer = answerer.ask("对于不属于最不发达国家的发展中国家，缔约方大会希望全环基金借助哪个基金支持其国家适应计划的前期准备？").answer
+    assert not answer.refused
+    first = answer.citations[0]
+    assert (first.para, first.sub) == (17, "c")  # para. 19 (least developed countries) was cited before
+    assert "特别气候变化基金" in answer.answer
