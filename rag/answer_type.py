@@ -75,7 +75,11 @@ _DATE = re.compile(
 )
 
 
+# "一个议定书", "一项决定", "one of the challenges": the indefinite article, not a count
+_ARTICLE = re.compile(r"(?<![\d零〇一二三四五六七八九十百千万亿两第])一(?=[个项套次种份条])|\bone of\b", re.IGNORECASE)
+
+
 def has_count(text: str) -> bool:
-    """Does the text state a number other than a date or a year (what "how many" needs, when the counted
-    noun cannot be placed)?"""
-    return has_number(_DATE.sub(" ", text))
+    """Does the text state a number other than a date, a year or an indefinite article (what "how many"
+    needs, when the counted noun cannot be placed)?"""
+    return has_number(_ARTICLE.sub(" ", _DATE.sub(" ", text)))

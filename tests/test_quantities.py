@@ -79,6 +79,17 @@ def test_a_date_is_not_a_count() -> None:
         assert not states_measure(people, dated, translations=["民众"]), dated
 
 
+def test_an_indefinite_article_is_not_a_count() -> None:
+    """Seed en-111 again: the rest of para 62 has "一套……目标和一个议定书" (a set of goals and a protocol)."""
+    people = asked_measure("How many people took part in the first Global Soil Week?")
+    assert people is not None
+    rest = "与会者认为，首选方案是在《公约》中附带一套有关土地和土壤问题的可持续发展目标和一个议定书。会议通过了一项决定。"
+    assert not states_measure(people, rest, translations=["民众"])
+    assert not states_measure(people, "It was one of the main outcomes.", translations=["民众"])
+    for counted in ("共有十一个缔约方出席。", "二十一个国家出席。", "One hundred people attended."):
+        assert states_measure(people, counted, translations=["民众"]), counted
+
+
 @pytest.mark.parametrize("counted", ["About 2000 people attended.", "Some 1900 participants came.", "约 2 000 名与会者出席。", "有 2000 人参加。"])
 def test_a_count_in_the_range_of_years_is_still_a_count(counted: str) -> None:
     people = asked_measure("How many people took part in the first Global Soil Week?")
