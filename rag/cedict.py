@@ -69,9 +69,13 @@ def _gloss_keys(gloss: str) -> Iterator[tuple[str, bool]]:
     """Normalised keys of one CEDICT gloss: ``(key, whole)``; ``whole`` is False for a comma part."""
     g = gloss.strip()
     low = g.lower()
-    if not g or any(low.startswith(p) for p in _SKIP_GLOSS) or HAN_RE.search(g):
+    if not g or any(low.startswith(p) for p in _SKIP_GLOSS):
         return
+    # a cross-reference in parentheses ("Seoul, capital of South Korea (… to replace 漢城|汉城[Han4 cheng2])")
+    # leaves the gloss itself whole; Han characters outside them mean the gloss is no English sense
     g = _PAREN_RE.sub(" ", g).strip()
+    if HAN_RE.search(g):
+        return
     parts = [p.strip() for p in re.split(r"[;,]", g)]
     whole = len([p for p in parts if p]) == 1
     for part in parts:

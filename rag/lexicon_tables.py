@@ -47,8 +47,9 @@ __all__ = [
 ]
 
 #: Bump when the tables or their file change (e.g. :func:`rag.cedict.invert_cedict`'s output);
-#: older caches are then rebuilt. 1 was the gzipped-JSON inversion alone; 2 had no reverse glosses.
-FORMAT_VERSION = 3
+#: older caches are then rebuilt. 1 was the gzipped-JSON inversion alone; 2 had no reverse glosses; 3 dropped
+#: every gloss with a Chinese cross-reference in parentheses (首尔 "Seoul" was not a translation of Seoul).
+FORMAT_VERSION = 4
 
 GLOSSARY_WEIGHT = 1.0  # weight of a glossary translation
 DICT_WEIGHT_UNDER_GLOSSARY = 0.5  # dictionary translations of a key the glossary also has are scaled by this

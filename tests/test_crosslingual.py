@@ -157,6 +157,19 @@ def test_invert_cedict_weights_and_skips() -> None:
     assert "会议" in dict(inverted["conference"])
 
 
+def test_a_cross_reference_in_parentheses_keeps_the_gloss() -> None:
+    """首尔's only gloss names its former name in Chinese; it was dropped whole, and "Seoul" had no translation."""
+    lines = [
+        "首爾 首尔 [Shou3 er3] /Seoul, capital of South Korea (Chinese name adopted in 2005 to replace 漢城|汉城[Han4 cheng2])/",
+        "乾 干 [gan1] /variant of 幹|干[gan4]/dry/",
+        "舊 旧 [jiu4] /old/same as 舊時|旧时/",
+    ]
+    inverted = invert_cedict(lines)
+    assert dict(inverted["seoul"]) == {"首尔": 0.5}  # a comma part of the gloss, hence half weight
+    assert "capital of south korea" in inverted
+    assert not any("旧时" in key or "same as" in key for key in inverted)  # Han outside parentheses: no English sense
+
+
 def test_glossary_is_well_formed() -> None:
     glossary = load_glossary()
     assert len(glossary) >= 150
