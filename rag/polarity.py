@@ -4,11 +4,11 @@ UN texts divide their addressees by negation: Annex I parties and non-Annex I pa
 least developed countries and developing countries that are not (不是最不发达国家缔约方的发展中国家
 缔约方). The two sentences share every content word, so a dense vector and word coverage rank them
 alike, and a question about one is answered from the other. Here a sentence *contradicts* a question
-when a term that one of them negates ("non-", "not", "other than", 非, 不是, 不属于, 未列入 …)
-appears in the other only affirmatively -- in the other's language through the dictionary for an
-English question over Chinese text. A Chinese question over English text is not checked (its
-negations would need glossing); nor are negated verbs ("did not ratify"): only the term right
-after the negation is read, which is where the addressee stands.
+when a term that one of them only negates ("non-", "are not", "other than", 非, 不是, 不属于,
+未列入 …) appears in the other only affirmatively -- in the other's language through the dictionary
+for an English question over Chinese text. A Chinese question over English text is not checked (its
+negations would need glossing); nor are negated verbs ("was not adopted", 尚未批准): only the term
+right after the negation is read, which is where the addressee stands.
 """
 
 from __future__ import annotations
@@ -16,28 +16,32 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rag.cedict import norm_words
 from rag.crosslingual import BilingualLexicon
-from rag.question_terms import QUESTION_WORDS
+from rag.question_terms import QUESTION_WORDS, question_concepts
 
 __all__ = ["Polarity"]
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # a Chinese negation right before a term; 《…》 may stand between (未列入《公约》附件一的缔约方)
-_ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|非(?!洲|常|法|凡|得))(?:《[^》]{1,8}》)?"
+# 非 but not 除非 (unless), 无非, 莫非, 是非, 非洲, 非常, 非法, 非政府 (non-governmental: 政府组织 is "organised by governments")
+_ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|(?<![除无莫是])非(?!洲|常|法|凡|得|政府))(?:《[^》]{1,8}》)?"
 _ZH_NEGATION = re.compile(_ZH_MARKER + "$")
 _ZH_TERM = re.compile(_ZH_MARKER + r"([\u3400-\u9fff]{2,12})")
 _ZH_TERM_END = re.compile(r"的|以外|之外|和|与|或|及")
-# "not" only where it states what someone is ("countries that are not least developed"), not before a verb
-_EN_MARKER = r"(?:\bnon-|\b(?:are|is|were|was) not (?:an? |the )?|\bother than (?:the )?)"
+# "not" only where it states what someone is ("countries that are not least developed"), not a passive verb
+_EN_MARKER = r"(?:\bnon-|\b(?:are|is) not (?:an? |the )?|\bother than (?:the )?)"
 _EN_NEGATION = re.compile(_EN_MARKER + "$", re.IGNORECASE)
 _EN_TERM = re.compile(_EN_MARKER + r"([A-Za-z][\w-]*(?: [\w-]+){0,3})", re.IGNORECASE)
-_ZH_MIN = 3  # characters of a Chinese term, words of an English one: shorter ones are too common to tell addressees apart
-_EN_MIN = 1
+_ZH_MIN = 4  # characters of a Chinese term, words of an English one: shorter ones (缔约方, "State") are too common
+_EN_MIN = 2  # to tell addressees apart
+_RENDERING_MIN = 3  # characters of a dictionary rendering of an English term (附件一 for "Annex I")
+_WINDOW = 32  # characters before a term where its negation may start: the longest marker, 不属于《…》 or "other than the "
 
 
 def _negated_at(text: str, start: int) -> bool:
     """Is the term at ``text[start:]`` governed by a negation right before it?"""
-    before = text[max(0, start - 12) : start]
+    before = text[max(0, start - _WINDOW) : start]
     return bool(_ZH_NEGATION.search(before) or _EN_NEGATION.search(before))
 
 
@@ -46,7 +50,7 @@ def _occurrences(text: str, term: str) -> list[bool]:
     if _HAN.search(term):
         starts = [m.start() for m in re.finditer(re.escape(term), text)]
     else:
-        starts = [m.start() for m in re.finditer(r"(?<![\w-])" + re.escape(term) + r"(?![\w])", text, re.IGNORECASE)]
+        starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?![\w])", text, re.IGNORECASE)]
     return [_negated_at(text, s) for s in starts]
 
 
@@ -89,6 +93,13 @@ def _opposed(polarities: Iterable[bool], negated: bool) -> bool:
     return bool(found) and all(p != negated for p in found)
 
 
+def _one_sided(term: str, negating: str, affirming: str) -> bool:
+    """``negating`` only negates ``term`` (as far as ``affirming`` shares it) and ``affirming`` only affirms it:
+    a text naming both groups ("附件一缔约方和非附件一缔约方") contradicts neither."""
+    head = _trimmed(term, affirming)
+    return head is not None and _opposed(_occurrences(negating, head), False) and _opposed(_occurrences(affirming, head), True)
+
+
 class Polarity:
     """One question's negated and affirmed terms; ``contradicts(sentence)`` per candidate sentence.
 
@@ -107,16 +118,11 @@ class Polarity:
         chinese_sentence = bool(_HAN.search(sentence))
         if self._chinese != chinese_sentence:
             return not self._chinese and self._lexicon is not None and self._contradicts_in_chinese(sentence)
-        for term in self._negated:  # negated in the question, only affirmed in the sentence
-            head = _trimmed(term, sentence)
-            if head is not None and _opposed(_occurrences(sentence, head), True):
+        for term in self._negated:  # only negated in the question, only affirmed in the sentence
+            if _one_sided(term, self._question, sentence):
                 return True
         sentence_negated = _zh_negated_terms(sentence) if chinese_sentence else _en_negated_terms(sentence)
-        for term in sentence_negated:  # negated in the sentence, only affirmed in the question
-            head = _trimmed(term, self._question)
-            if head is not None and _opposed(_occurrences(self._question, head), True):
-                return True
-        return False
+        return any(_one_sided(term, sentence, self._question) for term in sentence_negated)
 
     def _contradicts_in_chinese(self, sentence: str) -> bool:
         """An English question over a Chinese sentence: its dictionary terms, each with its polarity in
@@ -131,18 +137,16 @@ class Polarity:
         return False
 
     def _english_terms(self, lexicon: BilingualLexicon) -> Iterable[tuple[tuple[str, ...], bool]]:
-        question = self._question
-        for concept in lexicon.translate(question):
-            if concept.verbatim or concept.source.lower() in QUESTION_WORDS:
-                continue
+        question = " ".join(norm_words(self._question))  # as the dictionary reads it: its concepts' sources are found
+        for concept in question_concepts(self._question, lexicon):
             source = concept.source
-            start = question.find(source)
+            start = question.find(" ".join(norm_words(source)))
             negated = start >= 0 and _negated_at(question, start)
             if source.lower().startswith("non-"):
                 source, negated = source[4:], True
                 renderings = tuple(t for t, _ in lexicon.lookup(source)[:8])
             else:
                 renderings = tuple(t for t, _ in concept.translations[:8])
-            renderings = tuple(r for r in renderings if len(r) >= _ZH_MIN and not r.startswith("非"))
+            renderings = tuple(r for r in renderings if len(r) >= _RENDERING_MIN and not r.startswith("非"))
             if renderings:
                 yield renderings, negated

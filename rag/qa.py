@@ -72,12 +72,13 @@ class QuestionAnswerer:
         searched = time.perf_counter()
         assert result.query_vector is not None
         judge = None if self.verifier is None else self.judge
+        contradicts = self.contradicts(question)
         answer = compose_answer(
-            question, result, self.retriever.index, result.query_vector, self.params, judge, self.sentence_focus(question), self.contradicts(question)
+            question, result, self.retriever.index, result.query_vector, self.params, judge, self.sentence_focus(question), contradicts
         )
         answer = with_versions(answer, library_of(self.retriever.index), result.query_vector, self.params)
         if answer.refused and self.verifier is not None and answer.see_also:
-            answer = self._reconsider_in_question_language(question, result, answer)
+            answer = self._reconsider_in_question_language(question, result, answer, contradicts)
         composed = time.perf_counter()
         if self.generator is not None and not answer.refused:
             answer = self._generate(question, result, answer)
@@ -103,7 +104,7 @@ class QuestionAnswerer:
         probability = verifier.probability(self.features(question, language, candidates, hits, cross))
         return probability >= verifier.threshold, round(probability, 4)
 
-    def _reconsider_in_question_language(self, question: str, result: SearchResult, refused: Answer) -> Answer:
+    def _reconsider_in_question_language(self, question: str, result: SearchResult, refused: Answer, contradicts: Contradicts) -> Answer:
         """A refusal of evidence in another language, judged again on the question's-language versions.
 
         The verifier is surest on same-language pairs; when the library holds the closest paragraphs
@@ -121,7 +122,7 @@ class QuestionAnswerer:
         if not own_hits or result.query_vector is None:
             return refused
         retry = replace(result, hits=tuple(own_hits))
-        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge, contradicts=self.contradicts(question)).refused:
+        if compose_answer(question, retry, index, result.query_vector, self.params, self.judge, contradicts=contradicts).refused:
             return refused
         accepted = replace(self.params, refuse_below_same_language=0.0)  # the verifier has accepted this evidence
         return with_versions(refused, library_of(index), result.query_vector, accepted)

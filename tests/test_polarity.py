@@ -36,8 +36,32 @@ def test_english_non_and_other_than() -> None:
     assert not polarity.contradicts("Support was given to non-Annex I Parties for their reports.")
     other = Polarity("How are developing countries other than least developed countries supported?")
     assert other.contradicts("Least developed countries are supported through the LDC Fund.")
-    # a negated verb is not an addressee: "did not ratify" is left alone
-    assert not Polarity("Which parties did not ratify the amendment?").contradicts("Parties ratified the amendment.")
+    # a passive verb is not an addressee: "was not adopted" is left alone
+    assert not Polarity("When was the resolution adopted?").contradicts("The amendment was not adopted at that session.")
+    # one word is too little to tell addressees apart: non-State actors, non-compliance
+    assert not Polarity("How do non-State actors take part?").contradicts("Each State shall report.")
+    assert not Polarity("What does the compliance committee do?").contradicts("It considers non-compliance with the Protocol.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How are developing countries other than the least developed countries supported?",
+        "对于不属于《巴黎协定执行细则》所列缔约方的国家有何安排？",
+        "不是最不发达国家缔约方的发展中国家缔约方如何获得资金？",
+        "What support goes to non-Annex I Parties for their reports?",
+    ],
+)
+def test_a_question_never_contradicts_its_own_wording(question: str) -> None:
+    assert not Polarity(question).contradicts(question)
+
+
+def test_unless_ngos_and_a_sentence_naming_both_groups_are_no_contradiction() -> None:
+    assert not Polarity("缔约方大会通过了什么决定？").contradicts("除非缔约方大会另有决定，本规则适用。")  # 除非: unless
+    assert not Polarity("非政府组织如何参与？").contradicts("各国政府组织了磋商。")
+    both = "附件一缔约方和非附件一缔约方都应提交国家信息通报。"
+    assert not Polarity("附件一缔约方应提交什么？").contradicts(both)
+    assert not Polarity("非附件一缔约方应提交什么？").contradicts(both)
 
 
 @pytest.mark.slow
