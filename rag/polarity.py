@@ -27,11 +27,13 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 # 非 but not 除非 (unless), 无非, 莫非, 是非, 非洲, 非常, 非法, 非政府 (non-governmental: 政府组织 is "organised by governments")
 _ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|(?<![除无莫是])非(?!洲|常|法|凡|得|政府))(?:《[^》]{1,8}》)?"
 _ZH_NEGATION = re.compile(_ZH_MARKER + "$")
+_ZH_ANY_NEGATION = re.compile(_ZH_MARKER)
 _ZH_TERM = re.compile(_ZH_MARKER + r"([\u3400-\u9fff]{2,12})")
 _ZH_TERM_END = re.compile(r"的|以外|之外|和|与|或|及")
 # "not" only where it states what someone is ("countries that are not least developed"), not a passive verb
 _EN_MARKER = r"(?:\bnon-|\b(?:are|is) not (?:an? |the )?|\bother than (?:the )?)"
 _EN_NEGATION = re.compile(_EN_MARKER + "$", re.IGNORECASE)
+_EN_ANY_NEGATION = re.compile(_EN_MARKER, re.IGNORECASE)
 _EN_TERM = re.compile(_EN_MARKER + r"([A-Za-z][\w-]*(?: [\w-]+){0,3})", re.IGNORECASE)
 _ZH_MIN = 4  # characters of a Chinese term, words of an English one: shorter ones (缔约方, "State") are too common
 _EN_MIN = 2  # to tell addressees apart
@@ -113,6 +115,7 @@ class Polarity:
         self._lexicon = lexicon
         self._negated = _zh_negated_terms(question) if self._chinese else _en_negated_terms(question)
         self._renderings: list[tuple[tuple[str, ...], bool]] | None = None  # an English question's terms in Chinese
+        self._question_negates = bool(_EN_ANY_NEGATION.search(question))
 
     def contradicts(self, sentence: str) -> bool:
         chinese_sentence = bool(_HAN.search(sentence))
@@ -127,6 +130,8 @@ class Polarity:
     def _contradicts_in_chinese(self, sentence: str) -> bool:
         """An English question over a Chinese sentence: its dictionary terms, each with its polarity in
         the question ("non-Annex I Parties" is read as a negated "Annex I Parties")."""
+        if not self._question_negates and not (_ZH_ANY_NEGATION.search(sentence) or _EN_ANY_NEGATION.search(sentence)):
+            return False  # neither side negates anything: no need to translate the question
         if self._renderings is None:
             assert self._lexicon is not None
             self._renderings = list(self._english_terms(self._lexicon))
