@@ -201,22 +201,34 @@ def candidate_sentences(
 ) -> list[QuotedSentence]:
     front = asks_about_front_matter(question)
     named = {int(a or b) for a, b in _NAMED_SUB_UNIT.findall(question)}
-    candidates: list[QuotedSentence] = []
     eligible = [h for h in hits if citable(h.unit, front)][: params.hits_considered]
-    for rank, hit in enumerate(eligible):
+    scored: list[list[tuple[QuotedSentence, bool]]] = []  # per hit: (sentence with its cosine, contradicts the question?)
+    for hit in eligible:
         rows = index.sentence_rows.get(hit.unit.id)
         if not rows:
+            scored.append([])
             continue
         # one slice of the unit's consecutive rows, not one dequantised row at a time
         scores = index.sentence_vectors[rows.start : rows.stop] @ query_vector
+        sentences = []
         for sentence, score in zip(index.sentences[rows.start : rows.stop], scores.tolist(), strict=True):
             unit, start, end = sentence_in_sub_unit(hit.unit, sentence.start, sentence.end, index)
-            penalised = score - (params.other_unit_margin if rank else 0.0)
-            if contradicts is not None and contradicts(unit.text[start:end]):
+            against = contradicts is not None and contradicts(unit.text[start:end])
+            sentences.append((QuotedSentence(unit, start, end, score), against))
+        scored.append(sentences)
+    # the top hit's sentences need no margin -- unless every one of them says the opposite of the question
+    # (17 (c) "not least developed countries" for a question on least developed ones): then the next hit is top
+    top = next((i for i, sentences in enumerate(scored) if sentences and not all(a for _, a in sentences)), 0)
+    candidates: list[QuotedSentence] = []
+    for rank, sentences in enumerate(scored):
+        for candidate, against in sentences:
+            penalised = candidate.score - (0.0 if rank == top else params.other_unit_margin)
+            if against:
                 penalised -= params.contradiction_penalty
+            unit = candidate.unit
             if named and unit.sub is not None and unit.sub.startswith("target ") and int(unit.sub.split()[1]) in named:
                 penalised += params.named_sub_unit_bonus
-            candidates.append(QuotedSentence(unit, start, end, penalised))
+            candidates.append(replace(candidate, score=penalised))
     return sorted(candidates, key=lambda e: -e.score)
 
 

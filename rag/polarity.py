@@ -25,7 +25,7 @@ __all__ = ["Polarity"]
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # a Chinese negation right before a term; 《…》 may stand between (未列入《公约》附件一的缔约方)
 # 非 but not 除非 (unless), 无非, 莫非, 是非, 非洲, 非常, 非法, 非政府 (non-governmental: 政府组织 is "organised by governments")
-_ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|(?<![除无莫是])非(?!洲|常|法|凡|得|政府))(?:《[^》]{1,8}》)?"
+_ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|(?<![除无莫是])非(?!洲|裔|常|法|凡|得|政府))(?:《[^》]{1,8}》)?"
 _ZH_NEGATION = re.compile(_ZH_MARKER + "$")
 _ZH_ANY_NEGATION = re.compile(_ZH_MARKER)
 _ZH_TERM = re.compile(_ZH_MARKER + r"([\u3400-\u9fff]{2,12})")

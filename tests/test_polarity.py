@@ -84,3 +84,11 @@ def test_the_seed_question_about_countries_that_are_not_least_developed_cites_pa
     first = answer.citations[0]
     assert (first.para, first.sub) == (17, "c")  # para. 19 (least developed countries) was cited before
     assert "特别气候变化基金" in answer.answer
+
+
+@pytest.mark.slow
+def test_a_top_hit_that_only_contradicts_the_question_loses_its_top_rank(answerer) -> None:
+    """Para. 17 (c) (not least developed countries) is the top fused hit: it shares every word of the question."""
+    answer = answerer.ask("How will least developed countries be funded for national adaptation plans?").answer
+    assert not answer.refused
+    assert answer.citations[0].para == 19
