@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 import cn2an
@@ -174,6 +174,29 @@ def specific_names(question: str) -> list[str]:
         if name.lower() not in _EN_GENERIC:
             names.append(name)
     return list(dict.fromkeys(names))
+
+
+# words jieba tags as places that name a kind of place, not one ("在哪座城市", "东道国")
+_PLACE_KINDS = frozenset("城市 国家 东道国 地区 海湾 首都 各国 世界 全球 国际 本国 大陆 沿海 当地 全国".split())
+
+
+def places_and_people(question: str, translate: Callable[[str], Sequence[tuple[str, float]]] | None = None) -> list[tuple[str, ...]]:
+    """The places and persons a question names, each as the strings that show it in evidence.
+
+    Chinese: the words ``jieba.posseg`` tags as places or persons (美国, 新西兰). English: its names
+    whose dictionary translations are tagged so ("New Zealand" -> 新西兰), with those translations;
+    without ``translate`` (the English->Chinese lookup) an English question names none.
+    """
+    if re.search(r"[\u3400-\u9fff]", question):
+        return [(w,) for w, f in _tags(question) if len(w) >= 2 and f.startswith(("ns", "nr")) and w not in _PLACE_KINDS]
+    if translate is None:
+        return []
+    named = []
+    for name in specific_names(question):
+        renderings = [t for t, _ in translate(name)[:8]]
+        if any(f.startswith(("ns", "nr")) and w not in _PLACE_KINDS for t in renderings for w, f in _tags(t)):
+            named.append((name, *renderings))
+    return named
 
 
 def covered_share(items: Iterable[str], present: Iterable[str]) -> float:

@@ -25,7 +25,7 @@ from rag.answer import QuotedSentence
 from rag.crosslingual import BilingualLexicon
 from rag.language import Language
 from rag.quantities import asked_measure, counted_renderings, states_measure
-from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, specific_names
+from rag.question_focus import answer_type, covered_share, has_answer_of_type, number_values, places_and_people, specific_names
 from rag.question_terms import (
     QUESTION_WORDS,
     TextTerms,
@@ -48,6 +48,7 @@ FEATURES = (
     "unit_coverage",  # ... in its unit (the paragraph or sub-unit, and the paragraph around a sub-unit)
     "number_coverage",  # share of the question's numbers, years and ordinals (第十九届 = 19th) in the unit (1 if none)
     "name_coverage",  # share of its names and quoted terms in the unit, through the dictionary across languages (1 if none)
+    "place_missing",  # 1 when a place or person the question names is neither in the unit nor in its section's titles
     "type_asked",  # the question asks for a place, a person or body, a time or a number
     "type_match",  # 0 when it does and the best sentence holds no such element beyond the question's own words
     "measure_match",  # 0 when a quantity is asked ("多少人", "how much money") and the unit states none of that kind
@@ -100,6 +101,14 @@ def _glossed_names_covered(names: Sequence[str], text: str, lexicon: BilingualLe
     return covered / counted if counted else 1.0
 
 
+def _place_missing(question: str, text: str, lexicon: BilingualLexicon | None) -> float:
+    """1.0 when a place or person the question names (美国, "New Zealand") is not in ``text``: evidence that
+    does not name the country asked about does not say what that country did."""
+    lowered = text.lower()
+    named = places_and_people(question, lexicon.lookup if lexicon is not None else None)
+    return float(any(not any(form.lower() in lowered for form in forms) for forms in named))
+
+
 def evidence_features(
     question: str,
     language: Language,
@@ -119,7 +128,7 @@ def evidence_features(
     """
     kind = answer_type(question)
     if not candidates:
-        return [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, float(kind is not None), 0.0, 0.0, float(cross)]
+        return [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, float(kind is not None), 0.0, 0.0, float(cross)]
     best = candidates[0]
     group = best.unit.parent or best.unit.id
     others: dict[str, float] = {}
@@ -162,6 +171,7 @@ def evidence_features(
         unit_cov,
         covered_share(sorted(number_values(question)), number_values(unit_text)),
         _names_covered(question, unit_text, lexicon if translating or glossing else None, text_terms),
+        0.0 if glossing else _place_missing(question, unit_text + "\n" + "\n".join(best.unit.section), lexicon),
         float(kind is not None),
         type_match,
         measure_match,

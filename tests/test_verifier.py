@@ -162,3 +162,32 @@ def test_operating_point_is_the_lowest_threshold_meeting_both_targets() -> None:
 def test_a_place_question_over_evidence_without_a_place_scores_no_type_match() -> None:
     values = evidence_features("第十九届缔约方大会在哪个城市举行？", "zh", [], [], {}, None, False)
     assert values[FEATURES.index("type_asked")] == 1.0
+
+
+def test_a_country_the_evidence_never_names_is_a_place_missing() -> None:
+    """Seed zh-080: para. 28 lists the parties that will not buy Kyoto units; New Zealand is not among them."""
+    from rag.verifier import _place_missing
+
+    text = "在多哈，包括澳大利亚、欧洲联盟、日本、列支敦士登、摩纳哥、挪威和瑞士在内的一些缔约方发表了政治宣言。"
+    assert _place_missing("新西兰为什么不参加京都议定书第二承诺期？", text, None) == 1.0
+    assert _place_missing("日本在多哈发表了什么宣言？", text, None) == 0.0
+    # a kind of place is no place: "在哪座城市" asks for one
+    assert _place_missing("颁奖仪式在哪座城市举行？", text, None) == 0.0
+    # the section's titles count: a paragraph of the Doha chapter need not repeat 多哈
+    assert _place_missing("多哈会议高级别部分由谁宣布开幕？", "高级别部分由缔约方大会主席宣布开幕。", None) == 1.0
+    assert _place_missing("多哈会议高级别部分由谁宣布开幕？", "高级别部分由缔约方大会主席宣布开幕。\n一. 2012 年在多哈举行的会议的报告", None) == 0.0
+
+
+@pytest.mark.slow
+def test_an_english_question_names_a_country_through_the_dictionary(settings) -> None:
+    from rag.engine import make_lexicon
+    from rag.question_focus import places_and_people
+    from rag.verifier import _place_missing
+
+    lexicon = make_lexicon(settings)
+    named = places_and_people("Why did New Zealand not join the second commitment period?", lexicon.lookup)
+    assert [forms[0] for forms in named] == ["New Zealand"] and "新西兰" in named[0]
+    text = "在多哈，包括澳大利亚、日本、挪威和瑞士在内的一些缔约方发表了政治宣言。"
+    assert _place_missing("Why did New Zealand not join the second commitment period?", text, lexicon) == 1.0
+    assert _place_missing("What did Japan declare in Doha?", text, lexicon) == 0.0
+    assert places_and_people("Why did New Zealand not join?") == []  # no dictionary: an English question names none
