@@ -35,12 +35,14 @@ from rag.evaluation.runner import _CachedEncoder
 from rag.evaluation.squad import load_squad
 from rag.filters import SearchFilter
 from rag.language import detect_language
+from rag.question_terms import content_terms, question_concepts
 from rag.retriever import Hit
-from rag.verifier import _concepts, _content_terms, evidence_features
+from rag.verifier import FEATURES, evidence_features
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 from train_verifier import _fit, _operating_point, _out_of_fold, _probabilities, _seed_figures
 
+_CROSS = FEATURES.index("cross_lingual")
 INDEXES = ("xquad-zh-half", "xquad-en-half", "cmrc-half", "seed")
 
 
@@ -150,23 +152,24 @@ def main() -> None:
             text = candidates[0].unit.text + "\n" + parents.get(candidates[0].unit.id, "")
             if cross and language == "en":
                 items = []
-                for concept in _concepts(q.text, lexicon):
+                for concept in question_concepts(q.text, lexicon):
                     if concept.translations:
                         weights = [max(idf(t) for t in index.lexical.analyzer(c)) for c, _ in concept.translations[:8] if index.lexical.analyzer(c)]
                         items.append((min(weights) if weights else 1.0, any(c in text for c, _ in concept.translations)))
             else:
                 stems = terms_of(text)
-                items = [(idf(t), t in stems or (not t.isascii() and t in text)) for t in _content_terms(q.text)]
+                items = [(idf(t), t in stems or (not t.isascii() and t in text)) for t in content_terms(q.text)]
             total = sum(w for w, _ in items)
             if total:
                 extra = [sum(w for w, c in items if c) / total, max((w for w, c in items if not c), default=0.0)]
         first = (candidates[0].unit.parent or candidates[0].unit.id) if candidates else None
         answered = bool(gold) and first in gold
         rows.append(vd.Example(q.id, source, kind, language, q.article, split, int(answered), answered, base + extra))
-    for label, width in (("shipped features", 11), ("+ idf coverage, rarest missing", 13)):
+    shipped = len(FEATURES)
+    for label, width in (("shipped features", shipped), ("+ idf coverage, rarest missing", shipped + 2)):
         examples = [vd.Example(**{**e.__dict__, "features": e.features[:width]}) for e in rows]
         _report(label, examples)
-    _per_pairing([vd.Example(**{**e.__dict__, "features": e.features[:11]}) for e in rows])
+    _per_pairing([vd.Example(**{**e.__dict__, "features": e.features[:shipped]}) for e in rows])
 
 
 def _report(label: str, examples: list[vd.Example]) -> None:
@@ -183,7 +186,7 @@ def _per_pairing(examples: list[vd.Example]) -> None:
     test = [e for e in examples if e.split == "test"]
     seed = [e for e in examples if e.split == "seed"]
     oof = _out_of_fold(train)
-    cross = [e.features[10] > 0.5 for e in train]
+    cross = [e.features[_CROSS] > 0.5 for e in train]
     thresholds = {}
     for pairing in (False, True):
         idx = [i for i, c in enumerate(cross) if c == pairing]
@@ -191,7 +194,7 @@ def _per_pairing(examples: list[vd.Example]) -> None:
     scaler, model = _fit(train)
     _print(
         f"per pairing {thresholds}", float("nan"), test, seed, _probabilities(scaler, model, test), _probabilities(scaler, model, seed),
-        np.array([thresholds[e.features[10] > 0.5] for e in test]), np.array([thresholds[e.features[10] > 0.5] for e in seed]),
+        np.array([thresholds[e.features[_CROSS] > 0.5] for e in test]), np.array([thresholds[e.features[_CROSS] > 0.5] for e in seed]),
     )
 
 
