@@ -218,7 +218,7 @@ def candidate_sentences(
         scored.append(sentences)
     # the top hit's sentences need no margin -- unless every one of them says the opposite of the question
     # (17 (c) "not least developed countries" for a question on least developed ones): then the next hit is top
-    top = next((i for i, sentences in enumerate(scored) if sentences and not all(a for _, a in sentences)), 0)
+    top = next((i for i, sentences in enumerate(scored) if not (sentences and all(a for _, a in sentences))), 0)
     candidates: list[QuotedSentence] = []
     for rank, sentences in enumerate(scored):
         for candidate, against in sentences:

@@ -26,13 +26,11 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 # a Chinese negation right before a term; 《…》 may stand between (未列入《公约》附件一的缔约方)
 # 非 but not 除非 (unless), 无非, 莫非, 是非, 非洲, 非常, 非法, 非政府 (non-governmental: 政府组织 is "organised by governments")
 _ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|(?<![除无莫是])非(?!洲|裔|常|法|凡|得|政府))(?:《[^》]{1,8}》)?"
-_ZH_NEGATION = re.compile(_ZH_MARKER + "$")
 _ZH_ANY_NEGATION = re.compile(_ZH_MARKER)
 _ZH_TERM = re.compile(_ZH_MARKER + r"([\u3400-\u9fff]{2,12})")
 _ZH_TERM_END = re.compile(r"的|以外|之外|和|与|或|及")
 # "not" only where it states what someone is ("countries that are not least developed"), not a passive verb
 _EN_MARKER = r"(?:\bnon-|\b(?:are|is) not (?:an? |the )?|\bother than (?:the )?)"
-_EN_NEGATION = re.compile(_EN_MARKER + "$", re.IGNORECASE)
 _EN_ANY_NEGATION = re.compile(_EN_MARKER, re.IGNORECASE)
 _EN_TERM = re.compile(_EN_MARKER + r"([A-Za-z][\w-]*(?: [\w-]+){0,3})", re.IGNORECASE)
 _ZH_MIN = 4  # characters of a Chinese term, words of an English one: shorter ones (缔约方, "State") are too common
@@ -42,9 +40,10 @@ _WINDOW = 32  # characters before a term where its negation may start: the longe
 
 
 def _negated_at(text: str, start: int) -> bool:
-    """Is the term at ``text[start:]`` governed by a negation right before it?"""
-    before = text[max(0, start - _WINDOW) : start]
-    return bool(_ZH_NEGATION.search(before) or _EN_NEGATION.search(before))
+    """Is the term at ``text[start:]`` governed by a negation ending right before it? (Matched in the whole
+    text, so that 非's exclusions see what follows it: 非政府组织 negates no 政府组织.)"""
+    since = max(0, start - _WINDOW)
+    return any(m.end() == start for pattern in (_ZH_ANY_NEGATION, _EN_ANY_NEGATION) for m in pattern.finditer(text, since, start + 4))
 
 
 def _occurrences(text: str, term: str) -> list[bool]:
@@ -115,7 +114,8 @@ class Polarity:
         self._lexicon = lexicon
         self._negated = _zh_negated_terms(question) if self._chinese else _en_negated_terms(question)
         self._renderings: list[tuple[tuple[str, ...], bool]] | None = None  # an English question's terms in Chinese
-        self._question_negates = bool(_EN_ANY_NEGATION.search(question))
+        # as _english_terms reads it ("are  not" with two spaces is "are not")
+        self._question_negates = bool(_EN_ANY_NEGATION.search(" ".join(norm_words(question))))
 
     def contradicts(self, sentence: str) -> bool:
         chinese_sentence = bool(_HAN.search(sentence))

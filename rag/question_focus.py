@@ -176,25 +176,40 @@ def specific_names(question: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-# words jieba tags as places that name a kind of place, not one ("在哪座城市", "东道国")
-_PLACE_KINDS = frozenset("城市 国家 东道国 地区 海湾 首都 各国 世界 全球 国际 本国 大陆 沿海 当地 全国".split())
+# words jieba tags as places or persons that name a kind of place, or no place at all ("在哪座城市", 海洋保护区)
+_PLACE_KINDS = frozenset("城市 国家 东道国 地区 海湾 首都 各国 世界 全球 国际 本国 大陆 沿海 当地 全国 海洋 岛屿 小岛屿 北极 南极".split())
+# a country's short name and the official one UN texts use instead (美国 is not a substring of 美利坚合众国)
+# a place that names an instrument ("京都议定书", "巴黎协定") is not what the question asks about
+_INSTRUMENTS = frozenset("议定书 协定 公约 修正案 宣言 纲要 行动纲领 平台 路线图".split())
+_OFFICIAL_NAMES = {"美国": ("美利坚合众国",), "英国": ("联合王国",), "韩国": ("大韩民国",)}
+
+
+def _is_place_or_person(word: str, flag: str) -> bool:
+    return len(word) >= 2 and flag.startswith(("ns", "nr")) and word not in _PLACE_KINDS
 
 
 def places_and_people(question: str, translate: Callable[[str], Sequence[tuple[str, float]]] | None = None) -> list[tuple[str, ...]]:
     """The places and persons a question names, each as the strings that show it in evidence.
 
-    Chinese: the words ``jieba.posseg`` tags as places or persons (美国, 新西兰). English: its names
-    whose dictionary translations are tagged so ("New Zealand" -> 新西兰), with those translations;
-    without ``translate`` (the English->Chinese lookup) an English question names none.
+    Chinese: those of its names (:func:`specific_names`) that ``jieba.posseg`` tags as places or persons
+    (美国, with the official 美利坚合众国; 新西兰). English: its names whose dictionary translations are,
+    for the most part, such a word ("New Zealand" -> 新西兰, but not "Kyoto Protocol" -> 京都议定书), with
+    those translations; without ``translate`` (the English->Chinese lookup) an English question names none.
     """
     if re.search(r"[\u3400-\u9fff]", question):
-        return [(w,) for w, f in _tags(question) if len(w) >= 2 and f.startswith(("ns", "nr")) and w not in _PLACE_KINDS]
+        tags = _tags(question)
+        names = set(specific_names(question))
+        return [
+            (word, *_OFFICIAL_NAMES.get(word, ()))
+            for (word, flag), (following, _) in zip(tags, (*tags[1:], ("", "")), strict=True)
+            if word in names and _is_place_or_person(word, flag) and following not in _INSTRUMENTS
+        ]
     if translate is None:
         return []
     named = []
     for name in specific_names(question):
         renderings = [t for t, _ in translate(name)[:8]]
-        if any(f.startswith(("ns", "nr")) and w not in _PLACE_KINDS for t in renderings for w, f in _tags(t)):
+        if any(2 * sum(len(w) for w, f in _tags(t) if _is_place_or_person(w, f)) > len(t) for t in renderings):
             named.append((name, *renderings))
     return named
 

@@ -49,6 +49,7 @@ FEATURES = (
     "number_coverage",  # share of the question's numbers, years and ordinals (第十九届 = 19th) in the unit (1 if none)
     "name_coverage",  # share of its names and quoted terms in the unit, through the dictionary across languages (1 if none)
     "place_missing",  # 1 when a place or person the question names is neither in the unit nor in its section's titles
+    # (0 for a Chinese question over English text, and for an English question without the dictionary: not read)
     "type_asked",  # the question asks for a place, a person or body, a time or a number
     "type_match",  # 0 when it does and the best sentence holds no such element beyond the question's own words
     "measure_match",  # 0 when a quantity is asked ("多少人", "how much money") and the unit states none of that kind
@@ -102,8 +103,9 @@ def _glossed_names_covered(names: Sequence[str], text: str, lexicon: BilingualLe
 
 
 def _place_missing(question: str, text: str, lexicon: BilingualLexicon | None) -> float:
-    """1.0 when a place or person the question names (美国, "New Zealand") is not in ``text``: evidence that
-    does not name the country asked about does not say what that country did."""
+    """1.0 when a place or person the question names (美国 or 美利坚合众国, "New Zealand" through the dictionary)
+    is not in ``text``: evidence that does not name the country asked about does not say what it did. An
+    English question names none without ``lexicon`` (the answerer passes it for Chinese evidence only)."""
     lowered = text.lower()
     named = places_and_people(question, lexicon.lookup if lexicon is not None else None)
     return float(any(not any(form.lower() in lowered for form in forms) for forms in named))

@@ -59,6 +59,7 @@ def test_a_question_never_contradicts_its_own_wording(question: str) -> None:
 def test_unless_ngos_and_a_sentence_naming_both_groups_are_no_contradiction() -> None:
     assert not Polarity("缔约方大会通过了什么决定？").contradicts("除非缔约方大会另有决定，本规则适用。")  # 除非: unless
     assert not Polarity("非政府组织如何参与？").contradicts("各国政府组织了磋商。")
+    assert not Polarity("政府组织如何参与？").contradicts("非政府组织参与了磋商。")  # 非政府组织 negates no 政府组织
     both = "附件一缔约方和非附件一缔约方都应提交国家信息通报。"
     assert not Polarity("附件一缔约方应提交什么？").contradicts(both)
     assert not Polarity("非附件一缔约方应提交什么？").contradicts(both)
@@ -72,6 +73,9 @@ def test_an_english_question_is_read_in_chinese_sentences_through_the_dictionary
     polarity = Polarity("How will least developed countries get money to prepare national adaptation plans?", lexicon)
     assert polarity.contradicts(NOT_LDC)
     assert not polarity.contradicts(LDC)
+    # odd spacing is read as the dictionary reads it: "are  not" is "are not"
+    spaced = Polarity("Which developing countries are  not least developed countries?", lexicon)
+    assert spaced.contradicts("最不发达国家缔约方将获得资金。")
     non_annex = Polarity("What support goes to non-Annex I Parties?", lexicon)
     assert non_annex.contradicts("附件一缔约方应提交年度清单。")
     assert not non_annex.contradicts("为非附件一缔约方编写此类报告提供技术支助资金;")

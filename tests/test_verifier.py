@@ -96,6 +96,12 @@ def test_a_chinese_name_over_english_evidence_is_read_through_its_glosses(settin
         question, "The Conference of the Parties to the Convention on Biological Diversity met in Hyderabad.")
 
 
+def test_an_english_question_over_english_evidence_reads_no_place_without_the_dictionary() -> None:
+    from rag.verifier import _place_missing
+
+    assert _place_missing("Why did New Zealand not join?", "Australia and Japan made declarations.", None) == 0.0
+
+
 def test_no_evidence_gives_zero_features() -> None:
     values = evidence_features("What?", "en", [], [], {}, None, False)
     assert len(values) == len(FEATURES) and values[0] == 0.0
@@ -173,6 +179,10 @@ def test_a_country_the_evidence_never_names_is_a_place_missing() -> None:
     assert _place_missing("日本在多哈发表了什么宣言？", text, None) == 0.0
     # a kind of place is no place: "在哪座城市" asks for one
     assert _place_missing("颁奖仪式在哪座城市举行？", text, None) == 0.0
+    # UN texts name the United States officially; a place inside an instrument's name (京都议定书) is not asked about
+    assert _place_missing("美国对多哈修正案持什么立场？", "美利坚合众国代表团发了言。", None) == 0.0
+    assert _place_missing("美国对多哈修正案持什么立场？", "加拿大代表团发了言。", None) == 1.0
+    assert _place_missing("京都议定书第二承诺期何时开始？", "第二承诺期自 2013 年 1 月 1 日开始。", None) == 0.0
     # the section's titles count: a paragraph of the Doha chapter need not repeat 多哈
     assert _place_missing("多哈会议高级别部分由谁宣布开幕？", "高级别部分由缔约方大会主席宣布开幕。", None) == 1.0
     assert _place_missing("多哈会议高级别部分由谁宣布开幕？", "高级别部分由缔约方大会主席宣布开幕。\n一. 2012 年在多哈举行的会议的报告", None) == 0.0
@@ -189,5 +199,7 @@ def test_an_english_question_names_a_country_through_the_dictionary(settings) ->
     assert [forms[0] for forms in named] == ["New Zealand"] and "新西兰" in named[0]
     text = "在多哈，包括澳大利亚、日本、挪威和瑞士在内的一些缔约方发表了政治宣言。"
     assert _place_missing("Why did New Zealand not join the second commitment period?", text, lexicon) == 1.0
-    assert _place_missing("What did Japan declare in Doha?", text, lexicon) == 0.0
+    assert places_and_people("What did Japan declare?", lexicon.lookup)  # Japan is a place, and it is in the text:
+    assert _place_missing("What did Japan declare?", text, lexicon) == 0.0
+    assert places_and_people("What did the Kyoto Protocol parties decide?", lexicon.lookup) == []  # 京都议定书: mostly no place
     assert places_and_people("Why did New Zealand not join?") == []  # no dictionary: an English question names none
