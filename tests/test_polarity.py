@@ -96,3 +96,25 @@ def test_a_top_hit_that_only_contradicts_the_question_loses_its_top_rank(answere
     answer = answerer.ask("How will least developed countries be funded for national adaptation plans?").answer
     assert not answer.refused
     assert answer.citations[0].para == 19
+
+
+def test_a_treaty_action_not_yet_taken_is_contradicted_by_a_sentence_where_it_was() -> None:
+    """Seed en-075: para. 83 reports the parties that deposited instruments of accession; 90 (f) calls on those that have not."""
+    question = "What does the report ask of parties that have not yet joined the Cartagena Protocol?"
+    deposited = "截至 2013 年 6 月 21 日，《卡塔赫纳议定书》的 14 个缔约方交存了其批准、核准，接受或加入《补充议定书》的文书。"
+    calls = "吁请尚未批准或加入《卡塔赫纳生物安全议定书》的所有公约缔约方批准或加入这两项议定书。"
+    assert Polarity(question).contradicts(deposited)
+    assert not Polarity(question).contradicts(calls)  # 加入 under 尚未批准或: not yet taken, as asked
+    assert Polarity("哪些缔约方尚未批准《名古屋议定书》？").contradicts("已有 20 个缔约方批准了《名古屋议定书》。")
+    assert Polarity("Which parties are yet to ratify the amendment?").contradicts("Twenty parties ratified the amendment.")
+    signed = Polarity("Which States have not signed the treaty?")
+    assert not signed.contradicts("The treaty is significant.")  # "sign" is a verb, not the start of "significant"
+    assert not Polarity("Which parties ratified the amendment?").contradicts("Twenty parties ratified the amendment.")
+
+
+@pytest.mark.slow
+def test_the_seed_question_on_parties_that_have_not_joined_cites_para_90_f(answerer) -> None:
+    question = "What does the report ask of parties that have not yet joined the Cartagena Protocol and its liability supplementary protocol?"
+    answer = answerer.ask(question).answer
+    assert not answer.refused
+    assert (answer.citations[0].para, answer.citations[0].sub) == (90, "f")  # para. 83 (who has joined) was cited before
