@@ -7,19 +7,21 @@ alike, and a question about one is answered from the other. Here a sentence *con
 when a term that one of them only negates ("non-", "are not", "other than", 非, 不是, 不属于,
 未列入 …) appears in the other only affirmatively -- in the other's language through the dictionary
 for an English question over Chinese text. A Chinese question over English text is not checked (its
-negations would need glossing). Of negated verbs only treaty actions are read ("have not yet ratified
-or acceded", 尚未批准或加入: who has not acted is whom such a question asks about); otherwise only the
-term right after the negation is read, which is where the addressee stands ("was not adopted" is not).
+negations would need glossing). Of negated verbs only treaty actions are read (:mod:`rag.treaty_actions`:
+a question on parties that "have not yet ratified" is contradicted by a sentence reporting that parties
+have); otherwise only the term right after the negation is read, which is where the addressee stands
+("was not adopted" is not read).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from rag.cedict import norm_words
 from rag.crosslingual import BilingualLexicon
 from rag.question_terms import QUESTION_WORDS, question_concepts
+from rag.treaty_actions import reports_taken, undone_actions
 
 __all__ = ["Polarity"]
 
@@ -38,41 +40,6 @@ _ZH_MIN = 4  # characters of a Chinese term, words of an English one: shorter on
 _EN_MIN = 2  # to tell addressees apart
 _RENDERING_MIN = 3  # characters of a dictionary rendering of an English term (附件一 for "Annex I")
 _WINDOW = 32  # characters before a term where its negation may start: the longest marker, 不属于《…》 or "other than the "
-
-
-# Treaty actions, the one kind of verb read: "parties that have not yet ratified" (尚未批准或加入) are whom the
-# question asks about, and a sentence on parties that have ratified or acceded does not answer it
-_ACTIONS = {"ratif": ("批准",), "acced": ("加入",), "accession": ("加入",), "join": ("加入",), "sign": ("签署", "签字")}
-_EN_FORMS = {"ratif": r"ratif\w*", "acced": r"acced\w*", "accession": "accession", "join": r"join(?:s|ed|ing)?", "sign": r"sign(?:s|ed|ing|ature)?"}
-_EN_ACTION = "(" + "|".join(_EN_FORMS.values()) + r")\b"
-_EN_NOT_DONE = re.compile(
-    r"\b(?:(?:have|has|had) not(?: yet)?|not yet|yet to) " + _EN_ACTION + r"(?: (?:or|and|nor) " + _EN_ACTION + ")?", re.IGNORECASE
-)
-_ZH_ACTION = r"(批准|加入|签署|签字)"
-_ZH_NOT_DONE = re.compile(r"(?:尚未|未)" + _ZH_ACTION + r"(?:[或和及、]" + _ZH_ACTION + ")?")
-
-
-def _undone_actions(question: str) -> tuple[str, ...]:
-    """The treaty actions a question says were not (yet) taken, as their Chinese renderings and English stems."""
-    found: list[str] = []
-    for match in _ZH_NOT_DONE.finditer(question):
-        found += [g for g in match.groups() if g]
-    for match in _EN_NOT_DONE.finditer(question):
-        for verb in (g.lower() for g in match.groups() if g):
-            stem = next(s for s in _ACTIONS if verb.startswith(s))
-            found += [stem, *_ACTIONS[stem]]
-    return tuple(dict.fromkeys(found))
-
-
-def _only_done(sentence: str, actions: Sequence[str]) -> bool:
-    """Does ``sentence`` state one of ``actions`` and only as taken (no 尚未/"not yet" over any of them)?"""
-    undone = [m.span() for pattern in (_ZH_NOT_DONE, _EN_NOT_DONE) for m in pattern.finditer(sentence)]
-    stated = [
-        m.start()
-        for action in actions
-        for m in re.finditer(re.escape(action) if _HAN.search(action) else r"\b" + _EN_FORMS[action] + r"\b", sentence, re.IGNORECASE)
-    ]
-    return bool(stated) and not any(start <= at < end for at in stated for start, end in undone)
 
 
 def _negated_at(text: str, start: int) -> bool:
@@ -149,13 +116,13 @@ class Polarity:
         self._chinese = bool(_HAN.search(question))
         self._lexicon = lexicon
         self._negated = _zh_negated_terms(question) if self._chinese else _en_negated_terms(question)
-        self._undone = _undone_actions(question)
+        self._undone = undone_actions(question)  # treaty actions the question says were not taken
         self._renderings: list[tuple[tuple[str, ...], bool]] | None = None  # an English question's terms in Chinese
         # as _english_terms reads it ("are  not" with two spaces is "are not")
         self._question_negates = bool(_EN_ANY_NEGATION.search(" ".join(norm_words(question))))
 
     def contradicts(self, sentence: str) -> bool:
-        if self._undone and _only_done(sentence, self._undone):  # "have not yet joined" over "交存了……加入……的文书"
+        if self._undone and reports_taken(sentence, self._undone):  # "have not yet joined" over "交存了……加入……的文书"
             return True
         chinese_sentence = bool(_HAN.search(sentence))
         if self._chinese != chinese_sentence:

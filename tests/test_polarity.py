@@ -98,23 +98,34 @@ def test_a_top_hit_that_only_contradicts_the_question_loses_its_top_rank(answere
     assert answer.citations[0].para == 19
 
 
-def test_a_treaty_action_not_yet_taken_is_contradicted_by_a_sentence_where_it_was() -> None:
-    """Seed en-075: para. 83 reports the parties that deposited instruments of accession; 90 (f) calls on those that have not."""
-    question = "What does the report ask of parties that have not yet joined the Cartagena Protocol?"
-    deposited = "截至 2013 年 6 月 21 日，《卡塔赫纳议定书》的 14 个缔约方交存了其批准、核准，接受或加入《补充议定书》的文书。"
-    calls = "吁请尚未批准或加入《卡塔赫纳生物安全议定书》的所有公约缔约方批准或加入这两项议定书。"
-    assert Polarity(question).contradicts(deposited)
-    assert not Polarity(question).contradicts(calls)  # 加入 under 尚未批准或: not yet taken, as asked
-    assert Polarity("哪些缔约方尚未批准《名古屋议定书》？").contradicts("已有 20 个缔约方批准了《名古屋议定书》。")
-    assert Polarity("Which parties are yet to ratify the amendment?").contradicts("Twenty parties ratified the amendment.")
-    signed = Polarity("Which States have not signed the treaty?")
-    assert not signed.contradicts("The treaty is significant.")  # "sign" is a verb, not the start of "significant"
-    assert not Polarity("Which parties ratified the amendment?").contradicts("Twenty parties ratified the amendment.")
+JOINED = "What does the report ask of parties that have not yet joined the Cartagena Protocol?"
 
 
-@pytest.mark.slow
-def test_the_seed_question_on_parties_that_have_not_joined_cites_para_90_f(answerer) -> None:
-    question = "What does the report ask of parties that have not yet joined the Cartagena Protocol and its liability supplementary protocol?"
-    answer = answerer.ask(question).answer
-    assert not answer.refused
-    assert (answer.citations[0].para, answer.citations[0].sub) == (90, "f")  # para. 83 (who has joined) was cited before
+@pytest.mark.parametrize(
+    ("question", "sentence", "contradicts"),
+    [
+        # seed en-075: para. 83 reports instruments of accession deposited; 90 (f) calls on those that have not acted
+        (JOINED, "截至 2013 年 6 月 21 日，《卡塔赫纳议定书》的 14 个缔约方交存了其批准、核准，接受或加入《补充议定书》的文书。", True),
+        (JOINED, "吁请尚未批准或加入《卡塔赫纳生物安全议定书》的所有公约缔约方批准或加入这两项议定书。", False),
+        # a call to act reports nothing taken
+        (JOINED, "敦促尚未这样做的缔约方批准或加入议定书。", False),
+        (JOINED, "吁请各国加入议定书。", False),
+        (JOINED, "未来将有更多国家加入。", False),
+        ("Which parties have not yet ratified the amendment?", "Urges parties that have not yet done so to ratify the amendment.", False),
+        ("Which parties have not yet ratified the amendment?", "Parties should consider ratification of the amendment.", False),
+        # a list of actions not taken, in either language
+        ("Which parties have not yet ratified the amendment?", "States that have not yet signed, ratified or acceded to it were urged to.", False),
+        ("哪些缔约方尚未接受或加入？", "加入了议定书的缔约方有 10 个。", True),
+        # completed forms
+        ("Which parties have not yet ratified the amendment?", "Twenty parties ratified the amendment.", True),
+        ("Which parties haven't ratified the amendment?", "Twenty parties have ratified the amendment.", True),
+        ("Which parties have not yet acceded to the Protocol?", "Ten States deposited their instruments of accession.", True),
+        ("Which parties have not yet acceded to the Protocol?", "Ten States joined the Protocol.", True),
+        ("哪些缔约方尚未批准《名古屋议定书》？", "已有 20 个缔约方批准了《名古屋议定书》。", True),
+        # no action not taken in the question, or no action in the sentence
+        ("Which parties ratified the amendment?", "Twenty parties ratified the amendment.", False),
+        ("Which States have not signed the treaty?", "The treaty is significant.", False),
+    ],
+)
+def test_a_treaty_action_not_yet_taken_is_contradicted_only_by_a_report_that_it_was(question: str, sentence: str, contradicts: bool) -> None:
+    assert Polarity(question).contradicts(sentence) is contradicts
