@@ -18,14 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rag.cedict import norm_words
+from rag.cedict import HAN_RE, norm_words
 from rag.crosslingual import BilingualLexicon
 from rag.question_terms import QUESTION_WORDS, question_concepts
 from rag.treaty_actions import reports_taken, undone_actions
 
 __all__ = ["Polarity"]
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 # a Chinese negation right before a term; 《…》 may stand between (未列入《公约》附件一的缔约方)
 # 非 but not 除非 (unless), 无非, 莫非, 是非, 非洲, 非常, 非法, 非政府 (non-governmental: 政府组织 is "organised by governments")
 _ZH_MARKER = r"(?:不属于|不是|并非|不包括|未列入|(?<![除无莫是])非(?!洲|裔|常|法|凡|得|政府))(?:《[^》]{1,8}》)?"
@@ -51,7 +50,7 @@ def _negated_at(text: str, start: int) -> bool:
 
 def _occurrences(text: str, term: str) -> list[bool]:
     """The polarity (negated?) of each occurrence of ``term`` in ``text``; English terms as whole words."""
-    if _HAN.search(term):
+    if HAN_RE.search(term):
         starts = [m.start() for m in re.finditer(re.escape(term), text)]
     else:
         starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?![\w])", text, re.IGNORECASE)]
@@ -78,7 +77,7 @@ def _en_negated_terms(text: str) -> list[str]:
 
 def _trimmed(term: str, other: str) -> str | None:
     """The longest head of ``term`` that ``other`` contains (at least a term's minimum), None if none."""
-    if _HAN.search(term):
+    if HAN_RE.search(term):
         for end in range(len(term), _ZH_MIN - 1, -1):
             if term[:end] in other:
                 return term[:end]
@@ -113,7 +112,7 @@ class Polarity:
 
     def __init__(self, question: str, lexicon: BilingualLexicon | None = None) -> None:
         self._question = question
-        self._chinese = bool(_HAN.search(question))
+        self._chinese = bool(HAN_RE.search(question))
         self._lexicon = lexicon
         self._negated = _zh_negated_terms(question) if self._chinese else _en_negated_terms(question)
         self._undone = undone_actions(question)  # treaty actions the question says were not taken
@@ -124,7 +123,7 @@ class Polarity:
     def contradicts(self, sentence: str) -> bool:
         if self._undone and reports_taken(sentence, self._undone):  # "have not yet joined" over "交存了……加入……的文书"
             return True
-        chinese_sentence = bool(_HAN.search(sentence))
+        chinese_sentence = bool(HAN_RE.search(sentence))
         if self._chinese != chinese_sentence:
             return not self._chinese and self._lexicon is not None and self._contradicts_in_chinese(sentence)
         for term in self._negated:  # only negated in the question, only affirmed in the sentence

@@ -178,9 +178,9 @@ def specific_names(question: str) -> list[str]:
 
 # words jieba tags as places or persons that name a kind of place, or no place at all ("在哪座城市", 海洋保护区)
 _PLACE_KINDS = frozenset("城市 国家 东道国 地区 海湾 首都 各国 世界 全球 国际 本国 大陆 沿海 当地 全国 海洋 岛屿 小岛屿 北极 南极".split())
-# a country's short name and the official one UN texts use instead (美国 is not a substring of 美利坚合众国)
 # a place that names an instrument ("京都议定书", "巴黎协定") is not what the question asks about
 _INSTRUMENTS = frozenset("议定书 协定 公约 修正案 宣言 纲要 行动纲领 平台 路线图".split())
+# a country's short name and the official one UN texts use instead (美国 is not a substring of 美利坚合众国)
 _OFFICIAL_NAMES = {"美国": ("美利坚合众国",), "英国": ("联合王国",), "韩国": ("大韩民国",)}
 
 

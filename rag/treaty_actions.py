@@ -32,11 +32,14 @@ _ZH_NOT_DONE = re.compile(r"(?:尚未|从未|未)" + _ZH_ACTION + r"(?:[或和�
 # completed: "ratified", "have acceded", "deposited (their) instruments of ratification"; 已批准, 加入了, 交存了……文书
 _EN_DONE = re.compile(r"\b(?:ratified|acceded|joined|signed)\b|\bdeposit(?:ed|ing)\b[^.;]{0,60}?\b(?:ratification|accession)", re.IGNORECASE)
 _ZH_DONE = re.compile(r"已(?:经)?[^。；，]{0,4}?" + _ZH_ACTION + r"|" + _ZH_ACTION + r"了|交存了?[^。；]{0,40}?(?:文书|书)")
+_ZH_WORD = re.compile(_ZH_ACTION)
+_EN_WORD = re.compile(_EN_ACTION, re.IGNORECASE)
+_FORMS = {action: re.compile(r"\b(?:" + forms + r")\b", re.IGNORECASE) for action, (_, forms) in _ACTIONS.items()}
 
 
 def _action_of(word: str) -> str | None:
-    for action, (renderings, forms) in _ACTIONS.items():
-        if word in renderings or re.fullmatch(forms, word, re.IGNORECASE):
+    for action, (renderings, _) in _ACTIONS.items():
+        if word in renderings or _FORMS[action].fullmatch(word):
             return action
     return None
 
@@ -44,9 +47,9 @@ def _action_of(word: str) -> str | None:
 def undone_actions(question: str) -> frozenset[str]:
     """The actions (ratify, accede, sign) a question says were not (yet) taken."""
     found: set[str] = set()
-    for pattern, words in ((_ZH_NOT_DONE, _ZH_ACTION), (_EN_NOT_DONE, _EN_ACTION)):
+    for pattern, words in ((_ZH_NOT_DONE, _ZH_WORD), (_EN_NOT_DONE, _EN_WORD)):
         for match in pattern.finditer(question):
-            for word in re.findall(words, match.group(0), re.IGNORECASE):
+            for word in words.findall(match.group(0)):
                 action = _action_of(word)
                 if action is not None:
                     found.add(action)
@@ -55,12 +58,11 @@ def undone_actions(question: str) -> frozenset[str]:
 
 def reports_taken(sentence: str, actions: frozenset[str]) -> bool:
     """Does ``sentence`` report one of ``actions`` as taken, and none as not yet taken?"""
-    if any(action in undone_actions(sentence) for action in actions):
+    if actions & undone_actions(sentence):
         return False
     for pattern in (_ZH_DONE, _EN_DONE):
         for match in pattern.finditer(sentence):
             for action in actions:
-                renderings, forms = _ACTIONS[action]
-                if any(r in match.group(0) for r in renderings) or re.search(r"\b(?:" + forms + r")\b", match.group(0), re.IGNORECASE):
+                if any(r in match.group(0) for r in _ACTIONS[action][0]) or _FORMS[action].search(match.group(0)):
                     return True
     return False
