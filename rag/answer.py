@@ -16,15 +16,17 @@ documents do not answer and lists the closest paragraphs under ``see_also`` inst
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 
 from index.store import LoadedIndex
 from rag.citation import Citation, Segment, format_reference, join_segments, make_citation, text_language
 from rag.language import Language, detect_language
+from rag.list_items import lead_in
 from rag.retriever import Hit, SearchResult
 from rag.units import Unit, UnitKind
 
@@ -44,6 +46,7 @@ __all__ = [
     "compose_answer",
     "focused",
     "format_reference",
+    "list_lead_ins",
     "make_citation",
     "quoted_answer",
     "refusal",
@@ -287,33 +290,76 @@ def refusal(question: str, language: Language, hits: tuple[Hit, ...], index: Loa
 Judge = Callable[[str, Language, Sequence[QuotedSentence], Sequence[Hit], bool], tuple[bool, float | None]]
 """(question, its language, candidate sentences best first, hits, cross-lingual) -> (answer it?, confidence)."""
 
-Focus = Callable[[str], tuple[float, bool]]
-"""sentence -> (share of the question's content words it states, does it repeat a number of the question)."""
+class Focus(Protocol):
+    """How much of the question a sentence states (:class:`rag.question_terms.SentenceFocus`)."""
+
+    def __call__(self, sentence: str) -> tuple[float, bool]:
+        """(share of the question's content words it states, does it repeat a number of the question)."""
+
+    def size(self, sentence: str) -> int:
+        """How many of the question's words that share is of."""
 
 
 def _paragraph_of(candidate: QuotedSentence) -> str:
     return candidate.unit.parent or candidate.unit.id
 
 
-def focused(candidates: list[QuotedSentence], focus: Focus, params: AnswerParams) -> list[QuotedSentence]:
+def focused(
+    candidates: list[QuotedSentence], focus: Focus, params: AnswerParams, lead_ins: Mapping[str, str] | None = None
+) -> list[QuotedSentence]:
     """The candidates re-scored by how much of the question each states, the cited paragraph's best first.
 
     The first candidate's paragraph stays the one cited (retrieval and the verifier chose it); within
     it, the sentence that repeats the question's words wins over a lead-in that is only on its topic.
     A list's lead-in ("包括下列几届会议：") gains nothing: it repeats the question's words because it
-    introduces the items, and states no answer of its own.
+    introduces the items, and states no answer of its own. ``lead_ins`` (paragraph id -> the text
+    before its first item, :func:`list_lead_ins`): an item is read with its lead-in, and the lead-in's
+    sentences are only context when an item states more of the question than they do (rag.list_items).
     """
     if not candidates:
         return candidates
+    lead_ins = lead_ins or {}
+    stated: dict[int, tuple[float, bool]] = {}
+    context_only: set[str] = set()  # paragraphs whose lead-in an item of the list outdoes
+    for i, candidate in enumerate(candidates):
+        lead = lead_ins.get(candidate.unit.parent or "")
+        if lead and not _introduces_list(candidate.text):
+            in_context = focus(f"{lead} {candidate.text}")
+            if (in_context[0] - focus(lead)[0]) * focus.size(candidate.text) >= _ITEM_WORDS_BEYOND_LEAD_IN - 1e-9:
+                stated[i] = in_context
+                context_only.add(candidate.unit.parent or "")
     cited = _paragraph_of(candidates[0])
     rescored = []
-    for candidate in candidates:
-        covered, number = (0.0, False) if candidate.text.rstrip().endswith(("：", ":")) else focus(candidate.text)
+    for i, candidate in enumerate(candidates):
+        if _introduces_list(candidate.text) or (candidate.unit.id in context_only and candidate.start < len(lead_ins[candidate.unit.id])):
+            covered, number = 0.0, False
+        else:
+            covered, number = stated[i] if i in stated else focus(candidate.text)
         bonus = params.coverage_weight * covered + params.number_match_weight * number
         rescored.append(replace(candidate, score=candidate.score + bonus))
     rescored.sort(key=lambda c: -c.score)
     first = next(c for c in rescored if _paragraph_of(c) == cited)
     return [first, *(c for c in rescored if c is not first)]
+
+
+# An item outdoes its lead-in when it states at least two question words the lead-in does not: one word in
+# common is chance (a dictionary's 地 for "Land" in "非洲萨赫勒地区"), two say the question is about the item.
+_ITEM_WORDS_BEYOND_LEAD_IN = 2
+
+
+def _introduces_list(sentence: str) -> bool:
+    return sentence.rstrip().endswith(("：", ":"))
+
+
+def list_lead_ins(candidates: Sequence[QuotedSentence], index: LoadedIndex) -> dict[str, str]:
+    """paragraph id -> its lead-in, for the candidates' paragraphs that have items (:func:`rag.list_items.lead_in`)."""
+    out: dict[str, str] = {}
+    for candidate in candidates:
+        paragraph_id = _paragraph_of(candidate)
+        paragraph = index.units.get(paragraph_id)
+        if paragraph_id not in out and paragraph is not None and index.sub_units.get(paragraph_id):
+            out[paragraph_id] = lead_in(paragraph, index.sub_units[paragraph_id])
+    return out
 
 
 def compose_answer(
@@ -349,5 +395,5 @@ def compose_answer(
         accepted, confidence = judge(question, language, candidates, result.hits, cross)
     if not candidates or not accepted:
         return replace(refusal(question, language, result.hits, index, params, best, cross), confidence=confidence)
-    quoted = focused(candidates, focus, params) if focus is not None else candidates
+    quoted = focused(candidates, focus, params, list_lead_ins(candidates, index)) if focus is not None else candidates
     return replace(quoted_answer(question, language, select_sentences(quoted, params), index, best), confidence=confidence)

@@ -22,6 +22,7 @@ from rag.answer import (
     QuotedSentence,
     citation_for,
     focused,
+    list_lead_ins,
     quoted_answer,
     select_sentences,
     sentence_in_sub_unit,
@@ -165,7 +166,7 @@ def answer_reference(
     vector = np.asarray(encode(parsed.rest), dtype=np.float32)  # the reference itself would pull "第 81 和 82 段"
     candidates = _question_evidence(resolution.units, index, vector, params)
     if focus_for is not None:
-        candidates = focused(candidates, focus_for(parsed.asked), params)
+        candidates = focused(candidates, focus_for(parsed.asked), params, list_lead_ins(candidates, index))
     answer = quoted_answer(question, language, select_sentences(candidates, params), index, candidates[0].score, AnswerKind.LOOKUP)
     return Answer(
         answer.question, answer.language, answer.answer, False, answer.citations, (), answer.evidence_score,

@@ -111,13 +111,31 @@ class SentenceFocus:
         """(share of the question's content words the sentence states, does it repeat a question number)."""
         lexicon = self._lexicon
         if lexicon is not None and not self._chinese and _HAN.search(sentence):
-            if self._concepts is None:
-                self._concepts = question_concepts(self._question, lexicon)
-            covered = translated_coverage(self._concepts, sentence) if self._concepts else 0.0
+            concepts = self._english_concepts(lexicon)
+            covered = translated_coverage(concepts, sentence) if concepts else 0.0
         elif lexicon is not None and self._chinese and not _HAN.search(sentence):  # a Chinese question, English text
-            if self._glosses is None:
-                self._glosses = gloss_stems(self._terms, lexicon)
-            covered = glossed_coverage(self._glosses, sentence, self._text_terms) if self._glosses else 0.0
+            glosses = self._chinese_glosses(lexicon)
+            covered = glossed_coverage(glosses, sentence, self._text_terms) if glosses else 0.0
         else:
             covered = coverage(self._terms, sentence, self._text_terms) if self._terms else 0.0
         return covered, bool(self._numbers and self._numbers & number_values(sentence))
+
+    def size(self, sentence: str) -> int:
+        """How many of the question's words a sentence in ``sentence``'s language is measured on (the
+        denominator of the share ``self(sentence)`` returns)."""
+        lexicon = self._lexicon
+        if lexicon is not None and not self._chinese and _HAN.search(sentence):
+            return len(self._english_concepts(lexicon))
+        if lexicon is not None and self._chinese and not _HAN.search(sentence):
+            return len(self._chinese_glosses(lexicon))
+        return len(self._terms)
+
+    def _english_concepts(self, lexicon: BilingualLexicon) -> list[Concept]:
+        if self._concepts is None:  # translated once, on the first Chinese sentence
+            self._concepts = question_concepts(self._question, lexicon)
+        return self._concepts
+
+    def _chinese_glosses(self, lexicon: BilingualLexicon) -> list[set[str]]:
+        if self._glosses is None:  # glossed once, on the first English sentence
+            self._glosses = gloss_stems(self._terms, lexicon)
+        return self._glosses

@@ -92,6 +92,10 @@ def test_another_hit_wins_when_clearly_closer(retriever) -> None:
         ("Progress on sustainable fisheries and overfishing under the Aichi targets", 85, "target 6"),
         # a list's lead-in ("包括下列几届会议：") repeats the question's words but is not the answer
         ("2012年多哈会议上，长期合作行动特设工作组开的是第几届会议？", 2, "f"),
+        # the lead sentence holds the question's context (the Israel conference, the Seoul consultation), the
+        # item its answer: an item is read with its lead-in (rag.list_items)
+        ("以色列旱地国际会议认为实现土地退化零增长的主要难点之一是什么？", 61, "c"),
+        ("What was the Seoul expert consultation supposed to explain about an ad hoc working group?", 63, "c"),
     ],
 )
 def test_the_quoted_sentence_states_the_question_not_only_its_topic(answerer, question: str, para: int, sub: str) -> None:
@@ -121,3 +125,29 @@ def test_focus_keeps_the_cited_paragraph_and_rescores_its_sentences(retriever) -
     assert by_unit[item.id] > 0.80 + 0.5 * params.coverage_weight
     assert by_unit[lead.id] == pytest.approx(0.85)
     assert by_unit[item.id] > by_unit[lead.id]
+
+
+@pytest.mark.parametrize(
+    ("question", "para", "quoted"),
+    [
+        # the lead-in answers; an item that shares one word with the question (地 of 地区 for "Land") does not outdo it
+        ("How many semi-finalists were shortlisted for the 2013 Land for Life Award, and how many experts sat on the jury?", 50, "16名半决赛参赛者"),
+        ("首尔的土地零净退化非正式专家协商会议是什么时候举行的？", 63, "2013年6月26日和27日"),
+    ],
+)
+def test_a_question_the_lead_in_answers_quotes_the_lead_in(answerer, question: str, para: int, quoted: str) -> None:
+    answer = answerer.ask(question).answer
+    assert not answer.refused
+    first = answer.citations[0]
+    assert (first.para, first.sub) == (para, None)
+    assert quoted in answer.segments[1 if answer.cross_lingual else 0].text
+
+
+def test_lead_in_is_the_paragraph_before_its_first_item(retriever) -> None:
+    from rag.list_items import lead_in
+
+    paragraph = _unit(retriever, 63)
+    items = retriever.index.sub_units[paragraph.id]
+    lead = lead_in(paragraph, items)
+    assert lead.startswith("2013年6月26日和27日") and lead.endswith("会议的目标是：")
+    assert lead_in(_plain_paragraphs(retriever)[0], ()) == ""
