@@ -51,11 +51,15 @@ def evaluate(
         results = run_evaluation(settings, sets, modes, cache_dir=settings.home / "eval-indexes", limit=limit, show_progress=not as_json)
     except DatasetError as error:
         raise _fail(str(error)) from None
-    from rag.engine import choose_model
+    from rag.engine import choose_model, encoder_numerics
 
     command = "rag eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    model = choose_model(settings).id
-    data = write_results(results, out, command=command, model=model) if out else results_json(results, command=command, model=model)
+    choice = choose_model(settings)
+    model, encoder = choice.id, encoder_numerics(settings, choice)
+    data = (
+        write_results(results, out, command=command, model=model, encoder=encoder)
+        if out else results_json(results, command=command, model=model, encoder=encoder)
+    )
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     else:

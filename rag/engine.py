@@ -33,6 +33,7 @@ __all__ = [
     "build_from_documents",
     "choose_model",
     "corpus_from_beir",
+    "encoder_numerics",
     "limit_native_threads",
     "load_build_embedder",
     "load_embedder_for",
@@ -89,6 +90,28 @@ def build_backend(settings: Settings, choice: ModelChoice) -> str:
     configured = effective_backend(settings.encoder.backend, choice.location)
     wanted = settings.build.encoder_backend == "openvino" and backend_model_suffix(configured) == ""
     return "openvino" if wanted and effective_backend("openvino", choice.location) == "openvino" else configured
+
+
+def encoder_numerics(settings: Settings, choice: ModelChoice) -> str:
+    """What computes the vectors, in words: "queries: OpenVINO bfloat16; index builds: OpenVINO bfloat16".
+
+    The same settings give bfloat16 on CPUs with AMX/AVX-512 BF16 and float32 elsewhere; the vectors agree
+    within float rounding, but a question whose two best paragraphs nearly tie can swap them, so an
+    evaluation names the arithmetic its figures were made with.
+    """
+    from rag.embedding import effective_backend
+
+    def described(backend: str) -> str:
+        if backend == "openvino":
+            from rag.embedding.openvino_backend import openvino_bf16
+
+            return "OpenVINO bfloat16" if openvino_bf16() else "OpenVINO float32"
+        return {"onnx": "ONNX Runtime float32", "onnx-int8": "ONNX Runtime int8", "torch": "torch float32"}[backend]
+
+    queries = effective_backend(settings.encoder.backend, choice.location)
+    if queries == "openvino" and described("openvino") == "OpenVINO float32":
+        queries = "onnx"  # load_embedder's choice: float32 OpenVINO is slower than ONNX Runtime for one query
+    return f"queries: {described(queries)}; index builds: {described(build_backend(settings, choice))}"
 
 
 def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:

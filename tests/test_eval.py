@@ -104,6 +104,18 @@ def test_rag_eval_measures_quoted_answers_on_a_squad_file(settings, tmp_path: Pa
     assert 0.6 <= figures["answer_quoted"] <= figures["first_citation_accuracy"]
     assert "| answer quoted |" in markdown_tables([result])
 
+    # the figures name the arithmetic that made them (a near-tie can swap between bfloat16 and float32)
+    from rag.engine import choose_model, encoder_numerics
+    from rag.evaluation.report import write_results
+
+    encoder = encoder_numerics(settings, choose_model(settings))
+    assert encoder.startswith("queries: ") and "; index builds: " in encoder
+    data = write_results([result], tmp_path / "out", command="rag eval mini.zh.json", model=choose_model(settings).id, encoder=encoder)
+    assert data["encoder"] == encoder
+    assert f"Encoder: {encoder}" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    plain = settings.with_changes({"encoder.backend": "onnx", "build.encoder_backend": "same"})
+    assert encoder_numerics(plain, choose_model(plain)) == "queries: ONNX Runtime float32; index builds: ONNX Runtime float32"
+
 
 @pytest.mark.slow
 def test_seed_answer_strings_are_quoted_from_their_gold_paragraphs(retriever) -> None:

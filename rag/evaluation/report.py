@@ -15,10 +15,13 @@ __all__ = ["results_json", "write_results"]
 _TABLE_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 
 
-def results_json(results: Sequence[SetResult], *, command: str, model: str) -> dict[str, object]:
+def results_json(results: Sequence[SetResult], *, command: str, model: str, encoder: str = "") -> dict[str, object]:
+    """``encoder``: what computed the vectors (:func:`rag.engine.encoder_numerics`): near-tie questions can
+    change their first hit between bfloat16 and float32, so figures name the arithmetic they were made with."""
     return {
         "command": command,
         "model": model,
+        "encoder": encoder,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sets": {
             r.name: {
@@ -149,10 +152,10 @@ def _plot_risk_coverage(results: Sequence[SetResult], path: Path) -> bool:
     return True
 
 
-def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, model: str) -> dict[str, object]:
+def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, model: str, encoder: str = "") -> dict[str, object]:
     """Write results.json, report.md, runs/<set>.<config>.trec and recall_at_k.png under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = results_json(results, command=command, model=model)
+    data = results_json(results, command=command, model=model, encoder=encoder)
     (out_dir / "results.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     runs_dir = out_dir / "runs"
     runs_dir.mkdir(exist_ok=True)
@@ -160,7 +163,10 @@ def write_results(results: Sequence[SetResult], out_dir: Path, *, command: str, 
         for config, run in result.runs.items():
             if any(run.values()):
                 write_trec_run({q: s for q, s in run.items() if s}, runs_dir / f"{result.name}.{config}.trec", tag=config)
-    report = ["# Retrieval evaluation", "", f"Command: `{command}`", "", f"Model: `{model}`, created {data['created']}", "", markdown_tables(results)]
+    report = ["# Retrieval evaluation", "", f"Command: `{command}`", "", f"Model: `{model}`, created {data['created']}", ""]
+    if encoder:
+        report += [f"Encoder: {encoder}", ""]
+    report.append(markdown_tables(results))
     for result in results:
         report += _breakdown_tables(result)
         if result.comparison:
