@@ -179,7 +179,8 @@ def specific_names(question: str) -> list[str]:
 # words jieba tags as places or persons that name a kind of place, or no place at all ("在哪座城市", 海洋保护区)
 _PLACE_KINDS = frozenset("城市 国家 东道国 地区 海湾 首都 各国 世界 全球 国际 本国 大陆 沿海 当地 全国 海洋 岛屿 小岛屿 北极 南极".split())
 # a place that names an instrument ("京都议定书", "巴黎协定") is not what the question asks about
-_INSTRUMENTS = frozenset("议定书 协定 公约 修正案 宣言 纲要 行动纲领 平台 路线图".split())
+_INSTRUMENTS = frozenset("议定书 协定 公约 修正案 宣言 纲要 行动纲领 平台 路线图 条约 宪章".split())
+_INSTRUMENT_ENDINGS = tuple(_INSTRUMENTS)
 # a country's short name and the official one UN texts use instead (美国 is not a substring of 美利坚合众国)
 _OFFICIAL_NAMES = {"美国": ("美利坚合众国",), "英国": ("联合王国",), "韩国": ("大韩民国",)}
 
@@ -209,9 +210,18 @@ def places_and_people(question: str, translate: Callable[[str], Sequence[tuple[s
     named = []
     for name in specific_names(question):
         renderings = [t for t, _ in translate(name)[:8]]
-        if any(2 * sum(len(w) for w, f in _tags(t) if _is_place_or_person(w, f)) > len(t) for t in renderings):
+        if any(_renders_place_or_person(t) for t in renderings):
             named.append((name, *renderings))
     return named
+
+
+def _renders_place_or_person(rendering: str) -> bool:
+    """Mostly a place or person, and no instrument: 新西兰, but not 卡塔赫纳议定书 ("Cartagena Protocol"), whose
+    place is most of its characters."""
+    tags = _tags(rendering)
+    if any(word.endswith(_INSTRUMENT_ENDINGS) for word, _ in tags):
+        return False
+    return 2 * sum(len(w) for w, f in tags if _is_place_or_person(w, f)) > len(rendering)
 
 
 def covered_share(items: Iterable[str], present: Iterable[str]) -> float:
