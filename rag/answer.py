@@ -19,14 +19,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
 
 import numpy as np
 
 from index.store import LoadedIndex
 from rag.citation import Citation, Segment, format_reference, join_segments, make_citation, text_language
 from rag.language import Language, detect_language
-from rag.list_items import lead_in
+from rag.list_items import item_in_context, lead_in_end, stated_words
+from rag.question_terms import Focus
 from rag.retriever import Hit, SearchResult
 from rag.units import Unit, UnitKind
 
@@ -290,16 +290,6 @@ def refusal(question: str, language: Language, hits: tuple[Hit, ...], index: Loa
 Judge = Callable[[str, Language, Sequence[QuotedSentence], Sequence[Hit], bool], tuple[bool, float | None]]
 """(question, its language, candidate sentences best first, hits, cross-lingual) -> (answer it?, confidence)."""
 
-class Focus(Protocol):
-    """How much of the question a sentence states (:class:`rag.question_terms.SentenceFocus`)."""
-
-    def __call__(self, sentence: str) -> tuple[float, bool]:
-        """(share of the question's content words it states, does it repeat a number of the question)."""
-
-    def size(self, sentence: str) -> int:
-        """How many of the question's words that share is of."""
-
-
 def _paragraph_of(candidate: QuotedSentence) -> str:
     return candidate.unit.parent or candidate.unit.id
 
@@ -313,25 +303,31 @@ def focused(
     it, the sentence that repeats the question's words wins over a lead-in that is only on its topic.
     A list's lead-in ("包括下列几届会议：") gains nothing: it repeats the question's words because it
     introduces the items, and states no answer of its own. ``lead_ins`` (paragraph id -> the text
-    before its first item, :func:`list_lead_ins`): an item is read with its lead-in, and the lead-in's
-    sentences are only context when an item states more of the question than they do (rag.list_items).
+    before its first item, :func:`list_lead_ins`): an item that states at least two question words
+    its lead-in does not is scored with the lead-in's words, and that lead-in's sentences then get
+    no word bonus (:mod:`rag.list_items`).
     """
     if not candidates:
         return candidates
     lead_ins = lead_ins or {}
+    lead_words: dict[str, float] = {}
     stated: dict[int, tuple[float, bool]] = {}
-    context_only: set[str] = set()  # paragraphs whose lead-in an item of the list outdoes
+    context_only: set[str] = set()  # paragraphs whose question is about one of their items
     for i, candidate in enumerate(candidates):
-        lead = lead_ins.get(candidate.unit.parent or "")
+        paragraph = candidate.unit.parent or ""
+        lead = lead_ins.get(paragraph)
         if lead and not _introduces_list(candidate.text):
-            in_context = focus(f"{lead} {candidate.text}")
-            if (in_context[0] - focus(lead)[0]) * focus.size(candidate.text) >= _ITEM_WORDS_BEYOND_LEAD_IN - 1e-9:
+            if paragraph not in lead_words:
+                lead_words[paragraph] = stated_words(focus, lead)
+            in_context = item_in_context(focus, lead, lead_words[paragraph], candidate.text)
+            if in_context is not None:
                 stated[i] = in_context
-                context_only.add(candidate.unit.parent or "")
+                context_only.add(paragraph)
     cited = _paragraph_of(candidates[0])
     rescored = []
     for i, candidate in enumerate(candidates):
-        if _introduces_list(candidate.text) or (candidate.unit.id in context_only and candidate.start < len(lead_ins[candidate.unit.id])):
+        unit_id = candidate.unit.id
+        if _introduces_list(candidate.text) or (unit_id in context_only and candidate.start < len(lead_ins[unit_id])):
             covered, number = 0.0, False
         else:
             covered, number = stated[i] if i in stated else focus(candidate.text)
@@ -342,23 +338,19 @@ def focused(
     return [first, *(c for c in rescored if c is not first)]
 
 
-# An item outdoes its lead-in when it states at least two question words the lead-in does not: one word in
-# common is chance (a dictionary's 地 for "Land" in "非洲萨赫勒地区"), two say the question is about the item.
-_ITEM_WORDS_BEYOND_LEAD_IN = 2
-
-
 def _introduces_list(sentence: str) -> bool:
     return sentence.rstrip().endswith(("：", ":"))
 
 
 def list_lead_ins(candidates: Sequence[QuotedSentence], index: LoadedIndex) -> dict[str, str]:
-    """paragraph id -> its lead-in, for the candidates' paragraphs that have items (:func:`rag.list_items.lead_in`)."""
+    """paragraph id -> its lead-in (the text before its first item), for the candidates' paragraphs that have items."""
     out: dict[str, str] = {}
     for candidate in candidates:
         paragraph_id = _paragraph_of(candidate)
         paragraph = index.units.get(paragraph_id)
-        if paragraph_id not in out and paragraph is not None and index.sub_units.get(paragraph_id):
-            out[paragraph_id] = lead_in(paragraph, index.sub_units[paragraph_id])
+        items = index.sub_units.get(paragraph_id)
+        if paragraph_id not in out and paragraph is not None and items:
+            out[paragraph_id] = paragraph.text[: lead_in_end(paragraph, items)]
     return out
 
 

@@ -93,11 +93,12 @@ def build_backend(settings: Settings, choice: ModelChoice) -> str:
 
 
 def encoder_numerics(settings: Settings, choice: ModelChoice) -> str:
-    """What computes the vectors, in words: "queries: OpenVINO bfloat16; index builds: OpenVINO bfloat16".
+    """What computes the vectors on this machine, in words: "queries: OpenVINO bfloat16; index builds here: …".
 
     The same settings give bfloat16 on CPUs with AMX/AVX-512 BF16 and float32 elsewhere; the vectors agree
     within float rounding, but a question whose two best paragraphs nearly tie can swap them, so an
-    evaluation names the arithmetic its figures were made with.
+    evaluation names the arithmetic its figures were made with. The build half says what a build here
+    would use: an index (or stored vectors) reused from another machine keeps the vectors it was made with.
     """
     from rag.embedding import effective_backend
 
@@ -111,7 +112,7 @@ def encoder_numerics(settings: Settings, choice: ModelChoice) -> str:
     queries = effective_backend(settings.encoder.backend, choice.location)
     if queries == "openvino" and described("openvino") == "OpenVINO float32":
         queries = "onnx"  # load_embedder's choice: float32 OpenVINO is slower than ONNX Runtime for one query
-    return f"queries: {described(queries)}; index builds: {described(build_backend(settings, choice))}"
+    return f"queries: {described(queries)}; index builds here: {described(build_backend(settings, choice))}"
 
 
 def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:

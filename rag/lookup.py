@@ -133,7 +133,7 @@ def answer_reference(
     ``allowed`` is the request's filter (the documents a search may draw from). Language
     versions of one document are not ambiguous: the version in the question's language is
     read when there is one. ``focus_for`` (the question without its reference -> a
-    :data:`rag.answer.Focus`) picks, as for any answer, the sentence that states what is asked.
+    :class:`rag.question_terms.Focus`) picks, as for any answer, the sentence that states what is asked.
     """
     parsed = parse_reference(question, document_titles(index))
     if parsed is None:

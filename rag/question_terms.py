@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
+from typing import Protocol
 
 from rag.analysis import analyze
 from rag.crosslingual import BilingualLexicon, Concept
@@ -21,6 +22,7 @@ from rag.question_focus import number_values
 
 __all__ = [
     "QUESTION_WORDS",
+    "Focus",
     "SentenceFocus",
     "content_terms",
     "coverage",
@@ -86,6 +88,16 @@ def glossed_coverage(glosses: Sequence[set[str]], text: str, text_terms: TextTer
         return 1.0
     stems = set(analyze(text)) if text_terms is None else text_terms(text)
     return sum(1 for g in glosses if g & stems) / len(glosses)
+
+
+class Focus(Protocol):
+    """How much of the question a sentence states (:class:`SentenceFocus`)."""
+
+    def __call__(self, sentence: str) -> tuple[float, bool]:
+        """(share of the question's content words it states, does it repeat a number of the question)."""
+
+    def size(self, sentence: str) -> int:
+        """How many of the question's words that share is of."""
 
 
 class SentenceFocus:

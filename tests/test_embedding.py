@@ -361,3 +361,19 @@ def test_hand_checked_tokens(embedder):
     assert tok.convert_ids_to_tokens(tok("ｅ\u0301  Ａ", add_special_tokens=False)["input_ids"]) == [
         "▁e", "\u0301", "▁A"]
     assert tok("𠀀𠀁", add_special_tokens=False)["input_ids"] == [6, 3, 3]
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_encoder_numerics_name_what_load_embedder_runs(settings, monkeypatch: pytest.MonkeyPatch, bf16: bool) -> None:
+    """OpenVINO queries fall back to ONNX Runtime float32 where the CPU has no bfloat16; builds stay on OpenVINO."""
+    from rag.embedding import openvino_backend
+    from rag.engine import choose_model, encoder_numerics
+
+    monkeypatch.setattr(openvino_backend, "openvino_bf16", lambda: bf16)
+    choice = choose_model(settings)
+    if bf16:
+        assert encoder_numerics(settings, choice) == "queries: OpenVINO bfloat16; index builds here: OpenVINO bfloat16"
+    else:
+        assert encoder_numerics(settings, choice) == "queries: ONNX Runtime float32; index builds here: OpenVINO float32"
+    int8 = settings.with_changes({"encoder.backend": "onnx-int8"})
+    assert encoder_numerics(int8, choose_model(int8)) == "queries: ONNX Runtime int8; index builds here: ONNX Runtime int8"

@@ -109,12 +109,12 @@ def test_rag_eval_measures_quoted_answers_on_a_squad_file(settings, tmp_path: Pa
     from rag.evaluation.report import write_results
 
     encoder = encoder_numerics(settings, choose_model(settings))
-    assert encoder.startswith("queries: ") and "; index builds: " in encoder
+    assert encoder.startswith("queries: ") and "; index builds here: " in encoder
     data = write_results([result], tmp_path / "out", command="rag eval mini.zh.json", model=choose_model(settings).id, encoder=encoder)
     assert data["encoder"] == encoder
     assert f"Encoder: {encoder}" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     plain = settings.with_changes({"encoder.backend": "onnx", "build.encoder_backend": "same"})
-    assert encoder_numerics(plain, choose_model(plain)) == "queries: ONNX Runtime float32; index builds: ONNX Runtime float32"
+    assert encoder_numerics(plain, choose_model(plain)) == "queries: ONNX Runtime float32; index builds here: ONNX Runtime float32"
 
 
 @pytest.mark.slow
