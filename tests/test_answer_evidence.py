@@ -153,3 +153,24 @@ def test_lead_in_is_the_paragraph_before_its_first_item(retriever) -> None:
     lead = paragraph.text[: lead_in_end(paragraph, items)]
     assert lead.startswith("2013年6月26日和27日") and lead.rstrip().endswith("会议的目标是：")
     assert lead_in_end(_plain_paragraphs(retriever)[0], ()) == 0
+
+
+def test_an_english_list_item_is_cited_with_its_lead_in_context(settings, tmp_path) -> None:
+    """tests/fixtures/english_un.txt para. 2: "The eleventh meeting … in Hyderabad … adopted 33 decisions, including:
+    (a) … (b) A decision on marine and coastal biodiversity; …" -- the question names the lead-in's meeting."""
+    import shutil
+
+    from rag.engine import build_from_documents, load_seed_corpus, open_retriever
+    from rag.qa import QuestionAnswerer
+
+    (tmp_path / "docs").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "english_un.txt", tmp_path / "docs")
+    local = settings.with_changes({"seeds_dir": tmp_path / "docs", "index_dir": tmp_path / "index"})
+    build_from_documents(local, load_seed_corpus(local), index_dir=local.resolved_index_dir)
+    answerer = QuestionAnswerer(open_retriever(local), local.answer_params)
+    item = answerer.ask("Which decision of the Hyderabad Conference of the Parties concerned marine biodiversity?").answer
+    assert (item.citations[0].para, item.citations[0].sub) == (2, "b")
+    assert item.segments[0].text.startswith("A decision on marine and coastal biodiversity")
+    lead = answerer.ask("Where was the eleventh meeting of the Conference of the Parties held?").answer
+    assert (lead.citations[0].para, lead.citations[0].sub) == (2, None)
+    assert "Hyderabad, India" in lead.segments[0].text
