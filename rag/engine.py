@@ -101,18 +101,18 @@ def encoder_numerics(settings: Settings, choice: ModelChoice) -> str:
     would use: an index (or stored vectors) reused from another machine keeps the vectors it was made with.
     """
     from rag.embedding import effective_backend
-
-    def described(backend: str) -> str:
-        if backend == "openvino":
-            from rag.embedding.openvino_backend import openvino_bf16
-
-            return "OpenVINO bfloat16" if openvino_bf16() else "OpenVINO float32"
-        return {"onnx": "ONNX Runtime float32", "onnx-int8": "ONNX Runtime int8", "torch": "torch float32"}[backend]
+    from rag.embedding.openvino_backend import openvino_bf16
 
     queries = effective_backend(settings.encoder.backend, choice.location)
-    if queries == "openvino" and described("openvino") == "OpenVINO float32":
+    builds = build_backend(settings, choice)
+    bf16 = "openvino" in (queries, builds) and openvino_bf16()
+    if queries == "openvino" and not bf16:
         queries = "onnx"  # load_embedder's choice: float32 OpenVINO is slower than ONNX Runtime for one query
-    return f"queries: {described(queries)}; index builds here: {described(build_backend(settings, choice))}"
+    names = {
+        "openvino": f"OpenVINO {'bfloat16' if bf16 else 'float32'}",
+        "onnx": "ONNX Runtime float32", "onnx-int8": "ONNX Runtime int8", "torch": "torch float32",
+    }
+    return f"queries: {names[queries]}; index builds here: {names[builds]}"
 
 
 def load_build_embedder(choice: ModelChoice, settings: Settings) -> Embedder:

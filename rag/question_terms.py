@@ -121,12 +121,12 @@ class SentenceFocus:
 
     def __call__(self, sentence: str) -> tuple[float, bool]:
         """(share of the question's content words the sentence states, does it repeat a question number)."""
-        lexicon = self._lexicon
-        if lexicon is not None and not self._chinese and _HAN.search(sentence):
-            concepts = self._english_concepts(lexicon)
+        pairing = self._pairing(sentence)
+        if pairing == "translated":
+            concepts = self._english_concepts()
             covered = translated_coverage(concepts, sentence) if concepts else 0.0
-        elif lexicon is not None and self._chinese and not _HAN.search(sentence):  # a Chinese question, English text
-            glosses = self._chinese_glosses(lexicon)
+        elif pairing == "glossed":
+            glosses = self._chinese_glosses()
             covered = glossed_coverage(glosses, sentence, self._text_terms) if glosses else 0.0
         else:
             covered = coverage(self._terms, sentence, self._text_terms) if self._terms else 0.0
@@ -135,19 +135,28 @@ class SentenceFocus:
     def size(self, sentence: str) -> int:
         """How many of the question's words a sentence in ``sentence``'s language is measured on (the
         denominator of the share ``self(sentence)`` returns)."""
-        lexicon = self._lexicon
-        if lexicon is not None and not self._chinese and _HAN.search(sentence):
-            return len(self._english_concepts(lexicon))
-        if lexicon is not None and self._chinese and not _HAN.search(sentence):
-            return len(self._chinese_glosses(lexicon))
+        pairing = self._pairing(sentence)
+        if pairing == "translated":
+            return len(self._english_concepts())
+        if pairing == "glossed":
+            return len(self._chinese_glosses())
         return len(self._terms)
 
-    def _english_concepts(self, lexicon: BilingualLexicon) -> list[Concept]:
+    def _pairing(self, sentence: str) -> str:
+        """How the question meets ``sentence``: "translated" (an English question, Chinese text, through the
+        dictionary), "glossed" (a Chinese question, English text, through CC-CEDICT glosses) or "own" words."""
+        if self._lexicon is not None and self._chinese != bool(_HAN.search(sentence)):
+            return "glossed" if self._chinese else "translated"
+        return "own"
+
+    def _english_concepts(self) -> list[Concept]:
         if self._concepts is None:  # translated once, on the first Chinese sentence
-            self._concepts = question_concepts(self._question, lexicon)
+            assert self._lexicon is not None
+            self._concepts = question_concepts(self._question, self._lexicon)
         return self._concepts
 
-    def _chinese_glosses(self, lexicon: BilingualLexicon) -> list[set[str]]:
+    def _chinese_glosses(self) -> list[set[str]]:
         if self._glosses is None:  # glossed once, on the first English sentence
-            self._glosses = gloss_stems(self._terms, lexicon)
+            assert self._lexicon is not None
+            self._glosses = gloss_stems(self._terms, self._lexicon)
         return self._glosses
